@@ -1,0 +1,148 @@
+// Package dashboard is the dashboards-as-code model: the YAML format an analytics engineer writes,
+// its parsing with file and line positions, and its validation. It imports no HTTP, storage or
+// database code.
+package dashboard
+
+// Dashboard is one dashboard file (dashboards/<id>.yaml).
+type Dashboard struct {
+	ID          string   `yaml:"id" json:"id"`
+	Title       string   `yaml:"title" json:"title"`
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+	// AllowedOrigins adds embed origins for this dashboard on top of the instance's list.
+	AllowedOrigins []string  `yaml:"allowed_origins,omitempty" json:"-"`
+	Datasets       []Dataset `yaml:"datasets" json:"-"`
+	Filters        []Filter  `yaml:"filters,omitempty" json:"filters"`
+	Widgets        []Widget  `yaml:"widgets" json:"widgets"`
+
+	// File is the path the dashboard was loaded from (for error messages).
+	File string `yaml:"-" json:"-"`
+}
+
+// Dataset is a named SQL query over one data source. Its SQL may use the bare identifier
+// __aibi_external_value, which stands for the viewer token's external value.
+type Dataset struct {
+	Name   string `yaml:"name"`
+	Source string `yaml:"source,omitempty"` // data source name from inlay.yaml; "" means "default"
+	SQL    string `yaml:"sql,omitempty"`
+	// SQLFile is a path relative to the dashboard file, used instead of SQL.
+	SQLFile string `yaml:"sql_file,omitempty"`
+	// RLS rules are ANDed around the dataset query.
+	RLS []RLSRule `yaml:"rls,omitempty"`
+}
+
+// RLSRule filters a dataset on a viewer attribute carried by the embed token: with Operator
+// "eq" (default) column = the attribute's single value, with "in" column IN the attribute's list.
+// A token without the attribute makes every query on the dataset fail (fail closed).
+type RLSRule struct {
+	Column    string `yaml:"column"`
+	Attribute string `yaml:"attribute"`
+	Operator  string `yaml:"operator,omitempty"` // "eq" | "in"
+}
+
+// Filter kinds.
+const (
+	FilterSingleSelect = "single_select"
+	FilterMultiSelect  = "multi_select"
+	FilterDateRange    = "date_range"
+	FilterNumericRange = "numeric_range"
+)
+
+// Filter is a dashboard-level control bound to one or more dataset columns.
+type Filter struct {
+	Name  string `yaml:"name" json:"name"`
+	Title string `yaml:"title,omitempty" json:"title"`
+	Type  string `yaml:"type" json:"type"`
+	// Targets are the dataset columns this filter restricts. The first one also supplies the
+	// option list of select filters.
+	Targets []FilterTarget `yaml:"targets" json:"-"`
+	// Default is the initial value: a string for single_select, a list for multi_select,
+	// {from, to} for ranges. Optional.
+	Default any `yaml:"default,omitempty" json:"default,omitempty"`
+}
+
+// FilterTarget binds a filter to a dataset column.
+type FilterTarget struct {
+	Dataset string `yaml:"dataset"`
+	Column  string `yaml:"column"`
+}
+
+// Widget kinds.
+const (
+	WidgetCounter = "counter"
+	WidgetBar     = "bar"
+	WidgetLine    = "line"
+	WidgetArea    = "area"
+	WidgetPie     = "pie"
+	WidgetTable   = "table"
+	WidgetPivot   = "pivot"
+)
+
+// Widget is one tile. Which field lists apply depends on Type:
+//
+//	counter:         Value
+//	bar, line, area: X, Y (one or more), optional Series (breakdown)
+//	pie:             Label, Value
+//	table:           Columns (dimensions and/or aggregates; all plain columns means raw rows)
+//	pivot:           Rows, PivotColumns, Values
+type Widget struct {
+	Name    string  `yaml:"name" json:"name"`
+	Title   string  `yaml:"title,omitempty" json:"title"`
+	Type    string  `yaml:"type" json:"type"`
+	Dataset string  `yaml:"dataset" json:"-"`
+	Value   *Field  `yaml:"value,omitempty" json:"value,omitempty"`
+	X       *Field  `yaml:"x,omitempty" json:"x,omitempty"`
+	Y       []Field `yaml:"y,omitempty" json:"y,omitempty"`
+	Series  *Field  `yaml:"series,omitempty" json:"series,omitempty"`
+	Label   *Field  `yaml:"label,omitempty" json:"label,omitempty"`
+	Columns []Field `yaml:"columns,omitempty" json:"columns,omitempty"`
+	Rows    []Field `yaml:"rows,omitempty" json:"rows,omitempty"`
+	// PivotColumns are the pivot's column dimensions (YAML key "pivot_columns").
+	PivotColumns []Field `yaml:"pivot_columns,omitempty" json:"pivot_columns,omitempty"`
+	Values       []Field `yaml:"values,omitempty" json:"values,omitempty"`
+	Sort         []Sort  `yaml:"sort,omitempty" json:"-"`
+	Limit        int     `yaml:"limit,omitempty" json:"limit,omitempty"`
+	Layout       Layout  `yaml:"layout" json:"layout"`
+	// Stacked draws bar/area series stacked.
+	Stacked bool `yaml:"stacked,omitempty" json:"stacked,omitempty"`
+	// Horizontal draws bars horizontally.
+	Horizontal bool `yaml:"horizontal,omitempty" json:"horizontal,omitempty"`
+}
+
+// Field is a widget field: an expression over dataset columns, written in YAML either as a plain
+// string ("sum(amount)") or as a mapping {expr, label, format}.
+//
+// Expressions: a column name (region), an aggregate (sum|avg|min|max|count(column), count(*),
+// count(distinct column)), or a time bucket (hour|day|week|month|quarter|year(column)).
+type Field struct {
+	Expr   string `yaml:"expr" json:"expr"`
+	Label  string `yaml:"label,omitempty" json:"label"`
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// Key is the result column name of this field, assigned by the compiler (stable, derived
+	// from Expr), so the viewer can match fields to result columns.
+	Key string `yaml:"-" json:"key"`
+}
+
+// Number formats a Field may carry; the viewer renders them. Any other string is a d3-style
+// pattern passed through (e.g. ",.2f").
+const (
+	FormatNumber   = "number"   // 1,234,567
+	FormatCompact  = "compact"  // 1.2M
+	FormatCurrency = "currency" // $1,234.57
+	FormatPercent  = "percent"  // 12.3% (value 0.123)
+	FormatInteger  = "integer"  // 1,235
+)
+
+// Sort orders a widget's result by one of its fields (by expression or key), ascending unless
+// Desc.
+type Sort struct {
+	Field string `yaml:"field"`
+	Desc  bool   `yaml:"desc,omitempty"`
+}
+
+// Layout places a widget on a 12-column grid; H is in grid rows.
+type Layout struct {
+	X int `yaml:"x" json:"x"`
+	Y int `yaml:"y" json:"y"`
+	W int `yaml:"w" json:"w"`
+	H int `yaml:"h" json:"h"`
+}

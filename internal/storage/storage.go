@@ -1,0 +1,101 @@
+// Package storage is the contract for Inlay's own state: service principals, token-signing keys
+// and the audit log. Implementations live in sub-packages (memory for tests, sqlite as the
+// embedded default; a PostgreSQL store for several replicas fits the same contract) and all pass
+// storage/conformance. Callers depend only on Store.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store holds Inlay's state. Every method takes ctx first. Updates go through updater functions
+// so that an implementation shared by several replicas can make them atomic.
+type Store interface {
+	// CreatePrincipal stores a new principal; ErrAlreadyExists if the client id is taken.
+	CreatePrincipal(ctx context.Context, p Principal) error
+	// GetPrincipal returns ErrNotFound for an unknown client id.
+	GetPrincipal(ctx context.Context, clientID string) (Principal, error)
+	// ListPrincipals returns every principal ordered by creation time.
+	ListPrincipals(ctx context.Context) ([]Principal, error)
+	// DeletePrincipal returns ErrNotFound for an unknown client id.
+	DeletePrincipal(ctx context.Context, clientID string) error
+
+	// CreateSigningKey stores a new key; ErrAlreadyExists if the key id is taken.
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys returns every key, newest first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// UpdateSigningKey applies fn to the stored key atomically; ErrNotFound if absent.
+	UpdateSigningKey(ctx context.Context, id string, fn func(SigningKey) (SigningKey, error)) error
+	// DeleteExpiredSigningKeys removes retired keys whose VerifyUntil is before now and returns
+	// how many were removed.
+	DeleteExpiredSigningKeys(ctx context.Context, now time.Time) (int, error)
+
+	// AppendAudit stores events in order.
+	AppendAudit(ctx context.Context, events []AuditEvent) error
+	// ListAudit returns matching events, newest first, at most f.Limit (default 100).
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+
+	Close() error
+}
+
+// Principal is a service principal: the credentials a host application's backend uses to mint
+// embed tokens. The secret is never stored, only SecretHash (a keyed hash of it).
+type Principal struct {
+	ClientID   string
+	Name       string
+	SecretHash []byte
+	CreatedAt  time.Time
+}
+
+// SigningKey is an asymmetric token-signing key. PrivateKey is sealed (encrypted) by the caller
+// before it reaches the store; the store treats it as opaque bytes.
+type SigningKey struct {
+	ID         string // the JWT "kid"
+	Algorithm  string // e.g. "EdDSA"
+	PublicKey  []byte // raw public key bytes
+	PrivateKey []byte // sealed private key
+	CreatedAt  time.Time
+	// RetiredAt is set when the key stops signing; zero while it is the active key.
+	RetiredAt time.Time
+	// VerifyUntil is when tokens signed with a retired key have all expired; the key is
+	// published in the JWKS until then.
+	VerifyUntil time.Time
+}
+
+// Audit event kinds.
+const (
+	AuditTokenMinted     = "token.minted"
+	AuditDashboardQuery  = "dashboard.query"
+	AuditPrincipalChange = "principal.changed"
+)
+
+// AuditEvent is one row of the audit log.
+type AuditEvent struct {
+	ID          int64 // assigned by the store
+	Time        time.Time
+	Kind        string
+	PrincipalID string // client id of the service principal behind the token
+	ViewerID    string // external_viewer_id
+	DashboardID string
+	Widget      string
+	DurationMS  int64
+	Rows        int64
+	Outcome     string // "ok" or an error code
+	Detail      string // short, never secrets or SQL
+}
+
+// AuditFilter selects audit events; zero fields match everything.
+type AuditFilter struct {
+	Kind        string
+	ViewerID    string
+	DashboardID string
+	Since       time.Time
+	Limit       int
+}
+
+var (
+	ErrNotFound      = errors.New("storage: not found")
+	ErrAlreadyExists = errors.New("storage: already exists")
+)

@@ -1,0 +1,63 @@
+// Package token issues and verifies Inlay's JWTs. It is pure: keys come in through KeySource,
+// and it imports no HTTP or storage code.
+//
+// Three kinds of token exist and none is accepted as another (each has its own "typ" header and
+// "aud" claim):
+//   - service tokens: the OAuth client-credentials token a host backend gets with scope all-apis;
+//   - grants: the signed assertion returned by tokeninfo, exchanged for an embed token;
+//   - embed tokens: scoped to one dashboard and one viewer, handed to the browser.
+package token
+
+import (
+	"errors"
+	"time"
+)
+
+// Kind is the kind of an Inlay token.
+type Kind string
+
+const (
+	KindService Kind = "service"
+	KindGrant   Kind = "grant"
+	KindEmbed   Kind = "embed"
+)
+
+// Claims are the decoded, verified contents of a token.
+type Claims struct {
+	Kind      Kind
+	ID        string // jti
+	Subject   string // the service principal's client id
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+
+	// Scope is the OAuth scope string (service tokens: "all-apis").
+	Scope string
+
+	// Embed tokens and grants:
+	DashboardID   string
+	ViewerID      string              // external_viewer_id, for audit
+	ExternalValue *string             // external_value; nil when the token carries none
+	Attributes    map[string][]string // named viewer attributes for structured RLS rules
+	// Capabilities granted to the viewer, e.g. "download".
+	Capabilities []string
+}
+
+// Has reports whether the claims grant capability c.
+func (c *Claims) Has(capability string) bool {
+	for _, x := range c.Capabilities {
+		if x == capability {
+			return true
+		}
+	}
+	return false
+}
+
+// Verification failures. Each maps to a stable reason code in the API's 401 response.
+var (
+	ErrMalformed  = errors.New("token: malformed")          // not a JWT at all
+	ErrSignature  = errors.New("token: bad signature")      // wrong key, tampered, alg none
+	ErrExpired    = errors.New("token: expired")            // exp in the past
+	ErrWrongKind  = errors.New("token: wrong token type")   // typ or aud of another kind
+	ErrUnknownKey = errors.New("token: unknown signing key") // kid not published
+	ErrClaims     = errors.New("token: invalid claims")     // iss wrong, required claim missing
+)
