@@ -5,9 +5,9 @@ package dashboard
 
 // Dashboard is one dashboard file (dashboards/<id>.yaml).
 type Dashboard struct {
-	ID          string   `yaml:"id" json:"id"`
-	Title       string   `yaml:"title" json:"title"`
-	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+	ID          string `yaml:"id" json:"id"`
+	Title       string `yaml:"title" json:"title"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 	// AllowedOrigins adds embed origins for this dashboard on top of the instance's list.
 	AllowedOrigins []string  `yaml:"allowed_origins,omitempty" json:"-"`
 	Datasets       []Dataset `yaml:"datasets" json:"-"`

@@ -54,10 +54,10 @@ func (c *Claims) Has(capability string) bool {
 
 // Verification failures. Each maps to a stable reason code in the API's 401 response.
 var (
-	ErrMalformed  = errors.New("token: malformed")          // not a JWT at all
-	ErrSignature  = errors.New("token: bad signature")      // wrong key, tampered, alg none
-	ErrExpired    = errors.New("token: expired")            // exp in the past
-	ErrWrongKind  = errors.New("token: wrong token type")   // typ or aud of another kind
+	ErrMalformed  = errors.New("token: malformed")           // not a JWT at all
+	ErrSignature  = errors.New("token: bad signature")       // wrong key, tampered, alg none
+	ErrExpired    = errors.New("token: expired")             // exp in the past
+	ErrWrongKind  = errors.New("token: wrong token type")    // typ or aud of another kind
 	ErrUnknownKey = errors.New("token: unknown signing key") // kid not published
-	ErrClaims     = errors.New("token: invalid claims")     // iss wrong, required claim missing
+	ErrClaims     = errors.New("token: invalid claims")      // iss wrong, required claim missing
 )
