@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/inlay/inlay/internal/api"
+	"github.com/inlay/inlay/internal/audit"
+	"github.com/inlay/inlay/internal/config"
+	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/datasource/duckdb"
+	"github.com/inlay/inlay/internal/datasource/postgres"
+	"github.com/inlay/inlay/internal/principal"
+	"github.com/inlay/inlay/internal/query"
+	"github.com/inlay/inlay/internal/secret"
+	"github.com/inlay/inlay/internal/storage"
+	"github.com/inlay/inlay/internal/storage/memory"
+	"github.com/inlay/inlay/internal/storage/sqlite"
+	"github.com/inlay/inlay/internal/token"
+)
+
+// sourceOpeners names every data-source implementation: the only place concrete engines appear.
+var sourceOpeners = map[string]func(context.Context, config.DataSourceConfig) (datasource.Source, error){
+	config.TypeDuckDB: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
+		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL})
+	},
+	config.TypePostgres: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
+		return postgres.Open(ctx, postgres.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
+	},
+}
+
+// stateOpeners names every state-store implementation.
+var stateOpeners = map[string]func(context.Context, config.StateConfig) (storage.Store, error){
+	config.StateSQLite: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
+		if err := os.MkdirAll(filepath.Dir(c.Path), 0o700); err != nil {
+			return nil, err
+		}
+		return sqlite.Open(ctx, c.Path)
+	},
+	config.StateMemory: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
+		return memory.New(), nil
+	},
+}
+
+// openSources opens every configured data source; on failure it closes the ones opened.
+func openSources(ctx context.Context, cfg *config.Config) (map[string]datasource.Source, error) {
+	out := map[string]datasource.Source{}
+	for name, dc := range cfg.DataSources {
+		open, ok := sourceOpeners[dc.Type]
+		if !ok {
+			closeSources(out)
+			return nil, fmt.Errorf("data source %q: unknown type %q", name, dc.Type)
+		}
+		src, err := open(ctx, dc)
+		if err != nil {
+			closeSources(out)
+			return nil, fmt.Errorf("data source %q: %w", name, err)
+		}
+		out[name] = src
+	}
+	return out, nil
+}
+
+func closeSources(m map[string]datasource.Source) {
+	for _, s := range m {
+		_ = s.Close()
+	}
+}
+
+func openState(ctx context.Context, cfg *config.Config) (storage.Store, error) {
+	open, ok := stateOpeners[cfg.State.Driver]
+	if !ok {
+		return nil, fmt.Errorf("state: unknown driver %q", cfg.State.Driver)
+	}
+	return open(ctx, cfg.State)
+}
+
+// masterKey returns the configured master key or, when none is configured, the one kept in the
+// project's .inlay/master.key (created on first use), so a local project works out of the box.
+func masterKey(cfg *config.Config, projectDir string, logger *slog.Logger) ([]byte, error) {
+	if cfg.Secret.IsSet() {
+		return cfg.MasterKey()
+	}
+	path := filepath.Join(projectDir, ".inlay", "master.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return b, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	k, err := secret.GenerateMasterKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, k, 0o600); err != nil {
+		return nil, err
+	}
+	logger.Warn("no secret configured: generated a master key file; configure `secret` for production", "path", path)
+	return k, nil
+}
+
+// service is a running Inlay: everything the HTTP API needs, and how to close it.
+type service struct {
+	handler    http.Handler
+	principals *principal.Service
+	audit      *audit.Writer
+	keys       *token.KeyRing
+	store      storage.Store
+	sources    map[string]datasource.Source
+}
+
+// newService builds the API over an opened store and data sources; it owns both afterwards.
+func newService(ctx context.Context, cfg *config.Config, master []byte, store storage.Store,
+	sources map[string]datasource.Source, dashboards []*dashboard.Dashboard, logger *slog.Logger) (*service, error) {
+	keys, err := secret.NewKeys(master)
+	if err != nil {
+		return nil, err
+	}
+	ring, err := token.NewKeyRing(ctx, store, keys, token.KeyRingOptions{
+		RotateEvery: cfg.Tokens.KeyRotation, MaxTokenTTL: cfg.Tokens.MaxEmbedTTL})
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	engine := query.New(sources, query.Options{
+		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
+		CacheTTL: cfg.Query.CacheTTL})
+	principals := principal.NewService(store, keys, time.Now)
+	aw := audit.NewWriter(store, logger, audit.Options{})
+	srv, err := api.New(api.Options{
+		Issuer:              cfg.PublicURL,
+		AllowedOrigins:      cfg.Embed.AllowedOrigins,
+		DefaultCapabilities: []string{"download"},
+		EmbedTTL:            cfg.Tokens.EmbedTTL,
+		MaxEmbedTTL:         cfg.Tokens.MaxEmbedTTL,
+		ServiceTTL:          cfg.Tokens.ServiceTTL,
+		AdminKey:            cfg.AdminKey.Reveal(),
+	}, api.Deps{
+		Dashboards: dashboards,
+		Engine:     engine,
+		Principals: principals,
+		Issuer:     token.NewIssuer(ring, cfg.PublicURL),
+		Verifier:   token.NewVerifier(ring, cfg.PublicURL, 30*time.Second),
+		Keys:       ring,
+		Store:      store,
+		Audit:      aw,
+		Logger:     logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &service{handler: srv.Handler(), principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+}
+
+// maintain rotates signing keys on schedule and drops keys whose tokens have all expired.
+func (s *service) maintain(ctx context.Context, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := s.keys.MaybeRotate(ctx); err != nil {
+			logger.Error("key rotation", "err", err)
+		}
+		if _, err := s.store.DeleteExpiredSigningKeys(ctx, time.Now()); err != nil {
+			logger.Error("expired key clean-up", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *service) close(ctx context.Context) {
+	_ = s.audit.Close(ctx)
+	closeSources(s.sources)
+	_ = s.store.Close()
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// newLogger logs JSON, or text when asked (a terminal).
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
+
+func listen(addr string) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	return ln, "http://" + ln.Addr().String(), nil
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/inlay/inlay/internal/config"
+	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/datasource/duckdb"
+	"github.com/inlay/inlay/internal/demo"
+	"github.com/inlay/inlay/internal/demo/dashboards"
+	"github.com/inlay/inlay/internal/hostapp"
+	"github.com/inlay/inlay/internal/secret"
+	"github.com/inlay/inlay/internal/storage/memory"
+)
+
+// runDemo starts Inlay on sample data with no configuration at all, plus the seed-000 host
+// application on its own origin that logs users in and embeds the sales dashboard.
+func runDemo(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	addr := fs.String("addr", config.DefaultListen, "where Inlay listens")
+	hostAddr := fs.String("host-addr", "127.0.0.1:8471", "where the demo host application listens (empty: none)")
+	rows := fs.Int("rows", demo.DefaultRows, "rows in the sample sales table")
+	embedTTL := fs.Duration("embed-ttl", time.Hour, "lifetime of embed tokens (short values exercise refresh)")
+	logFormat := fs.String("log-format", "text", "json or text")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *rows < 1 {
+		return fmt.Errorf("--rows must be positive")
+	}
+	logger, err := newLogger(e.stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+
+	ln, inlayURL, err := listen(*addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	cfg := config.Default(".")
+	cfg.SetListen(ln.Addr().String())
+	cfg.State.Driver = config.StateMemory
+	cfg.Tokens.EmbedTTL = *embedTTL
+	if cfg.Tokens.MaxEmbedTTL < *embedTTL {
+		cfg.Tokens.MaxEmbedTTL = *embedTTL
+	}
+	var hostLn net.Listener
+	hostURL := ""
+	if *hostAddr != "" {
+		if hostLn, hostURL, err = listen(*hostAddr); err != nil {
+			return err
+		}
+		defer hostLn.Close()
+		cfg.Embed.AllowedOrigins = []string{hostURL}
+	}
+
+	start := time.Now()
+	src, err := duckdb.Open(ctx, duckdb.Config{})
+	if err != nil {
+		return err
+	}
+	if err := demo.Generate(ctx, src.Exec, *rows, time.Now()); err != nil {
+		_ = src.Close()
+		return fmt.Errorf("generating sample data: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "generated %d sample rows in %s\n", *rows, time.Since(start).Round(time.Millisecond))
+	dashes, problems := dashboard.LoadFS(dashboards.FS, ".")
+	if len(problems) > 0 {
+		_ = src.Close()
+		return fmt.Errorf("sample dashboards: %v", problems)
+	}
+	master, err := secret.GenerateMasterKey()
+	if err != nil {
+		return err
+	}
+	adminKey, err := secret.GenerateMasterKey()
+	if err != nil {
+		return err
+	}
+	cfg.AdminKey = config.NewSecret(fmt.Sprintf("%x", adminKey))
+	svc, err := newService(ctx, cfg, master, memory.New(), map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
+	if err != nil {
+		_ = src.Close()
+		return err
+	}
+	defer svc.close(context.Background())
+	clientID, clientSecret, err := svc.principals.Create(ctx, "demo host app")
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(e.stdout, "Inlay:      %s\n", inlayURL)
+	if hostURL != "" {
+		fmt.Fprintf(e.stdout, "Host app:   %s   (log in as alice or bob)\n", hostURL)
+	}
+	fmt.Fprintf(e.stdout, "Client id:      %s\nClient secret:  %s\nAdmin key:      %s\n", clientID, clientSecret, cfg.AdminKey.Reveal())
+	fmt.Fprintf(e.stdout, "Dashboards:     ")
+	for i, d := range dashes {
+		if i > 0 {
+			fmt.Fprint(e.stdout, ", ")
+		}
+		fmt.Fprint(e.stdout, d.ID)
+	}
+	fmt.Fprintln(e.stdout)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveHTTP(gctx, ln, svc.handler, logger) })
+	if hostURL != "" {
+		app, err := hostapp.New(hostapp.Config{InlayURL: inlayURL, ClientID: clientID, ClientSecret: clientSecret,
+			DashboardID: "sales", Logger: logger})
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return serveHTTP(gctx, hostLn, app.Handler(), logger) })
+	}
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

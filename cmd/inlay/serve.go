@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/inlay/inlay/internal/config"
+	"github.com/inlay/inlay/internal/dashboard"
+)
+
+// projectFlags are the flags every project-reading command shares.
+type projectFlags struct {
+	project string
+	addr    string
+}
+
+func (p *projectFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.project, "project", ".", "project folder holding inlay.yaml and dashboards/")
+}
+
+// loadProject reads and validates the project's config and dashboards, reporting every problem.
+func loadProject(e *env, p projectFlags) (*config.Config, []*dashboard.Dashboard, error) {
+	cfg, err := config.Load(p.project, e.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.addr != "" {
+		cfg.SetListen(p.addr)
+	}
+	var problems []string
+	if err := cfg.Validate(); err != nil {
+		problems = append(problems, err.Error())
+	}
+	dashboards, dprobs := dashboard.LoadDir(cfg.Dashboards)
+	for _, pr := range dprobs {
+		problems = append(problems, pr.String())
+	}
+	for _, d := range dashboards {
+		for _, ds := range d.Datasets {
+			src := ds.Source
+			if src == "" {
+				src = config.DefaultDataSource
+			}
+			if _, ok := cfg.DataSources[src]; !ok {
+				problems = append(problems, fmt.Sprintf("%s: dataset %q uses data source %q, which inlay.yaml does not define", d.File, ds.Name, src))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(e.stderr, p)
+		}
+		return nil, nil, fmt.Errorf("%d problem(s) in %s", len(problems), p.project)
+	}
+	return cfg, dashboards, nil
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var p projectFlags
+	p.register(fs)
+	fs.StringVar(&p.addr, "addr", "", "listen address HOST:PORT (overrides inlay.yaml)")
+	logFormat := fs.String("log-format", "json", "json or text")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	logger, err := newLogger(e.stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, dashboards, err := loadProject(e, p)
+	if err != nil {
+		return err
+	}
+	master, err := masterKey(cfg, p.project, logger)
+	if err != nil {
+		return err
+	}
+	store, err := openState(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	sources, err := openSources(ctx, cfg)
+	if err != nil {
+		_ = store.Close()
+		return err
+	}
+	svc, err := newService(ctx, cfg, master, store, sources, dashboards, logger)
+	if err != nil {
+		closeSources(sources)
+		_ = store.Close()
+		return err
+	}
+	defer svc.close(context.Background())
+	go svc.maintain(ctx, logger)
+	ln, url, err := listen(cfg.Listen)
+	if err != nil {
+		return err
+	}
+	logger.Info("serving", "url", url, "public_url", cfg.PublicURL, "dashboards", len(dashboards))
+	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
+	err = serveHTTP(ctx, ln, svc.handler, logger)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func runCheck(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var p projectFlags
+	p.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	_, dashboards, err := loadProject(e, p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "ok: inlay.yaml and %d dashboard(s)\n", len(dashboards))
+	return nil
+}

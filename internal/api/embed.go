@@ -1,0 +1,286 @@
+package api
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/inlay/inlay/internal/compile"
+	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/rls"
+	"github.com/inlay/inlay/internal/storage"
+	"github.com/inlay/inlay/internal/token"
+)
+
+func viewerOf(c *token.Claims) rls.Viewer {
+	return rls.Viewer{ID: c.ViewerID, ExternalValue: c.ExternalValue, Attributes: c.Attributes}
+}
+
+type filterJSON struct {
+	dashboard.Filter
+	Options []any      `json:"options,omitempty"`
+	Range   *rangeJSON `json:"range,omitempty"`
+}
+
+type rangeJSON struct {
+	Min any `json:"min"`
+	Max any `json:"max"`
+}
+
+type dashboardJSON struct {
+	ID          string             `json:"id"`
+	Title       string             `json:"title"`
+	Description string             `json:"description,omitempty"`
+	Filters     []filterJSON       `json:"filters"`
+	Widgets     []dashboard.Widget `json:"widgets"`
+}
+
+// handleGetDashboard is GET /api/v1/embed/dashboards/{id}: layout, widgets and filter options
+// (computed with the viewer's row-level security), never SQL or data-source details.
+func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+	opts, err := s.Engine.FilterOptions(r.Context(), d, viewerOf(c))
+	if err != nil {
+		return err
+	}
+	out := dashboardJSON{ID: d.ID, Title: d.Title, Description: d.Description,
+		Filters: make([]filterJSON, 0, len(d.Filters)), Widgets: d.Widgets}
+	if out.Widgets == nil {
+		out.Widgets = []dashboard.Widget{}
+	}
+	for _, f := range d.Filters {
+		fj := filterJSON{Filter: f}
+		if o, ok := opts[f.Name]; ok {
+			if f.Type == dashboard.FilterSingleSelect || f.Type == dashboard.FilterMultiSelect {
+				fj.Options = o.Values
+				if fj.Options == nil {
+					fj.Options = []any{}
+				}
+			} else {
+				fj.Range = &rangeJSON{Min: jsonValue(o.Min), Max: jsonValue(o.Max)}
+			}
+		}
+		out.Filters = append(out.Filters, fj)
+	}
+	caps := c.Capabilities
+	if caps == nil {
+		caps = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"dashboard":  out,
+		"viewer":     map[string]any{"id": c.ViewerID, "capabilities": caps},
+		"expires_at": c.ExpiresAt.UTC().Format(time.RFC3339),
+	})
+	return nil
+}
+
+type queryRequest struct {
+	Widgets []string                   `json:"widgets"`
+	Filters map[string]json.RawMessage `json:"filters"`
+}
+
+type widgetResultJSON struct {
+	Columns    []datasource.Column `json:"columns,omitempty"`
+	Rows       [][]any             `json:"rows,omitempty"`
+	Truncated  bool                `json:"truncated,omitempty"`
+	DurationMS float64             `json:"duration_ms"`
+	Cached     bool                `json:"cached"`
+	Error      *envelopeBody       `json:"error,omitempty"`
+}
+
+// handleQuery is POST /api/v1/embed/dashboards/{id}/query.
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+	start := s.Now()
+	var req queryRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	filters, err := compile.ParseFilters(d, req.Filters)
+	if err != nil {
+		return err
+	}
+	widgets := req.Widgets
+	if len(widgets) == 0 {
+		for _, wd := range d.Widgets {
+			widgets = append(widgets, wd.Name)
+		}
+	}
+	for _, name := range widgets {
+		if _, ok := d.Widget(name); !ok {
+			return &Error{Status: http.StatusBadRequest, Code: "unknown_widget", Message: "unknown widget " + strconvQuote(name),
+				Details: map[string]any{"widget": name}}
+		}
+	}
+	results, err := s.Engine.Run(r.Context(), d, viewerOf(c), widgets, filters)
+	if err != nil {
+		return err
+	}
+	out := make(map[string]widgetResultJSON, len(results))
+	for name, res := range results {
+		wr := widgetResultJSON{DurationMS: ms(res.Duration), Cached: res.Cached}
+		ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject,
+			ViewerID: c.ViewerID, DashboardID: d.ID, Widget: name, DurationMS: res.Duration.Milliseconds(), Outcome: "ok"}
+		if res.Err != nil {
+			e := toAPIError(res.Err)
+			if e.Status >= 500 {
+				s.Logger.ErrorContext(r.Context(), "widget query failed", "dashboard", d.ID, "widget", name, "err", res.Err)
+			}
+			wr.Error = &envelopeBody{Code: e.Code, Message: e.Message, Details: e.Details}
+			ev.Outcome = e.Code
+		} else {
+			wr.Columns, wr.Rows, wr.Truncated = res.Result.Columns, jsonRows(res.Result), res.Result.Truncated
+			ev.Rows = int64(len(res.Result.Rows))
+		}
+		s.Audit.Record(ev)
+		out[name] = wr
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": out, "duration_ms": ms(s.Now().Sub(start))})
+	return nil
+}
+
+// handleExport is POST /api/v1/embed/dashboards/{id}/widgets/{widget}/export: the widget's data
+// as CSV, through the same query path (and so the same row-level security) as the widget.
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+	if !c.Has(capabilityDownload) {
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this embed token does not allow downloads",
+			Details: map[string]any{"capability": capabilityDownload}}
+	}
+	name := r.PathValue("widget")
+	wd, ok := d.Widget(name)
+	if !ok {
+		return &Error{Status: http.StatusBadRequest, Code: "unknown_widget", Message: "unknown widget " + strconvQuote(name),
+			Details: map[string]any{"widget": name}}
+	}
+	var req struct {
+		Filters map[string]json.RawMessage `json:"filters"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	filters, err := compile.ParseFilters(d, req.Filters)
+	if err != nil {
+		return err
+	}
+	start := s.Now()
+	res, err := s.Engine.Export(r.Context(), d, name, viewerOf(c), filters)
+	ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject, ViewerID: c.ViewerID,
+		DashboardID: d.ID, Widget: name, DurationMS: s.Now().Sub(start).Milliseconds(), Outcome: "ok", Detail: "export"}
+	if err != nil {
+		ev.Outcome = toAPIError(err).Code
+		s.Audit.Record(ev)
+		return err
+	}
+	ev.Rows = int64(len(res.Rows))
+	s.Audit.Record(ev)
+	filename := strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, d.ID+"-"+wd.Name) + ".csv"
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	if res.Truncated {
+		w.Header().Set("X-Inlay-Truncated", "true")
+	}
+	return writeCSV(w, res)
+}
+
+func writeCSV(w io.Writer, res *datasource.Result) error {
+	cw := csv.NewWriter(w)
+	row := make([]string, len(res.Columns))
+	for i, col := range res.Columns {
+		row[i] = csvSafe(col.Name)
+	}
+	if err := cw.Write(row); err != nil {
+		return err
+	}
+	for _, r := range res.Rows {
+		for i, v := range r {
+			row[i] = csvSafe(csvText(v))
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe defuses spreadsheet formula injection: a cell starting with = + - @ is prefixed with a
+// quote unless it is a plain number.
+func csvSafe(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return s
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s
+	}
+	return "'" + s
+}
+
+func csvText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case time.Time:
+		return x.UTC().Format(time.RFC3339)
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// jsonRows returns the rows to encode. Results may be shared through the cache, so they are never
+// modified; time.Time already encodes as RFC 3339 and json.Number as a JSON number.
+func jsonRows(res *datasource.Result) [][]any {
+	if res.Rows == nil {
+		return [][]any{}
+	}
+	return res.Rows
+}
+
+func jsonValue(v any) any {
+	if t, ok := v.(time.Time); ok {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return v
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// decodeJSON reads a JSON body strictly: size-limited, unknown fields rejected, one value only.
+// An empty body is an empty object.
+func decodeJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
+			return errorf(http.StatusBadRequest, "bad_request", "the body must be application/json")
+		}
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case errors.As(err, &tooBig):
+		return errorf(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than %d bytes", tooBig.Limit)
+	case err != nil:
+		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "invalid JSON body: " + err.Error()}
+	}
+	if dec.More() {
+		return errorf(http.StatusBadRequest, "bad_request", "the body must hold one JSON object")
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+package api_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestSeedFlow runs seed 000's three calls over real HTTP, exactly as its Flask backend does, and
+// checks that each viewer's dashboard shows their department's numbers and only those.
+func TestSeedFlow(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, dept := range []string{"Sales", "Engineering"} {
+		t.Run(dept, func(t *testing.T) {
+			tok := e.embedToken(salesDash, strings.ToLower(dept)+"@example.com", dept, nil)
+			got := widgetValue(t, e.query(tok, salesDash, `{"widgets":["revenue","orders"]}`), "revenue")
+			want := e.scalar("SELECT sum(amount) FROM sales WHERE department = ?", dept)
+			all := e.scalar("SELECT sum(amount) FROM sales")
+			if got != want {
+				t.Errorf("revenue = %v, want %v (the %s rows)", got, want, dept)
+			}
+			if got <= 0 || got >= all {
+				t.Errorf("revenue %v should be a strict part of the total %v", got, all)
+			}
+			orders := widgetValue(t, e.query(tok, salesDash, `{"widgets":["orders"]}`), "orders")
+			if want := e.scalar("SELECT count(*) FROM sales WHERE department = ?", dept); orders != want {
+				t.Errorf("orders = %v, want %v", orders, want)
+			}
+		})
+	}
+}
+
+func TestTokenInfoResponseShape(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	r := e.tokenInfo(e.serviceToken(), salesDash, url.Values{"external_viewer_id": {"alice@example.com"}, "external_value": {"Sales"}})
+	if r.status != 200 {
+		t.Fatalf("tokeninfo: %d %s", r.status, r.body)
+	}
+	m := r.json(t)
+	if got, want := m["custom_claim"], "urn:aibi:external_data:Sales:alice@example.com:sales"; got != want {
+		t.Errorf("custom_claim = %v, want %v", got, want)
+	}
+	details, ok := m["authorization_details"].([]any)
+	if !ok || len(details) != 1 || details[0].(map[string]any)["type"] == "" {
+		t.Errorf("authorization_details = %v, want one RFC 9396 entry with a type", m["authorization_details"])
+	}
+	if m["scope"] == "" {
+		t.Error("scope is empty")
+	}
+}
+
+func TestListDashboards(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	r := e.do("GET", "/api/2.0/lakeview/dashboards", map[string]string{"Authorization": "Bearer " + e.serviceToken()}, nil)
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var body struct {
+		Dashboards []struct {
+			DashboardID string `json:"dashboard_id"`
+			DisplayName string `json:"display_name"`
+		} `json:"dashboards"`
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range body.Dashboards {
+		if d.DashboardID == salesDash && d.DisplayName != "" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("dashboards %s do not list %q with a display name", r.body, salesDash)
+	}
+	if r := e.do("GET", "/api/2.0/lakeview/dashboards", nil, nil); r.status != 401 {
+		t.Errorf("without a token: %d, want 401", r.status)
+	}
+}
+
+func TestTokenEndpointErrors(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	good := url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}}
+	basic := func(id, secret string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
+	}
+	tests := []struct {
+		name        string
+		auth        string
+		form        url.Values
+		contentType string
+		status      int
+		code        string
+	}{
+		{"no client authentication", "", good, "", 401, "invalid_client"},
+		{"wrong secret", basic(e.clientID, "inlay_secret_wrong"), good, "", 401, "invalid_client"},
+		{"unknown client", basic("inlay-nobody", e.clientSecret), good, "", 401, "invalid_client"},
+		{"password grant", e.basic(), url.Values{"grant_type": {"password"}, "scope": {"all-apis"}}, "", 400, "unsupported_grant_type"},
+		{"missing grant type", e.basic(), url.Values{"scope": {"all-apis"}}, "", 400, "unsupported_grant_type"},
+		{"other scope", e.basic(), url.Values{"grant_type": {"client_credentials"}, "scope": {"admin"}}, "", 400, "invalid_scope"},
+		{"JSON body", e.basic(), good, "application/json", 400, "invalid_request"},
+		{"repeated parameter", e.basic(), url.Values{"grant_type": {"client_credentials", "client_credentials"}, "scope": {"all-apis"}}, "", 400, "invalid_request"},
+		{"secret in form and header", e.basic(), url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}, "client_secret": {e.clientSecret}}, "", 400, "invalid_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+			if tt.contentType != "" {
+				h["Content-Type"] = tt.contentType
+			}
+			if tt.auth != "" {
+				h["Authorization"] = tt.auth
+			}
+			r := e.do("POST", "/oidc/v1/token", h, strings.NewReader(tt.form.Encode()))
+			if r.status != tt.status || r.json(t)["error"] != tt.code {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tt.status, tt.code)
+			}
+			if strings.Contains(string(r.body), e.clientSecret) {
+				t.Error("the response echoes the client secret")
+			}
+			if tt.code == "invalid_client" && r.header.Get("WWW-Authenticate") == "" {
+				t.Error("invalid_client without WWW-Authenticate")
+			}
+		})
+	}
+	t.Run("form client authentication", func(t *testing.T) {
+		r := e.postToken("", url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"},
+			"client_id": {e.clientID}, "client_secret": {e.clientSecret}})
+		if r.status != 200 || r.json(t)["access_token"] == "" || r.header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("got %d %s (Cache-Control %q)", r.status, r.body, r.header.Get("Cache-Control"))
+		}
+	})
+}
+
+func TestTokenInfoErrors(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	svc := e.serviceToken()
+	embed := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
+	ok := url.Values{"external_viewer_id": {"alice@example.com"}, "external_value": {"Sales"}}
+	tests := []struct {
+		name   string
+		token  string
+		dash   string
+		query  url.Values
+		status int
+		code   string
+	}{
+		{"missing viewer id", svc, salesDash, url.Values{"external_value": {"Sales"}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"missing external value", svc, salesDash, url.Values{"external_viewer_id": {"alice@example.com"}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"no parameters", svc, salesDash, url.Values{}, 400, "INVALID_PARAMETER_VALUE"},
+		{"NUL in external value", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {"Sales\x00"}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"invalid UTF-8", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {"Sal\xffes"}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"very long value", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {strings.Repeat("x", 100_000)}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"attributes not JSON", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {"Sales"}, "attributes": {"{"}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"unknown capability", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {"Sales"}, "capabilities": {"admin"}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"no token", "", salesDash, ok, 401, "UNAUTHENTICATED"},
+		{"embed token instead of service token", embed, salesDash, ok, 401, "UNAUTHENTICATED"},
+		{"unknown dashboard", svc, "nope", ok, 404, "RESOURCE_DOES_NOT_EXIST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]string{}
+			if tt.token != "" {
+				h["Authorization"] = "Bearer " + tt.token
+			}
+			r := e.do("GET", "/api/2.0/lakeview/dashboards/"+tt.dash+"/published/tokeninfo?"+tt.query.Encode(), h, nil)
+			if r.status != tt.status || r.json(t)["error_code"] != tt.code {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tt.status, tt.code)
+			}
+		})
+	}
+}
+
+// TestExchangeRejectsEditedGrant: the scoped-token call must carry exactly what tokeninfo
+// returned; a host (or attacker) who edits the viewer's value in between gets nothing.
+func TestExchangeRejectsEditedGrant(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	info := e.tokenInfo(e.serviceToken(), salesDash, url.Values{"external_viewer_id": {"alice@example.com"}, "external_value": {"Sales"}}).json(t)
+	edit := func(f func(form url.Values)) url.Values {
+		form := exchangeForm(t, info)
+		f(form)
+		return form
+	}
+	tests := []struct {
+		name string
+		form url.Values
+		code string
+	}{
+		{"external value in authorization_details", edit(func(f url.Values) {
+			f.Set("authorization_details", strings.Replace(f.Get("authorization_details"), `"Sales"`, `"Engineering"`, 1))
+		}), "invalid_request"},
+		{"dashboard in authorization_details", edit(func(f url.Values) {
+			f.Set("authorization_details", strings.Replace(f.Get("authorization_details"), `"dashboard_id":"sales"`, `"dashboard_id":"operations"`, 1))
+		}), "invalid_request"},
+		{"capability added", edit(func(f url.Values) {
+			f.Set("authorization_details", strings.Replace(f.Get("authorization_details"), `"capabilities":["download"]`, `"capabilities":["download","admin"]`, 1))
+		}), "invalid_request"},
+		{"custom claim", edit(func(f url.Values) {
+			f.Set("custom_claim", "urn:aibi:external_data:Engineering:alice@example.com:sales")
+		}), "invalid_request"},
+		{"grant dropped", edit(func(f url.Values) { f.Del("inlay_grant") }), "invalid_request"},
+		{"grant tampered", edit(func(f url.Values) { f.Set("inlay_grant", f.Get("inlay_grant")+"x") }), "invalid_grant"},
+		{"grant replaced by a service token", edit(func(f url.Values) { f.Set("inlay_grant", e.serviceToken()) }), "invalid_grant"},
+		{"authorization_details not JSON", edit(func(f url.Values) { f.Set("authorization_details", "[{") }), "invalid_request"},
+		{"two entries", edit(func(f url.Values) {
+			d := f.Get("authorization_details")
+			f.Set("authorization_details", "["+d[1:len(d)-1]+","+d[1:len(d)-1]+"]")
+		}), "invalid_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.postToken(e.basic(), tt.form)
+			if r.status != 400 || r.json(t)["error"] != tt.code {
+				t.Fatalf("got %d %s, want 400 %s", r.status, r.body, tt.code)
+			}
+		})
+	}
+	t.Run("python json.dumps spacing is accepted", func(t *testing.T) {
+		form := exchangeForm(t, info)
+		spaced := strings.NewReplacer(`":`, `": `, `,"`, `, "`).Replace(form.Get("authorization_details"))
+		form.Set("authorization_details", spaced)
+		if r := e.postToken(e.basic(), form); r.status != 200 {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+	})
+	t.Run("another principal cannot use the grant", func(t *testing.T) {
+		other := newEnvPrincipal(t, e)
+		if r := e.postToken(other, exchangeForm(t, info)); r.status != 400 || r.json(t)["error"] != "invalid_grant" {
+			t.Fatalf("got %d %s, want 400 invalid_grant", r.status, r.body)
+		}
+	})
+}
+
+// newEnvPrincipal creates a second principal on e and returns its Basic header.
+func newEnvPrincipal(t *testing.T, e *testEnv) string {
+	t.Helper()
+	id, secret := createPrincipal(t, e, "second host")
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
+}

@@ -1,0 +1,431 @@
+// Package config is Inlay's one typed configuration. cmd owns it: defaults, then
+// <project>/inlay.yaml, then INLAY_* environment variables (Load), then command-line flags
+// (set by cmd on the returned Config), then Validate, which reports every problem at once.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the config file looked for in the project directory.
+const FileName = "inlay.yaml"
+
+// DefaultListen is the documented default address (8470 spells nothing; it is just free).
+const DefaultListen = "127.0.0.1:8470"
+
+// DefaultDataSource names the data source used by datasets that name none.
+const DefaultDataSource = "default"
+
+// Data source types.
+const (
+	TypeDuckDB   = "duckdb"
+	TypePostgres = "postgres"
+)
+
+// State drivers.
+const (
+	StateSQLite = "sqlite"
+	StateMemory = "memory"
+)
+
+// Config is the whole of Inlay's configuration. YAML keys are snake_case; durations are Go
+// duration strings ("90s", "1h"); paths in inlay.yaml are relative to the project directory.
+type Config struct {
+	// Listen is the HTTP listen address, host:port.
+	Listen string `yaml:"listen" json:"listen"`
+	// PublicURL is the token issuer and the base of viewer URLs. Load sets it to
+	// "http://"+Listen when not configured; use SetListen to change Listen afterwards.
+	PublicURL string `yaml:"public_url" json:"public_url"`
+	// Secret is the master key (base64 or hex of at least 32 bytes) that seals signing keys and
+	// keys the hashes of principal secrets. See MasterKey. Validate accepts it unset: the
+	// caller decides what an unset master key means (refuse to serve, or generate one).
+	Secret Secret `yaml:"secret" json:"secret"`
+	// AdminKey is the bearer key of the admin API; unset disables the admin API.
+	AdminKey    Secret                      `yaml:"admin_key" json:"admin_key"`
+	State       StateConfig                 `yaml:"state" json:"state"`
+	DataSources map[string]DataSourceConfig `yaml:"data_sources" json:"data_sources"`
+	Embed       EmbedConfig                 `yaml:"embed" json:"embed"`
+	Tokens      TokenConfig                 `yaml:"tokens" json:"tokens"`
+	Query       QueryConfig                 `yaml:"query" json:"query"`
+	// Dashboards is the folder holding dashboards/*.yaml.
+	Dashboards string `yaml:"dashboards" json:"dashboards"`
+
+	// file is the config file read (empty when none was).
+	file string
+	// where maps a key path ("tokens.embed_ttl") to where its value was set ("inlay.yaml:12",
+	// "env INLAY_LISTEN"), so that problems point at it.
+	where map[string]string
+	// publicURLDerived is true while PublicURL is the default derived from Listen.
+	publicURLDerived bool
+}
+
+// StateConfig selects the store for Inlay's own state (principals, signing keys, audit log).
+type StateConfig struct {
+	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default) or "memory"
+	Path   string `yaml:"path" json:"path"`     // sqlite file, default <project>/.inlay/state.db
+}
+
+// DataSourceConfig configures one named database.
+type DataSourceConfig struct {
+	Type string `yaml:"type" json:"type"` // "duckdb" or "postgres"
+	// Path is the DuckDB database file; "" means an in-memory database.
+	Path string `yaml:"path" json:"path"`
+	// DSN is the PostgreSQL connection string (it may hold a password, hence a Secret).
+	DSN Secret `yaml:"dsn" json:"dsn"`
+	// InitSQL runs once on each new connection (DuckDB: e.g. CREATE VIEW over Parquet files).
+	InitSQL []string `yaml:"init_sql" json:"init_sql"`
+	// MaxConns caps the connection pool; 0 means the implementation's default.
+	MaxConns int `yaml:"max_conns" json:"max_conns"`
+}
+
+// EmbedConfig controls which host pages may embed dashboards.
+type EmbedConfig struct {
+	// AllowedOrigins are scheme://host[:port] (no path, no "*").
+	AllowedOrigins []string `yaml:"allowed_origins" json:"allowed_origins"`
+}
+
+// TokenConfig sets token lifetimes and key rotation.
+type TokenConfig struct {
+	EmbedTTL    time.Duration `yaml:"embed_ttl" json:"embed_ttl"`         // default lifetime of an embed token
+	MaxEmbedTTL time.Duration `yaml:"max_embed_ttl" json:"max_embed_ttl"` // the longest a caller may ask for
+	ServiceTTL  time.Duration `yaml:"service_ttl" json:"service_ttl"`     // lifetime of a service token
+	KeyRotation time.Duration `yaml:"key_rotation" json:"key_rotation"`   // how long a signing key signs
+}
+
+// QueryConfig bounds dashboard queries.
+type QueryConfig struct {
+	Timeout       time.Duration `yaml:"timeout" json:"timeout"`
+	MaxRows       int           `yaml:"max_rows" json:"max_rows"`
+	ExportMaxRows int           `yaml:"export_max_rows" json:"export_max_rows"`
+	// CacheTTL is how long results are cached; 0 turns the result cache off.
+	CacheTTL        time.Duration `yaml:"cache_ttl" json:"cache_ttl"`
+	CacheMaxEntries int           `yaml:"cache_max_entries" json:"cache_max_entries"`
+}
+
+// Default returns the configuration used when nothing is configured, for a project in dir.
+// It has no data sources: the caller (demo) adds what it needs.
+func Default(projectDir string) *Config {
+	return &Config{
+		Listen:           DefaultListen,
+		PublicURL:        "http://" + DefaultListen,
+		publicURLDerived: true,
+		State: StateConfig{
+			Driver: StateSQLite,
+			Path:   filepath.Join(projectDir, ".inlay", "state.db"),
+		},
+		DataSources: map[string]DataSourceConfig{},
+		Tokens: TokenConfig{
+			EmbedTTL:    time.Hour,
+			MaxEmbedTTL: 24 * time.Hour,
+			ServiceTTL:  time.Hour,
+			KeyRotation: 720 * time.Hour,
+		},
+		Query: QueryConfig{
+			Timeout:         30 * time.Second,
+			MaxRows:         10_000,
+			ExportMaxRows:   100_000,
+			CacheTTL:        5 * time.Minute,
+			CacheMaxEntries: 10_000,
+		},
+		Dashboards: filepath.Join(projectDir, "dashboards"),
+		where:      map[string]string{},
+	}
+}
+
+// Load reads <projectDir>/inlay.yaml over the defaults and applies the INLAY_* environment
+// overrides. A missing file is an error satisfying errors.Is(err, fs.ErrNotExist); use
+// LoadOptional where running without one is fine. Other errors are Problems (every problem in
+// the file at once, each with file:line). Load does not Validate: cmd applies flags first.
+func Load(projectDir string, getenv func(string) string) (*Config, error) {
+	return load(projectDir, getenv, false)
+}
+
+// LoadOptional is Load, except that a missing inlay.yaml means defaults plus environment.
+func LoadOptional(projectDir string, getenv func(string) string) (*Config, error) {
+	return load(projectDir, getenv, true)
+}
+
+func load(projectDir string, getenv func(string) string, optional bool) (*Config, error) {
+	c := Default(projectDir)
+	path := filepath.Join(projectDir, FileName)
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && optional:
+		path = ""
+	case err != nil:
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var probs Problems
+	if path != "" {
+		c.file = path
+		probs = append(probs, c.decode(path, data)...)
+		c.resolvePaths(projectDir)
+	}
+	c.applyEnv(getenv)
+	probs = append(probs, c.resolveSecrets(getenv, projectDir)...)
+	if c.publicURLDerived {
+		c.PublicURL = derivePublicURL(c.Listen)
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return c, nil
+}
+
+// SetListen sets the listen address (e.g. from a flag). A PublicURL that was not configured
+// follows it.
+func (c *Config) SetListen(addr string) {
+	c.Listen = addr
+	c.setBy("listen", "flag")
+	if c.publicURLDerived {
+		c.PublicURL = derivePublicURL(addr)
+	}
+}
+
+// derivePublicURL is the default public URL for a listen address. An address listening on every
+// interface (":8470", "0.0.0.0:8470") is reached as localhost.
+func derivePublicURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen // Validate reports the listen address
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// File is the path of the config file read, or "" if none was.
+func (c *Config) File() string { return c.file }
+
+// decode parses the YAML over c, collecting unknown keys and type errors with their lines.
+func (c *Config) decode(path string, data []byte) Problems {
+	var probs Problems
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return Problems{problemFromYAML(path, err.Error(), nil)}
+	}
+	if len(root.Content) == 0 { // an empty file
+		return nil
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return Problems{{File: path, Line: doc.Line, Message: "the file must be a mapping of keys"}}
+	}
+	c.publicURLDerived = true
+	lines := map[int]string{}
+	walk(doc, reflect.TypeOf(Config{}), "", func(key string, line int, known bool) {
+		if !known {
+			probs = append(probs, Problem{File: path, Line: line, Key: key, Message: "unknown key"})
+			return
+		}
+		c.setBy(key, fmt.Sprintf("%s:%d", filepath.Base(path), line))
+		if _, ok := lines[line]; !ok || len(key) > len(lines[line]) {
+			lines[line] = key
+		}
+		if key == "public_url" {
+			c.publicURLDerived = false
+		}
+	})
+	if len(probs) > 0 {
+		return probs // decoding would only repeat them less clearly
+	}
+	if err := doc.Decode(c); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, msg := range te.Errors {
+				probs = append(probs, problemFromYAML(path, msg, lines))
+			}
+		} else {
+			probs = append(probs, problemFromYAML(path, err.Error(), lines))
+		}
+	}
+	return probs
+}
+
+// walk visits every mapping key under n against the Go type t, reporting each key's dotted path,
+// its line, and whether t has a field for it. Map values (data_sources.NAME) are walked against
+// the map's element type; Secrets check their own shape when decoded.
+func walk(n *yaml.Node, t reflect.Type, prefix string, visit func(key string, line int, known bool)) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := k.Value
+		if prefix != "" {
+			key = prefix + "." + k.Value
+		}
+		switch t.Kind() {
+		case reflect.Struct:
+			f, ok := fieldByTag(t, k.Value)
+			visit(key, k.Line, ok)
+			if ok && f.Type != reflect.TypeOf(Secret{}) {
+				walk(v, f.Type, key, visit)
+			}
+		case reflect.Map:
+			visit(key, k.Line, true)
+			walk(v, t.Elem(), key, visit)
+		}
+	}
+}
+
+func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag == name && f.IsExported() {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// problemFromYAML turns a yaml.v3 message ("line 12: cannot unmarshal ...") into a Problem,
+// naming the key found on that line when known.
+func problemFromYAML(path, msg string, lines map[int]string) Problem {
+	p := Problem{File: path, Message: strings.TrimPrefix(msg, "yaml: ")}
+	if rest, ok := strings.CutPrefix(p.Message, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ": "); ok {
+			if n, err := strconv.Atoi(num); err == nil {
+				p.Line, p.Message, p.Key = n, tail, lines[n]
+			}
+		}
+	}
+	return p
+}
+
+// resolvePaths makes paths given in the file relative to the project directory.
+func (c *Config) resolvePaths(dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	if c.where["state.path"] != "" {
+		c.State.Path = abs(c.State.Path)
+	}
+	if c.where["dashboards"] != "" {
+		c.Dashboards = abs(c.Dashboards)
+	}
+	for name, ds := range c.DataSources {
+		if ds.Type == TypeDuckDB && ds.Path != ":memory:" {
+			ds.Path = abs(ds.Path)
+		}
+		c.DataSources[name] = ds
+	}
+}
+
+// applyEnv applies the INLAY_* overrides. Paths from the environment are taken as given
+// (relative to the working directory, like a flag).
+func (c *Config) applyEnv(getenv func(string) string) {
+	set := func(name, key string, apply func(v string)) {
+		if v := getenv(name); v != "" {
+			apply(v)
+			c.setBy(key, "env "+name)
+		}
+	}
+	set("INLAY_LISTEN", "listen", func(v string) { c.Listen = v })
+	set("INLAY_PUBLIC_URL", "public_url", func(v string) { c.PublicURL = v; c.publicURLDerived = false })
+	set("INLAY_SECRET", "secret", func(v string) { c.Secret = NewSecret(v) })
+	set("INLAY_ADMIN_KEY", "admin_key", func(v string) { c.AdminKey = NewSecret(v) })
+	set("INLAY_STATE_PATH", "state.path", func(v string) { c.State.Path = v })
+	set("INLAY_ALLOWED_ORIGINS", "embed.allowed_origins", func(v string) {
+		c.Embed.AllowedOrigins = nil
+		for o := range strings.SplitSeq(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.Embed.AllowedOrigins = append(c.Embed.AllowedOrigins, o)
+			}
+		}
+	})
+}
+
+// resolveSecrets reads env and file secrets.
+func (c *Config) resolveSecrets(getenv func(string) string, dir string) Problems {
+	var probs Problems
+	try := func(key string, s *Secret) {
+		if err := s.resolve(getenv, dir); err != nil {
+			probs = append(probs, c.problem(key, err.Error()))
+		}
+	}
+	try("secret", &c.Secret)
+	try("admin_key", &c.AdminKey)
+	for _, name := range sortedKeys(c.DataSources) {
+		ds := c.DataSources[name]
+		try("data_sources."+name+".dsn", &ds.DSN)
+		c.DataSources[name] = ds
+	}
+	return probs
+}
+
+func (c *Config) setBy(key, where string) {
+	if c.where == nil {
+		c.where = map[string]string{}
+	}
+	c.where[key] = where
+}
+
+// problem builds a Problem for key, pointing at where it was set.
+func (c *Config) problem(key, msg string) Problem {
+	p := Problem{Key: key, Message: msg}
+	where := c.where[key]
+	if file, line, ok := strings.Cut(where, ":"); ok && c.file != "" && file == filepath.Base(c.file) {
+		p.File = c.file
+		p.Line, _ = strconv.Atoi(line)
+	} else {
+		p.Origin = where
+	}
+	return p
+}
+
+// Problem is one thing wrong with the configuration.
+type Problem struct {
+	File    string // config file, when the problem is in it
+	Line    int    // line in File, 0 if unknown
+	Origin  string // otherwise where the value came from: "env INLAY_LISTEN", "flag", or ""
+	Key     string // dotted key, e.g. "tokens.embed_ttl"; "" when the problem is not one key's
+	Message string
+}
+
+func (p Problem) Error() string {
+	var b bytes.Buffer
+	switch {
+	case p.File != "" && p.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
+	case p.File != "":
+		fmt.Fprintf(&b, "%s: ", p.File)
+	}
+	if p.Key != "" {
+		b.WriteString(p.Key)
+		if p.Origin != "" {
+			fmt.Fprintf(&b, " (from %s)", p.Origin)
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// Problems is every problem found, returned as one error by Load and Validate. Use errors.As to
+// print them one per line.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.Error()
+	}
+	return strings.Join(msgs, "\n")
+}

@@ -1,0 +1,197 @@
+// Package duckdb is the embedded DuckDB data source: an in-memory or file database, which can
+// also read Parquet and CSV files through SQL (read_parquet, read_csv).
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/inlay/inlay/internal/datasource"
+)
+
+// Config selects the database and how it is prepared.
+type Config struct {
+	// Path is the database file; "" opens a private in-memory database.
+	Path string
+	// Threads caps DuckDB's worker threads; 0 keeps DuckDB's default (one per core).
+	Threads int
+	// InitSQL statements run once at open, in order, e.g.
+	// CREATE VIEW sales AS SELECT * FROM read_parquet('sales.parquet').
+	InitSQL []string
+}
+
+// Source is an open DuckDB database. It is safe for concurrent use.
+type Source struct {
+	db     *sql.DB
+	closed atomic.Bool
+}
+
+var _ datasource.Source = (*Source)(nil)
+
+// sessionSetup runs on every new pooled connection. Time buckets over TIMESTAMPTZ values follow
+// the session time zone, so it is pinned to UTC to give the same buckets as PostgreSQL (whose
+// session is pinned too) whatever the machine's zone.
+var sessionSetup = []string{"SET TimeZone = 'UTC'"}
+
+// Open opens the database described by cfg and runs its InitSQL. The connector opens the
+// database once and every pooled connection attaches to that same instance, so an in-memory
+// database is one database shared by all queries.
+func Open(ctx context.Context, cfg Config) (*Source, error) {
+	connector, err := duckdb.NewConnector(cfg.dsn(), func(conn driver.ExecerContext) error {
+		for _, stmt := range sessionSetup {
+			if _, err := conn.ExecContext(context.Background(), stmt, nil); err != nil {
+				return fmt.Errorf("duckdb: session setup %q: %w", stmt, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: open %q: %w: %w", cfg.Path, datasource.ErrUnavailable, err)
+	}
+	s := &Source{db: sql.OpenDB(connector)}
+	// Connections are cheap in DuckDB; keeping a few idle avoids re-running session setup.
+	s.db.SetMaxIdleConns(8)
+	for i, stmt := range cfg.InitSQL {
+		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+			_ = s.db.Close()
+			return nil, fmt.Errorf("duckdb: init statement %d: %w", i+1, classify(ctx, ctx, err))
+		}
+	}
+	return s, nil
+}
+
+// Dialect returns DuckDB's SQL spelling.
+func (s *Source) Dialect() datasource.Dialect { return Dialect{} }
+
+// Exec runs a statement that returns no rows, for setup such as creating demo data. It is not
+// read-only and has no row cap: never give it request input other than as args.
+func (s *Source) Exec(ctx context.Context, sql string, args ...any) error {
+	if _, err := s.db.ExecContext(ctx, sql, args...); err != nil {
+		return fmt.Errorf("duckdb: exec: %w", s.classify(ctx, ctx, err))
+	}
+	return nil
+}
+
+// Close closes the pool and the database. An in-memory database is gone afterwards.
+func (s *Source) Close() error {
+	s.closed.Store(true)
+	return s.db.Close()
+}
+
+// rowsPerSlab is how many rows' cells are allocated in one block: one allocation per block
+// instead of one per row.
+const rowsPerSlab = 256
+
+// Query runs q with its arguments bound. Cancelling ctx or passing q.Timeout interrupts the
+// query inside DuckDB (the driver calls duckdb_interrupt), so the engine stops working too.
+func (s *Source) Query(ctx context.Context, q datasource.Query) (*datasource.Result, error) {
+	qctx, cancel := ctx, context.CancelFunc(func() {})
+	if q.Timeout > 0 {
+		qctx, cancel = context.WithTimeout(ctx, q.Timeout)
+	}
+	defer cancel()
+
+	rows, err := s.db.QueryContext(qctx, q.SQL, q.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: query: %w", s.classify(ctx, qctx, err))
+	}
+	defer rows.Close()
+
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: column types: %w", s.classify(ctx, qctx, err))
+	}
+	n := len(types)
+	res := &datasource.Result{Columns: make([]datasource.Column, n), Rows: [][]any{}}
+	convs := make([]converter, n)
+	for i, ct := range types {
+		kind, conv := columnKind(ct.DatabaseTypeName())
+		res.Columns[i] = datasource.Column{Name: ct.Name(), Type: kind}
+		convs[i] = conv
+	}
+
+	// One set of scan targets, reused for every row.
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var slab []any
+	for rows.Next() {
+		if q.MaxRows > 0 && len(res.Rows) == q.MaxRows {
+			// A row beyond the cap exists: say so, and stop without reading the rest.
+			res.Truncated = true
+			break
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("duckdb: scan: %w", s.classify(ctx, qctx, err))
+		}
+		if len(slab) < n {
+			slab = make([]any, n*slabRows(q.MaxRows, len(res.Rows)))
+		}
+		row := slab[:n:n]
+		slab = slab[n:]
+		for i, v := range vals {
+			if v != nil {
+				row[i] = convs[i](v)
+			}
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("duckdb: read rows: %w", s.classify(ctx, qctx, err))
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("duckdb: close rows: %w", s.classify(ctx, qctx, err))
+	}
+	return res, nil
+}
+
+// slabRows is how many rows the next cell block holds: rowsPerSlab, or fewer when the row cap
+// leaves less room, so a small capped result does not allocate a large block.
+func slabRows(maxRows, have int) int {
+	if maxRows > 0 && maxRows-have < rowsPerSlab {
+		return maxRows - have
+	}
+	return rowsPerSlab
+}
+
+// classify maps err onto the contract's sentinel errors, keeping err as the cause. ctx is the
+// caller's context, qctx the one carrying q.Timeout.
+func (s *Source) classify(ctx, qctx context.Context, err error) error {
+	if s.closed.Load() {
+		return fmt.Errorf("%w: source closed: %w", datasource.ErrUnavailable, err)
+	}
+	return classify(ctx, qctx, err)
+}
+
+func classify(ctx, qctx context.Context, err error) error {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%w: %w", datasource.ErrTimeout, err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("%w: %w", datasource.ErrCanceled, err)
+	case qctx.Err() != nil:
+		return fmt.Errorf("%w: %w", datasource.ErrTimeout, err)
+	case errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn):
+		return fmt.Errorf("%w: %w", datasource.ErrUnavailable, err)
+	}
+	var de *duckdb.Error
+	if errors.As(err, &de) {
+		switch de.Type {
+		case duckdb.ErrorTypeConnection, duckdb.ErrorTypeIO, duckdb.ErrorTypeFatal,
+			duckdb.ErrorTypeInternal, duckdb.ErrorTypeOutOfMemory, duckdb.ErrorTypeNetwork,
+			duckdb.ErrorTypeHTTP, duckdb.ErrorTypeInterrupt, duckdb.ErrorTypeTransaction:
+			return fmt.Errorf("%w: %w", datasource.ErrUnavailable, err)
+		}
+	}
+	// Engine errors (syntax, binder, catalog, conversion...) and argument binding errors are
+	// the query author's mistake.
+	return fmt.Errorf("%w: %w", datasource.ErrInvalidQuery, err)
+}

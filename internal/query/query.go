@@ -1,0 +1,348 @@
+// Package query is the engine between the API and the data sources: it compiles widget queries
+// (through package compile, where row-level security is applied), runs them concurrently with a
+// timeout and row cap, answers repeats from a result cache keyed by the exact SQL and bound
+// arguments (so by the viewer's RLS values too), and runs identical concurrent queries once.
+package query
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+
+	"github.com/inlay/inlay/internal/compile"
+	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/rls"
+)
+
+// ErrUnknownSource: a dataset names a data source the engine was not given (a configuration
+// mistake).
+var ErrUnknownSource = errors.New("query: unknown data source")
+
+// Options configure an Engine. Zero values pick the defaults noted.
+type Options struct {
+	Timeout       time.Duration // per query; 0 means only the caller's context bounds it
+	MaxRows       int           // rows per widget result; 0 means 10,000
+	ExportMaxRows int           // rows per export; 0 means 1,000,000
+	// CacheTTL is how long a result is served from the cache; 0 disables the cache.
+	CacheTTL time.Duration
+	// CacheMaxBytes bounds the cache by the estimated size of the results; 0 means 256 MiB.
+	CacheMaxBytes uint64
+	// Parallelism bounds how many of one Run's widget queries run at once; 0 means 8.
+	Parallelism int
+}
+
+// Stats counts what the engine did since it was built.
+type Stats struct {
+	Executed  int64 // queries sent to a database
+	CacheHits int64 // answers from the result cache
+	Coalesced int64 // requests that joined an identical query already running
+	Canceled  int64 // executions stopped because every waiter went away
+	InFlight  int64 // executions running now
+}
+
+// WidgetResult is one widget's outcome. Result is shared with the cache and other requests:
+// callers must not modify it.
+type WidgetResult struct {
+	Result   *datasource.Result
+	Duration time.Duration
+	Cached   bool
+	Err      error
+}
+
+// FilterOptions are a filter's choices: Values for select filters, Min and Max for ranges.
+// Err is set instead when the filter's query failed (e.g. a missing RLS attribute).
+type FilterOptions struct {
+	Values   []any
+	Min, Max any
+	Err      error
+}
+
+// Engine runs dashboard queries. It is safe for concurrent use.
+type Engine struct {
+	sources map[string]datasource.Source
+	opts    Options
+	cache   *otter.Cache[cacheKey, cacheEntry] // nil when disabled
+	group   group
+
+	executed, cacheHits, canceled, inFlight atomic.Int64
+}
+
+type cacheKey [sha256.Size]byte
+
+type cacheEntry struct {
+	res    *datasource.Result
+	weight uint32
+}
+
+// New builds an engine over the named data sources (the names datasets use; "default" for
+// datasets that name none).
+func New(sources map[string]datasource.Source, opts Options) *Engine {
+	if opts.MaxRows <= 0 {
+		opts.MaxRows = 10_000
+	}
+	if opts.ExportMaxRows <= 0 {
+		opts.ExportMaxRows = 1_000_000
+	}
+	if opts.CacheMaxBytes == 0 {
+		opts.CacheMaxBytes = 256 << 20
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 8
+	}
+	e := &Engine{sources: sources, opts: opts}
+	if opts.CacheTTL > 0 {
+		e.cache = otter.Must(&otter.Options[cacheKey, cacheEntry]{
+			MaximumWeight:    opts.CacheMaxBytes,
+			Weigher:          func(_ cacheKey, v cacheEntry) uint32 { return v.weight },
+			ExpiryCalculator: otter.ExpiryWriting[cacheKey, cacheEntry](opts.CacheTTL),
+		})
+	}
+	return e
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	return Stats{
+		Executed:  e.executed.Load(),
+		CacheHits: e.cacheHits.Load(),
+		Coalesced: e.group.joins.Load(),
+		Canceled:  e.canceled.Load(),
+		InFlight:  e.inFlight.Load(),
+	}
+}
+
+// Run runs the named widgets' queries (all widgets when names is empty) for viewer v with
+// filter values f, at most Options.Parallelism at a time. Each widget's failure stays in its
+// WidgetResult; an unknown widget name fails the whole call with compile.ErrUnknownWidget.
+func (e *Engine) Run(ctx context.Context, d *dashboard.Dashboard, v rls.Viewer, widgets []string, f compile.FilterValues) (map[string]WidgetResult, error) {
+	if len(widgets) == 0 {
+		for _, w := range d.Widgets {
+			widgets = append(widgets, w.Name)
+		}
+	}
+	// Name check first, so a typo fails fast without running anything.
+	for _, name := range widgets {
+		if _, err := compile.WidgetSource(d, name); errors.Is(err, compile.ErrUnknownWidget) {
+			return nil, err
+		}
+	}
+	out := make(map[string]WidgetResult, len(widgets))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, e.opts.Parallelism)
+	for _, name := range widgets {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := e.widget(ctx, d, name, v, f, e.opts.MaxRows)
+			mu.Lock()
+			out[name] = r
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out, nil
+}
+
+// Export runs a widget's query for download, capped at Options.ExportMaxRows rows, through the
+// same compile path (RLS and filters apply) and cache.
+func (e *Engine) Export(ctx context.Context, d *dashboard.Dashboard, widget string, v rls.Viewer, f compile.FilterValues) (*datasource.Result, error) {
+	src, err := e.source(compile.WidgetSource(d, widget))
+	if err != nil {
+		return nil, err
+	}
+	q, err := compile.Export(d, widget, src.Dialect(), v, f, compile.Options{MaxRows: e.opts.ExportMaxRows})
+	if err != nil {
+		return nil, err
+	}
+	res, _, err := e.exec(ctx, src, q, e.opts.ExportMaxRows)
+	return res, err
+}
+
+// FilterOptions computes every filter's choices for viewer v (RLS applies; other filters do
+// not). A filter's failure is in its entry's Err.
+func (e *Engine) FilterOptions(ctx context.Context, d *dashboard.Dashboard, v rls.Viewer) (map[string]FilterOptions, error) {
+	out := make(map[string]FilterOptions, len(d.Filters))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, e.opts.Parallelism)
+	for _, flt := range d.Filters {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			fo := e.filterOptions(ctx, d, flt, v)
+			mu.Lock()
+			out[flt.Name] = fo
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out, nil
+}
+
+func (e *Engine) filterOptions(ctx context.Context, d *dashboard.Dashboard, flt dashboard.Filter, v rls.Viewer) FilterOptions {
+	src, err := e.source(compile.FilterSource(d, flt.Name))
+	if err != nil {
+		return FilterOptions{Err: err}
+	}
+	q, err := compile.FilterOptions(d, flt.Name, src.Dialect(), v, compile.Options{MaxRows: compile.FilterOptionsLimit})
+	if err != nil {
+		return FilterOptions{Err: err}
+	}
+	res, _, err := e.exec(ctx, src, q, compile.FilterOptionsLimit)
+	if err != nil {
+		return FilterOptions{Err: err}
+	}
+	var fo FilterOptions
+	switch flt.Type {
+	case dashboard.FilterSingleSelect, dashboard.FilterMultiSelect:
+		fo.Values = make([]any, 0, len(res.Rows))
+		for _, row := range res.Rows {
+			fo.Values = append(fo.Values, row[0])
+		}
+	default:
+		if len(res.Rows) == 1 && len(res.Rows[0]) == 2 {
+			fo.Min, fo.Max = res.Rows[0][0], res.Rows[0][1]
+		}
+	}
+	return fo
+}
+
+func (e *Engine) widget(ctx context.Context, d *dashboard.Dashboard, name string, v rls.Viewer, f compile.FilterValues, maxRows int) WidgetResult {
+	start := time.Now()
+	src, err := e.source(compile.WidgetSource(d, name))
+	if err != nil {
+		return WidgetResult{Err: err, Duration: time.Since(start)}
+	}
+	q, err := compile.Widget(d, name, src.Dialect(), v, f, compile.Options{MaxRows: maxRows})
+	if err != nil {
+		return WidgetResult{Err: err, Duration: time.Since(start)}
+	}
+	res, cached, err := e.exec(ctx, src, q, maxRows)
+	return WidgetResult{Result: res, Cached: cached, Err: err, Duration: time.Since(start)}
+}
+
+func (e *Engine) source(name string, err error) (datasource.Source, error) {
+	if err != nil {
+		return nil, err
+	}
+	src, ok := e.sources[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownSource, name)
+	}
+	return src, nil
+}
+
+// exec answers q from the cache, or by joining an identical running query, or by running it.
+// Only successful results are cached.
+func (e *Engine) exec(ctx context.Context, src datasource.Source, q compile.Query, maxRows int) (*datasource.Result, bool, error) {
+	key := keyOf(q, maxRows)
+	if e.cache != nil {
+		if ent, ok := e.cache.GetIfPresent(key); ok {
+			e.cacheHits.Add(1)
+			return ent.res, true, nil
+		}
+	}
+	res, _, err := e.group.do(ctx, key, func(runCtx context.Context) (*datasource.Result, error) {
+		e.executed.Add(1)
+		e.inFlight.Add(1)
+		defer e.inFlight.Add(-1)
+		res, err := src.Query(runCtx, datasource.Query{SQL: q.SQL, Args: q.Args, MaxRows: maxRows, Timeout: e.opts.Timeout})
+		if err != nil {
+			if runCtx.Err() != nil {
+				e.canceled.Add(1)
+			}
+			return nil, err
+		}
+		if e.cache != nil {
+			e.cache.Set(key, cacheEntry{res: res, weight: weigh(res)})
+		}
+		return res, nil
+	})
+	return res, false, err
+}
+
+// contextError maps a caller's context error onto the datasource errors the API knows.
+func contextError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", datasource.ErrTimeout, err)
+	}
+	return fmt.Errorf("%w: %w", datasource.ErrCanceled, err)
+}
+
+// keyOf hashes everything that determines a result: the source, the SQL text, every bound
+// argument with its type, and the row cap. The viewer's RLS values are bound arguments, so two
+// viewers with different values never share an entry.
+func keyOf(q compile.Query, maxRows int) cacheKey {
+	h := sha256.New()
+	var buf [binary.MaxVarintLen64]byte
+	put := func(tag byte, b []byte) {
+		h.Write([]byte{tag})
+		h.Write(buf[:binary.PutUvarint(buf[:], uint64(len(b)))])
+		h.Write(b)
+	}
+	u64 := func(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+	put('S', []byte(q.Source))
+	put('Q', []byte(q.SQL))
+	put('M', u64(uint64(maxRows)))
+	for _, a := range q.Args {
+		switch v := a.(type) {
+		case nil:
+			put('n', nil)
+		case string:
+			put('s', []byte(v))
+		case int64:
+			put('i', u64(uint64(v)))
+		case int:
+			put('i', u64(uint64(v)))
+		case float64:
+			put('f', u64(math.Float64bits(v)))
+		case bool:
+			if v {
+				put('b', []byte{1})
+			} else {
+				put('b', []byte{0})
+			}
+		case time.Time:
+			b, _ := v.MarshalBinary() // instant and zone offset
+			put('t', b)
+		default:
+			put('?', fmt.Appendf(nil, "%T:%#v", v, v))
+		}
+	}
+	var k cacheKey
+	h.Sum(k[:0])
+	return k
+}
+
+// weigh estimates a result's memory in bytes for the cache bound.
+func weigh(res *datasource.Result) uint32 {
+	n := 64
+	for _, c := range res.Columns {
+		n += 32 + len(c.Name) + len(c.Type)
+	}
+	for _, row := range res.Rows {
+		n += 24 + 16*len(row)
+		for _, cell := range row {
+			switch v := cell.(type) {
+			case string:
+				n += len(v)
+			case json.Number:
+				n += len(v)
+			case fmt.Stringer:
+				n += 24
+			}
+		}
+	}
+	return uint32(min(n, math.MaxUint32))
+}

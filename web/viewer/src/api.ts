@@ -1,0 +1,87 @@
+// The embed API client (docs/api.md). Every call carries the in-memory bearer token; a 401 with
+// details.reason "expired" asks the host for a new token and retries once.
+
+import type { ApiError, DashboardResponse, FilterValue, QueryResponse } from './types';
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: ApiError,
+  ) {
+    super(error.message);
+  }
+}
+
+export interface TokenSource {
+  current(): string;
+  /** Asks the host for a new token (reason "expired") and resolves with it. */
+  renew(): Promise<string>;
+}
+
+export class Api {
+  constructor(
+    private base: string,
+    private dashboardId: string,
+    private tokens: TokenSource,
+  ) {
+    this.base = base.replace(/\/+$/, '');
+  }
+
+  private url(path: string): string {
+    return `${this.base}/api/v1/embed/dashboards/${encodeURIComponent(this.dashboardId)}${path}`;
+  }
+
+  private async call(path: string, init: RequestInit, retried = false): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${this.tokens.current()}`);
+    let res: Response;
+    try {
+      // credentials: 'omit': the viewer never uses cookies.
+      res = await fetch(this.url(path), { ...init, headers, credentials: 'omit', cache: 'no-store' });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ApiFailure(0, { code: 'network_error', message: 'Inlay could not be reached. Check your connection.' });
+    }
+    if (res.ok) return res;
+    const error = await readError(res);
+    if (res.status === 401 && error.details?.reason === 'expired' && !retried) {
+      await this.tokens.renew();
+      return this.call(path, init, true);
+    }
+    throw new ApiFailure(res.status, error);
+  }
+
+  async dashboard(signal?: AbortSignal): Promise<DashboardResponse> {
+    const res = await this.call('', { method: 'GET', signal });
+    return res.json();
+  }
+
+  async query(widgets: string[], filters: Record<string, FilterValue>, signal?: AbortSignal): Promise<QueryResponse> {
+    const res = await this.call('/query', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ widgets, filters }),
+      signal,
+    });
+    return res.json();
+  }
+
+  async exportCSV(widget: string, filters: Record<string, FilterValue>): Promise<Blob> {
+    const res = await this.call(`/widgets/${encodeURIComponent(widget)}/export`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'text/csv' },
+      body: JSON.stringify({ filters }),
+    });
+    return res.blob();
+  }
+}
+
+async function readError(res: Response): Promise<ApiError> {
+  try {
+    const body = await res.json();
+    if (body && typeof body.error === 'object' && typeof body.error.code === 'string') return body.error;
+  } catch {
+    // not JSON: fall through
+  }
+  return { code: res.status === 401 ? 'invalid_token' : 'internal', message: `The server answered ${res.status}.` };
+}

@@ -1,0 +1,195 @@
+// ECharts options for bar, line, area and pie widgets, built from a widget's fields, its result
+// and the current theme. Only the charts and components used here are bundled.
+
+import { BarChart, LineChart, PieChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import type { EChartsCoreOption } from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+import { formatCell, formatNumber, grainOf, toNumber } from './format';
+import type { Theme } from './theme';
+import type { Cell, Field, Widget, WidgetResult } from './types';
+
+echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+
+export { echarts };
+
+/** The axis format for a field's values: compact, keeping currency and percent. */
+function axisFormat(format?: string): string {
+  if (format === 'currency' || format?.startsWith('$')) return 'currency_compact';
+  if (format === 'percent' || format?.endsWith('%')) return 'percent';
+  return 'compact';
+}
+
+function tooltipBase(t: Theme) {
+  return {
+    backgroundColor: t.surface,
+    borderColor: t.border,
+    borderWidth: 1,
+    padding: [8, 12],
+    textStyle: { color: t.text, fontFamily: t.font, fontSize: 12 },
+    extraCssText: 'box-shadow: 0 6px 20px rgba(16,24,40,.14); border-radius: 8px;',
+    confine: true,
+  };
+}
+
+function legend(t: Theme, show: boolean) {
+  return {
+    show,
+    type: 'scroll',
+    top: 0,
+    left: 0,
+    icon: 'roundRect',
+    itemWidth: 10,
+    itemHeight: 10,
+    itemGap: 14,
+    textStyle: { color: t.muted, fontFamily: t.font, fontSize: 12 },
+    pageTextStyle: { color: t.muted },
+    pageIconColor: t.muted,
+    pageIconInactiveColor: t.border,
+  };
+}
+
+const isTime = (f: Field | undefined, type: string | undefined) => !!grainOf(f?.expr) || type === 'date' || type === 'timestamp';
+
+/** Options for bar, line and area widgets; undefined when the result has no rows. */
+export function cartesianOption(w: Widget, res: WidgetResult, t: Theme): EChartsCoreOption | undefined {
+  const columns = res.columns ?? [];
+  const rows = res.rows ?? [];
+  const xField = w.x;
+  const yFields = w.y ?? [];
+  if (!xField || yFields.length === 0 || rows.length === 0) return undefined;
+  const col = (f: Field) => columns.findIndex((c) => c.name === f.key);
+  const xi = col(xField);
+  const xType = columns[xi]?.type;
+  const si = w.series ? col(w.series) : -1;
+  const yi = yFields.map(col);
+
+  // Categories in the server's order, or chronological for time axes.
+  const cats: Cell[] = [];
+  const catPos = new Map<string, number>();
+  const seriesVals: Cell[] = [];
+  const seriesPos = new Map<string, number>();
+  for (const r of rows) {
+    const x = r[xi];
+    if (!catPos.has(String(x))) catPos.set(String(x), cats.push(x) - 1);
+    if (si >= 0 && !seriesPos.has(String(r[si]))) seriesPos.set(String(r[si]), seriesVals.push(r[si]) - 1);
+  }
+  if (isTime(xField, xType)) {
+    cats.sort((a, b) => String(a).localeCompare(String(b)));
+    cats.forEach((c, i) => catPos.set(String(c), i));
+  }
+  const labels = cats.map((c) => formatCell(c, xField, xType));
+
+  const stacked = w.stacked ?? false;
+  const kind = w.type === 'bar' ? 'bar' : 'line';
+  const area = w.type === 'area';
+  const groups = si >= 0 ? seriesVals : [undefined];
+  const series: object[] = [];
+  yFields.forEach((yf, yIdx) => {
+    groups.forEach((g) => {
+      const data: (number | null)[] = new Array(cats.length).fill(stacked ? 0 : null);
+      for (const r of rows) {
+        if (g !== undefined && String(r[si]) !== String(g)) continue;
+        data[catPos.get(String(r[xi]))!] = toNumber(r[yi[yIdx]]);
+      }
+      const gName = g === undefined ? '' : formatCell(g, w.series, columns[si]?.type);
+      const name = g === undefined ? yf.label || yf.key : yFields.length > 1 ? `${gName} · ${yf.label || yf.key}` : gName;
+      series.push({
+        type: kind,
+        name,
+        data,
+        stack: stacked ? `y${yIdx}` : undefined,
+        smooth: kind === 'line' ? 0.2 : undefined,
+        showSymbol: kind === 'line' && cats.length <= 12,
+        symbolSize: 6,
+        lineStyle: kind === 'line' ? { width: 2 } : undefined,
+        areaStyle: area ? { opacity: stacked ? 0.85 : 0.18 } : undefined,
+        barMaxWidth: 36,
+        itemStyle: kind === 'bar' ? { borderRadius: stacked ? 0 : w.horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0] } : undefined,
+        emphasis: { focus: 'series' },
+        tooltip: { valueFormatter: (v: unknown) => (typeof v === 'number' ? formatNumber(v, yf.format) : '—') },
+      });
+    });
+  });
+
+  const showLegend = series.length > 1;
+  const axisText = { color: t.muted, fontFamily: t.font, fontSize: 11 };
+  const categoryAxis = {
+    type: 'category',
+    data: labels,
+    boundaryGap: kind === 'bar',
+    axisLine: { lineStyle: { color: t.border } },
+    axisTick: { show: false },
+    axisLabel: { ...axisText, hideOverlap: true, formatter: (v: string) => v.replace(/^Week of /, '') },
+    inverse: w.horizontal ?? false,
+  };
+  const valueAxis = {
+    type: 'value',
+    axisLabel: { ...axisText, formatter: (v: number) => formatNumber(v, axisFormat(yFields[0].format)) },
+    splitLine: { lineStyle: { color: t.grid } },
+    axisLine: { show: false },
+  };
+  const horizontal = w.type === 'bar' && w.horizontal;
+  return {
+    animation: false,
+    color: t.palette,
+    textStyle: { fontFamily: t.font },
+    legend: legend(t, showLegend),
+    grid: { left: 4, right: 16, top: showLegend ? 34 : 12, bottom: 4, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+    tooltip: {
+      ...tooltipBase(t),
+      trigger: 'axis',
+      axisPointer: { type: kind === 'bar' ? 'shadow' : 'line', lineStyle: { color: t.border }, shadowStyle: { color: t.mode === 'dark' ? 'rgba(255,255,255,0.04)' : 'rgba(16,24,40,0.04)' } },
+    },
+    xAxis: horizontal ? valueAxis : categoryAxis,
+    yAxis: horizontal ? categoryAxis : valueAxis,
+    series,
+  };
+}
+
+/** Options for a pie (donut) widget; small slices beyond the first 9 are grouped as "Other". */
+export function pieOption(w: Widget, res: WidgetResult, t: Theme): EChartsCoreOption | undefined {
+  const columns = res.columns ?? [];
+  const rows = res.rows ?? [];
+  if (!w.label || !w.value || rows.length === 0) return undefined;
+  const li = columns.findIndex((c) => c.name === w.label!.key);
+  const vi = columns.findIndex((c) => c.name === w.value!.key);
+  let data = rows
+    .map((r) => ({ name: formatCell(r[li], w.label, columns[li]?.type), value: toNumber(r[vi]) ?? 0 }))
+    .sort((a, b) => b.value - a.value);
+  if (data.length > 10) {
+    const other = data.slice(9).reduce((s, d) => s + d.value, 0);
+    data = [...data.slice(0, 9), { name: 'Other', value: other }];
+  }
+  const fmt = w.value.format;
+  return {
+    animation: false,
+    color: t.palette,
+    textStyle: { fontFamily: t.font },
+    legend: { ...legend(t, true), orient: 'vertical', top: 'middle', left: undefined, right: 0 },
+    tooltip: {
+      ...tooltipBase(t),
+      trigger: 'item',
+      formatter: (p: { name: string; value: number; percent: number; marker: string }) =>
+        `${p.marker}${escapeHTML(p.name)}<br><b>${formatNumber(p.value, fmt)}</b> <span style="opacity:.7">(${formatNumber(p.percent / 100, 'percent')})</span>`,
+    },
+    series: [
+      {
+        type: 'pie',
+        radius: ['52%', '78%'],
+        center: ['38%', '50%'],
+        avoidLabelOverlap: true,
+        itemStyle: { borderColor: t.surface, borderWidth: 2, borderRadius: 4 },
+        label: { show: false },
+        labelLine: { show: false },
+        emphasis: { scale: true, scaleSize: 4 },
+        data,
+      },
+    ],
+  };
+}
+
+function escapeHTML(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

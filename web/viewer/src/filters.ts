@@ -1,0 +1,219 @@
+// The filter bar: one control per dashboard filter. Values follow the query API's shapes
+// (docs/api.md); null means "All" (no restriction).
+
+import { h, icon, icons } from './dom';
+import type { DateRange, Filter, FilterValue, NumericRange } from './types';
+
+export type FilterValues = Record<string, FilterValue>;
+
+/** Normalises a value for a filter's type; anything that does not fit becomes null. */
+export function normalize(f: Filter, v: unknown): FilterValue {
+  if (v === null || v === undefined) return null;
+  switch (f.type) {
+    case 'single_select':
+      if (Array.isArray(v)) v = v[0];
+      return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? (String(v) === '' ? null : String(v)) : null;
+    case 'multi_select': {
+      const list = (Array.isArray(v) ? v : [v]).filter((x) => x !== null && x !== undefined && x !== '').map(String);
+      return list.length ? [...new Set(list)] : null;
+    }
+    case 'date_range': {
+      if (typeof v !== 'object' || Array.isArray(v)) return null;
+      const r = v as DateRange;
+      const out: DateRange = {};
+      if (typeof r.from === 'string' && r.from) out.from = r.from;
+      if (typeof r.to === 'string' && r.to) out.to = r.to;
+      return out.from || out.to ? out : null;
+    }
+    case 'numeric_range': {
+      if (typeof v !== 'object' || Array.isArray(v)) return null;
+      const r = v as Record<string, unknown>;
+      const out: NumericRange = {};
+      const num = (x: unknown) => (x === '' || x === null || x === undefined ? undefined : Number(x));
+      const min = num(r.min);
+      const max = num(r.max);
+      if (min !== undefined && Number.isFinite(min)) out.min = min;
+      if (max !== undefined && Number.isFinite(max)) out.max = max;
+      return out.min !== undefined || out.max !== undefined ? out : null;
+    }
+  }
+  return null;
+}
+
+export function defaults(filters: Filter[]): FilterValues {
+  return Object.fromEntries(filters.map((f) => [f.name, normalize(f, f.default)]));
+}
+
+const dateOnly = (v: unknown) => (typeof v === 'string' ? v.slice(0, 10) : undefined);
+
+export class FilterBar {
+  readonly el: HTMLElement;
+  private controls = new Map<string, { set(v: FilterValue): void }>();
+  private reset: HTMLButtonElement;
+  private openMenu?: () => void;
+
+  constructor(
+    private filters: Filter[],
+    private values: FilterValues,
+    private onChange: (values: FilterValues) => void,
+  ) {
+    this.reset = h('button', { type: 'button', class: 'link-btn filter-reset', onclick: () => this.change(defaults(filters)) }, 'Reset');
+    this.el = h('div', { class: 'filter-bar', role: 'group', 'aria-label': 'Filters' }, filters.map((f) => this.control(f)), this.reset);
+    this.syncReset();
+    document.addEventListener('click', (e) => {
+      if (this.openMenu && !(e.target as Element).closest?.('.ms')) this.openMenu();
+    });
+  }
+
+  /** Sets values from outside (the host's dashboard:filters:update) without emitting a change. */
+  set(values: FilterValues): void {
+    this.values = values;
+    for (const [name, c] of this.controls) c.set(values[name] ?? null);
+    this.syncReset();
+  }
+
+  private change(values: FilterValues): void {
+    this.set(values);
+    this.onChange(values);
+  }
+
+  private update(name: string, v: FilterValue): void {
+    const f = this.filters.find((x) => x.name === name)!;
+    const next = normalize(f, v);
+    if (JSON.stringify(next) === JSON.stringify(this.values[name] ?? null)) return;
+    this.change({ ...this.values, [name]: next });
+  }
+
+  private syncReset(): void {
+    this.reset.hidden = JSON.stringify(defaults(this.filters)) === JSON.stringify(this.values);
+  }
+
+  private control(f: Filter): HTMLElement {
+    const id = `f-${f.name}`;
+    const label = f.title || f.name;
+    const wrap = (body: Node, forId?: string) =>
+      h('div', { class: `filter filter--${f.type}`, 'data-filter': f.name }, h('label', { class: 'filter-label', for: forId }, label), body);
+    switch (f.type) {
+      case 'single_select': {
+        const sel = h('select', { id, class: 'input', onchange: () => this.update(f.name, sel.value || null) }, h('option', { value: '' }, 'All'), (f.options ?? []).map((o) => h('option', { value: String(o) }, String(o))));
+        const set = (v: FilterValue) => {
+          const s = typeof v === 'string' ? v : '';
+          if (s && ![...sel.options].some((o) => o.value === s)) sel.append(h('option', { value: s }, s));
+          sel.value = s;
+        };
+        set(this.values[f.name] ?? null);
+        this.controls.set(f.name, { set });
+        return wrap(sel, id);
+      }
+      case 'multi_select':
+        return wrap(this.multiSelect(f, id), id);
+      case 'date_range': {
+        const r = f.range ?? {};
+        const mk = (aria: string) =>
+          h('input', { type: 'date', class: 'input', 'aria-label': `${label} ${aria}`, min: dateOnly(r.min), max: dateOnly(r.max), onchange: () => this.update(f.name, { from: from.value, to: to.value }) });
+        const from = mk('from');
+        from.id = id;
+        const to = mk('to');
+        const set = (v: FilterValue) => {
+          const d = (v ?? {}) as DateRange;
+          from.value = dateOnly(d.from) ?? '';
+          to.value = dateOnly(d.to) ?? '';
+        };
+        set(this.values[f.name] ?? null);
+        this.controls.set(f.name, { set });
+        return wrap(h('div', { class: 'range' }, from, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), to), id);
+      }
+      case 'numeric_range': {
+        const r = f.range ?? {};
+        const mk = (aria: string, ph: unknown) =>
+          h('input', { type: 'number', class: 'input input--num', inputmode: 'decimal', 'aria-label': `${label} ${aria}`, placeholder: ph === undefined ? aria : `${aria} ${ph}`, onchange: () => this.update(f.name, { min: min.value, max: max.value } as unknown as NumericRange) });
+        const min = mk('min', r.min);
+        min.id = id;
+        const max = mk('max', r.max);
+        const set = (v: FilterValue) => {
+          const n = (v ?? {}) as NumericRange;
+          min.value = n.min === undefined ? '' : String(n.min);
+          max.value = n.max === undefined ? '' : String(n.max);
+        };
+        set(this.values[f.name] ?? null);
+        this.controls.set(f.name, { set });
+        return wrap(h('div', { class: 'range' }, min, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), max), id);
+      }
+    }
+    return wrap(h('span', {}, 'Unsupported filter'));
+  }
+
+  /** A checkbox dropdown with search; the selection applies when the menu closes. */
+  private multiSelect(f: Filter, id: string): HTMLElement {
+    const options = (f.options ?? []).map(String);
+    let selected = new Set<string>();
+    const summary = h('span', { class: 'ms-summary' });
+    const button = h('button', { type: 'button', id, class: 'input ms-button', 'aria-haspopup': 'listbox', 'aria-expanded': 'false' }, summary, icon(icons.chevron));
+    const search = h('input', { type: 'search', class: 'input ms-search', placeholder: 'Search…', 'aria-label': `Search ${f.title || f.name}` });
+    const list = h('div', { class: 'ms-list', role: 'listbox', 'aria-multiselectable': 'true' });
+    const menu = h(
+      'div',
+      { class: 'ms-menu', hidden: true },
+      search,
+      h(
+        'div',
+        { class: 'ms-tools' },
+        h('button', { type: 'button', class: 'link-btn', onclick: () => ((selected = new Set(visible())), renderList()) }, 'Select all'),
+        h('button', { type: 'button', class: 'link-btn', onclick: () => (selected.clear(), renderList()) }, 'Clear'),
+      ),
+      list,
+    );
+    const root = h('div', { class: 'ms' }, button, menu);
+
+    const visible = () => {
+      const q = search.value.trim().toLowerCase();
+      return q ? options.filter((o) => o.toLowerCase().includes(q)) : options;
+    };
+    const renderSummary = (v: FilterValue) => {
+      const list = Array.isArray(v) ? v : [];
+      summary.textContent = list.length === 0 ? 'All' : list.length <= 2 ? list.join(', ') : `${list.length} selected`;
+      button.title = list.length ? list.join(', ') : 'All';
+    };
+    const renderList = () => {
+      const shown = visible().slice(0, 500); // long option lists: search narrows them
+      list.replaceChildren(
+        ...shown.map((o) => {
+          const cb = h('input', { type: 'checkbox', checked: selected.has(o), onchange: () => (cb.checked ? selected.add(o) : selected.delete(o)) });
+          return h('label', { class: 'ms-option', role: 'option', 'aria-selected': String(selected.has(o)) }, cb, h('span', {}, o));
+        }),
+      );
+      if (shown.length === 0) list.append(h('p', { class: 'ms-empty' }, 'No matches'));
+    };
+    const close = () => {
+      if (menu.hidden) return;
+      menu.hidden = true;
+      button.setAttribute('aria-expanded', 'false');
+      this.openMenu = undefined;
+      this.update(f.name, [...selected]);
+    };
+    const open = () => {
+      this.openMenu?.();
+      const cur = this.values[f.name];
+      selected = new Set(Array.isArray(cur) ? cur : []);
+      search.value = '';
+      renderList();
+      menu.hidden = false;
+      button.setAttribute('aria-expanded', 'true');
+      this.openMenu = close;
+      search.focus();
+    };
+    button.addEventListener('click', () => (menu.hidden ? open() : close()));
+    search.addEventListener('input', renderList);
+    root.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && !menu.hidden) {
+        e.stopPropagation();
+        close();
+        button.focus();
+      }
+    });
+    const set = (v: FilterValue) => renderSummary(v);
+    set(this.values[f.name] ?? null);
+    this.controls.set(f.name, { set });
+    return root;
+  }
+}

@@ -1,0 +1,175 @@
+// Number and date formatting for widget values. Formats are the ones the dashboard format names
+// (number, compact, currency, percent, integer) or a small d3-style pattern such as ",.2f", "$.3s"
+// or ".1%". Dates are formatted in UTC (the API sends UTC), per the time bucket's grain.
+
+import type { Cell, ColumnType, Field } from './types';
+
+const LOCALE = 'en-US';
+const cache = new Map<string, Intl.NumberFormat>();
+
+function nf(key: string, opts: Intl.NumberFormatOptions): Intl.NumberFormat {
+  let f = cache.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(LOCALE, opts);
+    cache.set(key, f);
+  }
+  return f;
+}
+
+const named: Record<string, Intl.NumberFormatOptions> = {
+  number: { maximumFractionDigits: 2 },
+  compact: { notation: 'compact', maximumFractionDigits: 1 },
+  currency: { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 },
+  currency_compact: { style: 'currency', currency: 'USD', notation: 'compact', maximumFractionDigits: 1 },
+  percent: { style: 'percent', maximumFractionDigits: 1 },
+  integer: { maximumFractionDigits: 0 },
+};
+
+// [[fill]align][sign][symbol][0][width][,][.precision][~][type]; fill, align, width are ignored.
+const d3RE = /^(?:.?[<>=^])?([+\-( ])?([$#])?0?(\d+)?(,)?(?:\.(\d+))?(~)?([a-z%])?$/i;
+
+/** Intl options for a d3-style pattern, or undefined when the pattern is not understood. */
+export function patternOptions(pattern: string): Intl.NumberFormatOptions | undefined {
+  const m = d3RE.exec(pattern);
+  if (!m) return undefined;
+  const [, sign, symbol, , comma, precision, trim, type] = m;
+  const p = precision === undefined ? undefined : Math.min(20, Number(precision));
+  const o: Intl.NumberFormatOptions = { useGrouping: comma === ',' };
+  if (sign === '+') o.signDisplay = 'exceptZero';
+  if (symbol === '$') {
+    o.style = 'currency';
+    o.currency = 'USD';
+  }
+  const digits = (n: number) => {
+    o.maximumFractionDigits = n;
+    o.minimumFractionDigits = trim ? 0 : n;
+  };
+  switch (type) {
+    case 'f':
+    case undefined:
+      digits(p ?? (type ? 6 : 2));
+      break;
+    case 'd':
+      digits(0);
+      break;
+    case '%':
+      o.style = 'percent';
+      digits(p ?? 0);
+      break;
+    case 's':
+      o.notation = 'compact';
+      o.maximumSignificantDigits = Math.max(1, p ?? 3);
+      break;
+    case 'e':
+      o.notation = 'scientific';
+      digits(p ?? 2);
+      break;
+    case 'r':
+    case 'g':
+      o.maximumSignificantDigits = Math.max(1, p ?? 6);
+      break;
+    default:
+      return undefined;
+  }
+  return o;
+}
+
+/** Formats a number with a named format or d3-style pattern; the default shows up to 2 decimals. */
+export function formatNumber(value: number, format?: string): string {
+  if (!Number.isFinite(value)) return String(value);
+  const key = format || 'number';
+  const opts = named[key] ?? patternOptions(key) ?? named.number;
+  return nf(key, opts).format(value);
+}
+
+export type Grain = 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
+
+const grainRE = /^\s*(hour|day|week|month|quarter|year)\s*\(/i;
+
+/** The time grain of a bucket expression such as "month(ts)", or undefined. */
+export function grainOf(expr: string | undefined): Grain | undefined {
+  const m = expr ? grainRE.exec(expr) : null;
+  return m ? (m[1].toLowerCase() as Grain) : undefined;
+}
+
+/** Parses an API date ("2025-01-05") or RFC 3339 timestamp; undefined when it is neither. */
+export function parseDate(value: string): Date | undefined {
+  const s = /^\d{4}-\d{2}-\d{2}$/.test(value) ? value + 'T00:00:00Z' : value;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+const dateFormats: Record<string, Intl.DateTimeFormatOptions> = {
+  hour: { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+  day: { month: 'short', day: 'numeric', year: 'numeric' },
+  month: { month: 'short', year: 'numeric' },
+  timestamp: { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+};
+
+function df(key: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat(LOCALE, { ...dateFormats[key], timeZone: 'UTC' });
+}
+const dfCache = new Map<string, Intl.DateTimeFormat>();
+function dateFmt(key: string): Intl.DateTimeFormat {
+  let f = dfCache.get(key);
+  if (!f) dfCache.set(key, (f = df(key)));
+  return f;
+}
+
+/**
+ * Formats a date or timestamp: month -> "Jan 2025", day -> "Jan 5, 2025", week -> "Week of
+ * Jan 6, 2025", quarter -> "Q1 2025", year -> "2025"; without a grain, dates show the day and
+ * timestamps the time too.
+ */
+export function formatDate(value: string, grain?: Grain, type?: ColumnType): string {
+  const d = parseDate(value);
+  if (!d) return value;
+  switch (grain) {
+    case 'year':
+      return String(d.getUTCFullYear());
+    case 'quarter':
+      return `Q${Math.floor(d.getUTCMonth() / 3) + 1} ${d.getUTCFullYear()}`;
+    case 'month':
+      return dateFmt('month').format(d);
+    case 'week':
+      return 'Week of ' + dateFmt('day').format(d);
+    case 'day':
+      return dateFmt('day').format(d);
+    case 'hour':
+      return dateFmt('hour').format(d);
+  }
+  const midnight = d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0;
+  if (type === 'date' || midnight) return dateFmt('day').format(d);
+  return dateFmt('timestamp').format(d) + ' UTC';
+}
+
+export function isNumericType(t: ColumnType | undefined): boolean {
+  return t === 'integer' || t === 'float' || t === 'decimal';
+}
+
+/** Formats one cell for display, using the field's format and the column's type. */
+export function formatCell(value: Cell, field: Field | undefined, type: ColumnType | undefined): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'number') {
+    const fmt = field?.format || (type === 'integer' ? 'integer' : 'number');
+    return formatNumber(value, fmt);
+  }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (type === 'timestamp' || type === 'date' || grainOf(field?.expr)) {
+    return formatDate(value, grainOf(field?.expr), type);
+  }
+  if (isNumericType(type) && value.trim() !== '' && !Number.isNaN(Number(value))) {
+    return formatNumber(Number(value), field?.format);
+  }
+  return value;
+}
+
+/** A number from a cell (decimals may arrive as strings), or null. */
+export function toNumber(value: Cell): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}

@@ -1,0 +1,365 @@
+// The Inlay viewer: the dashboard page inside the embed iframe. It boots from the page config,
+// gets its token from the host page over @looker/chatty (docs/embedding.md), loads the dashboard
+// from the embed API (docs/api.md), runs its widgets, and reports what happens to the host.
+
+import './styles.css';
+import { Api, ApiFailure } from './api';
+import { csvRecords } from './csv';
+import { Bridge } from './bridge';
+import { append, h, icon, icons } from './dom';
+import { FilterBar, defaults, normalize } from './filters';
+import type { FilterValues } from './filters';
+import { applyTheme, parseTheme, resolveTheme } from './theme';
+import type { Theme } from './theme';
+import { Tile, describeError } from './tile';
+import { refreshDelay } from './token';
+import type { ApiError, Dashboard, FilterValue, PageConfig, ThemeOverride } from './types';
+
+const TOKEN_TIMEOUT_MS = 30_000;
+
+class Viewer {
+  private cfg: PageConfig;
+  private bridge: Bridge;
+  private api: Api;
+  private token = ''; // in memory only
+  private tokenRequest?: Promise<string>;
+  private refreshTimer?: ReturnType<typeof setTimeout>;
+  private themeOverride: ThemeOverride;
+  private theme: Theme;
+  private dashboard?: Dashboard;
+  private capabilities: string[] = [];
+  private values: FilterValues = {};
+  private pendingFilters?: Record<string, unknown>;
+  private filterBar?: FilterBar;
+  private tiles: Tile[] = [];
+  private runSeq = 0;
+  private runAbort?: AbortController;
+  private fullTile?: { tile: Tile; placeholder: HTMLElement };
+  private lastHeight = -1;
+
+  private root: HTMLElement;
+  private content: HTMLElement;
+  private main: HTMLElement;
+  private toast: HTMLElement;
+
+  constructor(cfg: PageConfig, mount: HTMLElement) {
+    this.cfg = cfg;
+    this.themeOverride = parseTheme(cfg.theme);
+    this.theme = resolveTheme(this.themeOverride);
+    applyTheme(this.theme);
+
+    this.main = h('main', { class: 'viewer-main' }, pageSkeleton());
+    this.toast = h('div', { class: 'toast', role: 'status', 'aria-live': 'polite', hidden: true });
+    this.content = h('div', { class: 'viewer' }, this.main, this.toast);
+    this.root = mount;
+    this.root.replaceChildren(this.content);
+
+    this.api = new Api(cfg.apiBase || location.origin, cfg.dashboardId, {
+      current: () => this.token,
+      renew: () => this.requestToken('expired'),
+    });
+    this.bridge = new Bridge(cfg.embedDomain, {
+      'session:token': (p) => this.setToken(p?.token),
+      'dashboard:run': () => void this.run(),
+      'dashboard:filters:update': (p) => this.updateFilters(p?.filters),
+      'dashboard:theme:set': (p) => this.setTheme(p?.theme),
+    });
+    this.watchHeight();
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.fullTile) this.toggleFullscreen(this.fullTile.tile);
+    });
+    document.addEventListener('fullscreenchange', () => {
+      if (!document.fullscreenElement && this.fullTile) this.exitFullscreen();
+    });
+  }
+
+  async start(): Promise<void> {
+    if (!this.bridge.embedded) {
+      this.fail({ code: 'not_embedded', message: 'This dashboard is meant to be embedded in another page with @inlay/embed.' });
+      return;
+    }
+    try {
+      await this.requestToken('initial');
+    } catch {
+      this.fail({ code: 'token_unavailable', message: 'The host page did not provide a session token.' });
+      return;
+    }
+    let loaded;
+    try {
+      loaded = await this.api.dashboard();
+    } catch (e) {
+      this.fail(apiError(e));
+      return;
+    }
+    this.dashboard = loaded.dashboard;
+    this.capabilities = loaded.viewer?.capabilities ?? [];
+    this.renderDashboard();
+    this.bridge.send('dashboard:loaded', { dashboard: this.info() });
+    await this.run();
+  }
+
+  // ---- token ----
+
+  /** Asks the host for a token; concurrent callers share one request. */
+  private requestToken(reason: 'initial' | 'expiring' | 'expired'): Promise<string> {
+    if (!this.tokenRequest) {
+      this.tokenRequest = this.bridge
+        .request<{ token?: unknown }>('session:token:request', { reason }, TOKEN_TIMEOUT_MS)
+        .then((answer) => {
+          const t = answer?.token;
+          if (typeof t !== 'string' || t === '') throw new Error('the host answered without a token');
+          this.setToken(t);
+          return t;
+        })
+        .finally(() => (this.tokenRequest = undefined));
+    }
+    return this.tokenRequest;
+  }
+
+  /** Swaps the token in place (session:token action or a host answer): no reload, filters kept. */
+  private setToken(t: unknown): void {
+    if (typeof t !== 'string' || t === '') return;
+    this.token = t;
+    clearTimeout(this.refreshTimer);
+    const delay = refreshDelay(t, Date.now());
+    if (delay === undefined) return;
+    this.refreshTimer = setTimeout(() => {
+      this.requestToken('expiring').catch(() => {
+        // The host may still push a token; if not, the next call's 401 asks again.
+        if (this.token === t) this.refreshTimer = setTimeout(() => this.requestToken('expiring').catch(() => undefined), 10_000);
+      });
+    }, delay);
+  }
+
+  // ---- layout ----
+
+  private renderDashboard(): void {
+    const d = this.dashboard!;
+    const filters = d.filters ?? [];
+    this.values = defaults(filters);
+    if (this.pendingFilters) this.mergeFilters(this.pendingFilters);
+    this.pendingFilters = undefined;
+
+    const canDownload = this.capabilities.includes('download');
+    const widgets = [...(d.widgets ?? [])].sort((a, b) => (a.layout?.y ?? 0) - (b.layout?.y ?? 0) || (a.layout?.x ?? 0) - (b.layout?.x ?? 0));
+    this.tiles = widgets.map(
+      (w) =>
+        new Tile(w, {
+          canDownload,
+          download: (t) => void this.download(t),
+          fullscreen: (t) => this.toggleFullscreen(t),
+        }),
+    );
+    if (filters.length) {
+      this.filterBar = new FilterBar(filters, this.values, (v) => {
+        this.values = v;
+        this.bridge.send('dashboard:filters:changed', { dashboard: this.info() });
+        void this.run();
+      });
+    }
+    const refresh = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Refresh data', title: 'Refresh', onclick: () => void this.run() }, icon(icons.refresh));
+    this.main.replaceChildren();
+    append(this.main, [
+      h('header', { class: 'dash-head' }, h('div', { class: 'dash-titles' }, h('h1', { class: 'dash-title' }, d.title || d.id), d.description ? h('p', { class: 'dash-desc' }, d.description) : null), refresh),
+      this.filterBar?.el ?? null,
+      this.tiles.length ? h('div', { class: 'grid' }, this.tiles.map((t) => t.el)) : h('div', { class: 'state state--empty page-state' }, h('p', { class: 'state-text' }, 'This dashboard has no widgets yet.')),
+    ]);
+  }
+
+  private fail(e: ApiError): void {
+    this.bridge.send('dashboard:error', { code: e.code, message: e.message });
+    this.main.replaceChildren(
+      h(
+        'div',
+        { class: 'state state--error page-state', role: 'alert' },
+        h('span', { class: 'state-icon' }, icon(icons.alert)),
+        h('p', { class: 'state-title' }, 'This dashboard could not be loaded'),
+        h('p', { class: 'state-text' }, e.code === 'not_embedded' || e.code === 'token_unavailable' ? e.message : describeError(e)),
+        h('code', { class: 'state-code' }, e.code),
+      ),
+    );
+  }
+
+  // ---- running widgets ----
+
+  private activeFilters(): Record<string, FilterValue> {
+    return Object.fromEntries(Object.entries(this.values).filter(([, v]) => v !== null));
+  }
+
+  private info() {
+    const d = this.dashboard;
+    return { id: d?.id ?? this.cfg.dashboardId, title: d?.title ?? '', dashboard_filters: { ...this.values } };
+  }
+
+  async run(): Promise<void> {
+    if (!this.dashboard || this.tiles.length === 0) return;
+    const seq = ++this.runSeq;
+    this.runAbort?.abort();
+    const abort = (this.runAbort = new AbortController());
+    for (const t of this.tiles) t.setLoading();
+    this.content.classList.add('is-running');
+    this.bridge.send('dashboard:run:start', { dashboard: this.info() });
+
+    let results: Record<string, import('./types').WidgetResult> | undefined;
+    let failure: ApiError | undefined;
+    try {
+      results = (
+        await this.api.query(
+          this.tiles.map((t) => t.name),
+          this.activeFilters(),
+          abort.signal,
+        )
+      ).results;
+    } catch (e) {
+      if ((e as Error).name === 'AbortError' || seq !== this.runSeq) return;
+      failure = apiError(e);
+      if (e instanceof ApiFailure && e.status === 401) this.bridge.send('dashboard:error', { code: failure.code, message: failure.message });
+    }
+    if (seq !== this.runSeq) return;
+    this.content.classList.remove('is-running');
+
+    const tileStatuses = this.tiles.map((t) => {
+      const r = results?.[t.name];
+      const err = failure ?? r?.error ?? (r ? undefined : { code: 'internal', message: 'The server returned no result for this widget.' });
+      if (err) t.setError(err);
+      else t.setResult(r!, this.theme);
+      const status = err ? 'error' : 'complete';
+      this.bridge.send('dashboard:tile:complete', { tile: { name: t.name, title: t.title, status, rows: t.rowCount, ...(err ? { error: { code: err.code, message: err.message } } : {}) } });
+      return { tileId: t.name, status, ...(err ? { errors: [{ code: err.code, message: err.message }] } : {}) };
+    });
+    this.bridge.send('dashboard:run:complete', {
+      dashboard: this.info(),
+      status: tileStatuses.some((s) => s.status === 'error') ? 'error' : 'complete',
+      tileStatuses,
+    });
+  }
+
+  // ---- host actions ----
+
+  private mergeFilters(incoming: Record<string, unknown>): void {
+    const next = { ...this.values };
+    for (const f of this.dashboard?.filters ?? []) {
+      if (Object.hasOwn(incoming, f.name)) next[f.name] = normalize(f, incoming[f.name]);
+    }
+    this.values = next;
+  }
+
+  private updateFilters(filters: unknown): void {
+    if (!filters || typeof filters !== 'object') return;
+    if (!this.dashboard) {
+      // Before the dashboard is loaded: apply with the defaults, before the first run.
+      this.pendingFilters = { ...this.pendingFilters, ...(filters as Record<string, unknown>) };
+      return;
+    }
+    this.mergeFilters(filters as Record<string, unknown>);
+    this.filterBar?.set(this.values);
+    this.bridge.send('dashboard:filters:changed', { dashboard: this.info() });
+    void this.run();
+  }
+
+  private setTheme(theme: unknown): void {
+    this.themeOverride = parseTheme(theme);
+    this.theme = resolveTheme(this.themeOverride);
+    applyTheme(this.theme);
+    for (const t of this.tiles) t.retheme(this.theme);
+  }
+
+  // ---- tile actions ----
+
+  private async download(tile: Tile): Promise<void> {
+    const btn = tile.el.querySelector<HTMLButtonElement>('[data-action="download"]');
+    if (btn) btn.disabled = true;
+    try {
+      const blob = await this.api.exportCSV(tile.name, this.activeFilters());
+      const url = URL.createObjectURL(blob);
+      const a = h('a', { href: url, download: `${this.cfg.dashboardId}-${tile.name}.csv`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      this.bridge.send('dashboard:tile:download', { tile: { name: tile.name, title: tile.title }, rows: csvRecords(await blob.text()) });
+    } catch (e) {
+      this.showToast(`Download failed: ${describeError(apiError(e))}`);
+    } finally {
+      if (btn) btn.disabled = false;
+    }
+  }
+
+  private toggleFullscreen(tile: Tile): void {
+    if (this.fullTile?.tile === tile) {
+      if (document.fullscreenElement) void document.exitFullscreen().catch(() => this.exitFullscreen());
+      else this.exitFullscreen();
+      return;
+    }
+    if (this.fullTile) this.exitFullscreen();
+    // A placeholder keeps the tile's place so the page height does not change.
+    const placeholder = h('div', { class: 'tile tile-placeholder', style: tile.el.getAttribute('style') ?? '', 'aria-hidden': 'true' });
+    tile.el.before(placeholder);
+    tile.el.classList.add('tile--full');
+    this.fullTile = { tile, placeholder };
+    if (document.fullscreenEnabled) tile.el.requestFullscreen?.().catch(() => undefined);
+    tile.el.querySelector<HTMLButtonElement>('.tile-close')?.focus();
+    requestAnimationFrame(() => tile.resize());
+  }
+
+  private exitFullscreen(): void {
+    const f = this.fullTile;
+    if (!f) return;
+    this.fullTile = undefined;
+    f.tile.el.classList.remove('tile--full');
+    f.placeholder.remove();
+    f.tile.el.querySelector<HTMLButtonElement>('.tile-expand')?.focus();
+    requestAnimationFrame(() => f.tile.resize());
+  }
+
+  private showToast(text: string): void {
+    this.toast.textContent = text;
+    this.toast.hidden = false;
+    setTimeout(() => (this.toast.hidden = true), 5000);
+  }
+
+  // ---- height ----
+
+  /**
+   * Reports the content's height to the host on growth and shrink. It measures the content
+   * element, not the document (whose scroll height is at least the iframe's height), and the
+   * content's height never depends on the iframe's height, so resizing the iframe cannot loop.
+   */
+  private watchHeight(): void {
+    const report = () => {
+      const height = Math.ceil(this.content.getBoundingClientRect().height);
+      if (height === this.lastHeight) return;
+      this.lastHeight = height;
+      this.bridge.send('page:properties:changed', { height });
+    };
+    new ResizeObserver(report).observe(this.content);
+  }
+}
+
+function apiError(e: unknown): ApiError {
+  if (e instanceof ApiFailure) return e.error;
+  return { code: 'internal', message: e instanceof Error ? e.message : 'Something went wrong.' };
+}
+
+function pageSkeleton(): HTMLElement {
+  return h(
+    'div',
+    { class: 'page-skeleton', 'aria-busy': 'true', 'aria-label': 'Loading dashboard' },
+    h('div', { class: 'sk w25 tall' }),
+    h('div', { class: 'grid' }, [3, 3, 3, 3, 8, 4].map((w) => h('div', { class: 'tile', style: `--w:${w};--h:${w === 3 ? 2 : 4}` }, h('div', { class: 'sk block' })))),
+  );
+}
+
+function readConfig(): PageConfig {
+  const el = document.getElementById('inlay-config');
+  const raw = el?.textContent ? JSON.parse(el.textContent) : {};
+  return {
+    dashboardId: String(raw.dashboardId ?? ''),
+    apiBase: String(raw.apiBase ?? ''),
+    embedDomain: String(raw.embedDomain ?? ''),
+    theme: typeof raw.theme === 'string' ? raw.theme : undefined,
+  };
+}
+
+const mount = document.getElementById('app') ?? document.body.appendChild(document.createElement('div'));
+void new Viewer(readConfig(), mount).start();

@@ -1,0 +1,316 @@
+// One widget tile: its card, loading skeleton, error and empty states, and the rendering of each
+// widget type (charts through ECharts, counters, tables and pivots as HTML).
+
+import { cartesianOption, echarts, pieOption } from './charts';
+import { h, icon, icons } from './dom';
+import { formatCell, formatNumber, isNumericType, toNumber } from './format';
+import { buildPivot, totalOf } from './pivot';
+import type { Theme } from './theme';
+import type { ApiError, Cell, Column, Field, Widget, WidgetResult } from './types';
+
+/** Viewer-facing text for the API's stable error codes; the server's message is the fallback. */
+const friendly: Record<string, string> = {
+  query_timeout: 'The query took too long. Try narrowing the filters.',
+  query_failed: 'This widget’s query failed. The dashboard’s author needs to fix it.',
+  datasource_unavailable: 'The data source cannot be reached right now. Try again in a moment.',
+  rls_value_missing: 'Your access does not include the data this widget needs.',
+  forbidden: 'You do not have access to this widget.',
+  invalid_token: 'Your session has ended. Reload the page to continue.',
+  invalid_filter: 'One of the filter values is not valid.',
+  unknown_widget: 'This widget no longer exists on the dashboard.',
+  network_error: 'Inlay could not be reached. Check your connection.',
+  internal: 'Something went wrong on the server.',
+};
+
+export function describeError(e: ApiError): string {
+  return friendly[e.code] ?? e.message ?? 'Something went wrong.';
+}
+
+export interface TileActions {
+  canDownload: boolean;
+  download(tile: Tile): void;
+  fullscreen(tile: Tile): void;
+}
+
+export type TileStatus = 'loading' | 'complete' | 'error';
+
+export class Tile {
+  readonly el: HTMLElement;
+  private body: HTMLElement;
+  private chart?: echarts.ECharts;
+  private result?: WidgetResult;
+  private theme?: Theme;
+  private sort?: { col: number; desc: boolean };
+  status: TileStatus = 'loading';
+  error?: ApiError;
+  private resizeObserver?: ResizeObserver;
+
+  constructor(
+    readonly widget: Widget,
+    actions: TileActions,
+  ) {
+    const w = widget;
+    const L = w.layout ?? { x: 0, y: 0, w: 4, h: 3 };
+    const title = w.title || w.name;
+    this.body = h('div', { class: `tile-body tile-body--${w.type}` });
+    const buttons = h('div', { class: 'tile-actions' });
+    if (actions.canDownload) {
+      buttons.append(
+        h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as CSV`, title: 'Download CSV', 'data-action': 'download', onclick: () => actions.download(this) }, icon(icons.download)),
+      );
+    }
+    buttons.append(
+      h('button', { type: 'button', class: 'icon-btn tile-expand', 'aria-label': `Show ${title} full screen`, title: 'Full screen', 'data-action': 'fullscreen', onclick: () => actions.fullscreen(this) }, icon(icons.expand)),
+      h('button', { type: 'button', class: 'icon-btn tile-close', 'aria-label': 'Exit full screen', title: 'Exit full screen (Esc)', onclick: () => actions.fullscreen(this) }, icon(icons.close)),
+    );
+    this.el = h(
+      'section',
+      {
+        class: `tile tile--${w.type}`,
+        'data-widget': w.name,
+        'data-status': 'loading',
+        'aria-label': title,
+        style: `--x:${L.x + 1};--y:${L.y + 1};--w:${Math.max(1, Math.min(12, L.w))};--h:${Math.max(1, L.h)}`,
+      },
+      h('header', { class: 'tile-head' }, h('h2', { class: 'tile-title', title }, title), buttons),
+      this.body,
+    );
+    this.setLoading();
+  }
+
+  get name(): string {
+    return this.widget.name;
+  }
+
+  get title(): string {
+    return this.widget.title || this.widget.name;
+  }
+
+  get rowCount(): number {
+    return this.result?.rows?.length ?? 0;
+  }
+
+  private setStatus(s: TileStatus) {
+    this.status = s;
+    this.el.dataset.status = s;
+    this.el.setAttribute('aria-busy', String(s === 'loading'));
+  }
+
+  /** Shows the skeleton only when there is nothing to show yet; a re-run keeps the old data dimmed. */
+  setLoading(): void {
+    this.setStatus('loading');
+    if (this.result && !this.error) return;
+    this.disposeChart();
+    this.body.replaceChildren(skeleton(this.widget.type));
+  }
+
+  setError(e: ApiError): void {
+    this.error = e;
+    this.result = undefined;
+    this.setStatus('error');
+    this.disposeChart();
+    this.body.replaceChildren(
+      h(
+        'div',
+        { class: 'state state--error', role: 'alert' },
+        h('span', { class: 'state-icon' }, icon(icons.alert)),
+        h('p', { class: 'state-title' }, 'Couldn’t load this widget'),
+        h('p', { class: 'state-text' }, describeError(e)),
+        h('code', { class: 'state-code' }, e.code),
+      ),
+    );
+  }
+
+  setResult(res: WidgetResult, theme: Theme): void {
+    this.error = undefined;
+    this.result = res;
+    this.theme = theme;
+    this.sort = undefined;
+    this.setStatus('complete');
+    this.render();
+  }
+
+  /** Re-colours the tile for a new theme, without fetching anything. */
+  retheme(theme: Theme): void {
+    this.theme = theme;
+    if (this.result && this.chart) this.render();
+  }
+
+  resize(): void {
+    this.chart?.resize();
+  }
+
+  private render(): void {
+    const res = this.result!;
+    const t = this.theme!;
+    const w = this.widget;
+    if (!res.rows || res.rows.length === 0) {
+      this.disposeChart();
+      this.body.replaceChildren(
+        h('div', { class: 'state state--empty' }, h('span', { class: 'state-icon' }, icon(icons.inbox)), h('p', { class: 'state-text' }, 'No data for these filters')),
+      );
+      return;
+    }
+    switch (w.type) {
+      case 'counter':
+        this.disposeChart();
+        this.body.replaceChildren(counter(w, res));
+        return;
+      case 'table':
+        this.disposeChart();
+        this.body.replaceChildren(this.table(res));
+        return;
+      case 'pivot':
+        this.disposeChart();
+        this.body.replaceChildren(pivot(w, res));
+        return;
+      case 'pie':
+      case 'bar':
+      case 'line':
+      case 'area': {
+        const option = w.type === 'pie' ? pieOption(w, res, t) : cartesianOption(w, res, t);
+        if (!option) {
+          this.disposeChart();
+          this.body.replaceChildren(h('div', { class: 'state state--empty' }, h('p', { class: 'state-text' }, 'No data for these filters')));
+          return;
+        }
+        if (!this.chart) {
+          const host = h('div', { class: 'chart', role: 'img', 'aria-label': `${this.title} chart` });
+          this.body.replaceChildren(host);
+          this.chart = echarts.init(host, undefined, { renderer: 'canvas' });
+          this.resizeObserver = new ResizeObserver(() => this.chart?.resize());
+          this.resizeObserver.observe(host);
+        }
+        this.chart.setOption(option, { notMerge: true });
+        return;
+      }
+      default:
+        this.body.replaceChildren(h('div', { class: 'state' }, h('p', { class: 'state-text' }, `Unsupported widget type “${String(w.type)}”`)));
+    }
+  }
+
+  private disposeChart(): void {
+    this.resizeObserver?.disconnect();
+    this.resizeObserver = undefined;
+    this.chart?.dispose();
+    this.chart = undefined;
+  }
+
+  private table(res: WidgetResult): HTMLElement {
+    const columns = res.columns ?? [];
+    const fields = this.widget.columns?.length ? this.widget.columns : columns.map((c) => ({ expr: c.name, label: c.name, key: c.name }) as Field);
+    const idx = fields.map((f) => columns.findIndex((c) => c.name === f.key));
+    let rows = res.rows ?? [];
+    if (this.sort) {
+      const { col, desc } = this.sort;
+      const i = idx[col];
+      rows = [...rows].sort((a, b) => compare(a[i], b[i]) * (desc ? -1 : 1));
+    }
+    const numeric = idx.map((i) => isNumericType(columns[i]?.type));
+    const head = h(
+      'tr',
+      {},
+      fields.map((f, c) => {
+        const active = this.sort?.col === c;
+        const dir = active ? (this.sort!.desc ? 'descending' : 'ascending') : 'none';
+        return h(
+          'th',
+          { scope: 'col', class: numeric[c] ? 'num' : undefined, 'aria-sort': dir },
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'th-btn',
+              onclick: () => {
+                this.sort = active ? { col: c, desc: !this.sort!.desc } : { col: c, desc: numeric[c] };
+                this.render();
+              },
+            },
+            f.label || f.key,
+            h('span', { class: 'sort-ind' }, active ? icon(this.sort!.desc ? icons.sortDown : icons.sortUp) : null),
+          ),
+        );
+      }),
+    );
+    const body = rows.map((r) => h('tr', {}, fields.map((f, c) => h('td', { class: numeric[c] ? 'num' : undefined }, formatCell(r[idx[c]], f, columns[idx[c]]?.type)))));
+    const wrap = h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': this.title }, h('table', { class: 'grid-table' }, h('thead', {}, head), h('tbody', {}, body)));
+    if (res.truncated) return h('div', { class: 'table-outer' }, wrap, h('p', { class: 'table-note' }, `Showing the first ${formatNumber(rows.length, 'integer')} rows`));
+    return wrap;
+  }
+}
+
+function compare(a: Cell, b: Cell): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  const na = toNumber(a);
+  const nb = toNumber(b);
+  if (typeof a !== 'boolean' && na !== null && nb !== null && (typeof a === 'number' || typeof b === 'number')) return na - nb;
+  return String(a).localeCompare(String(b), 'en', { numeric: true });
+}
+
+function skeleton(type: string): HTMLElement {
+  const bars = type === 'counter' ? ['w40 tall', 'w25'] : type === 'table' || type === 'pivot' ? ['w100', 'w90', 'w95', 'w85', 'w90'] : ['block'];
+  return h('div', { class: `skeleton skeleton--${type}`, 'aria-hidden': 'true' }, bars.map((c) => h('div', { class: `sk ${c}` })));
+}
+
+function counter(w: Widget, res: WidgetResult): HTMLElement {
+  const field = w.value;
+  const columns = res.columns ?? [];
+  const i = Math.max(0, field ? columns.findIndex((c) => c.name === field.key) : 0);
+  const v = res.rows?.[0]?.[i] ?? null;
+  const label = field?.label && field.label !== w.title ? field.label : '';
+  const text = formatCell(v, field, columns[i]?.type);
+  // --len lets the CSS shrink long values (currency with cents) to fit the tile's width.
+  return h('div', { class: 'counter' }, h('div', { class: 'counter-value', style: `--len:${Math.max(4, text.length)}`, title: text }, text), label ? h('div', { class: 'counter-label' }, label) : null);
+}
+
+function pivot(w: Widget, res: WidgetResult): HTMLElement {
+  const columns: Column[] = res.columns ?? [];
+  const rowFields = w.rows ?? [];
+  const colFields = w.pivot_columns ?? [];
+  const valueFields = w.values ?? [];
+  const p = buildPivot(columns, res.rows ?? [], rowFields, colFields, valueFields);
+  const typeOf = (f: Field) => columns.find((c) => c.name === f.key)?.type;
+  const nv = valueFields.length;
+  const hasTotals = valueFields.some((f) => totalOf(f.expr));
+  const colLabel = (ck: Cell[]) => ck.map((v, i) => formatCell(v, colFields[i], typeOf(colFields[i]))).join(' · ');
+  const fmtV = (x: number | null, v: number) => (x === null ? '' : formatNumber(x, valueFields[v].format || (typeOf(valueFields[v]) === 'integer' ? 'integer' : 'number')));
+
+  const headRows: HTMLElement[] = [];
+  const top = h(
+    'tr',
+    {},
+    rowFields.map((f) => h('th', { scope: 'col', rowspan: nv > 1 ? 2 : undefined, class: 'pv-rowhead' }, f.label || f.key)),
+    p.colKeys.map((ck) => h('th', { scope: 'colgroup', colspan: nv, class: 'num pv-colhead' }, colFields.length ? colLabel(ck) : valueFields[0]?.label || '')),
+    hasTotals ? h('th', { scope: 'colgroup', colspan: nv, class: 'num pv-total' }, 'Total') : null,
+  );
+  headRows.push(top);
+  if (nv > 1) {
+    const groups = p.colKeys.length + (hasTotals ? 1 : 0);
+    headRows.push(h('tr', {}, Array.from({ length: groups }, () => valueFields.map((f) => h('th', { scope: 'col', class: 'num pv-sub' }, f.label || f.key)))));
+  }
+  const body = p.rowKeys.map((rk, r) =>
+    h(
+      'tr',
+      {},
+      rk.map((v, i) => h('th', { scope: 'row', class: 'pv-rowhead' }, formatCell(v, rowFields[i], typeOf(rowFields[i])))),
+      p.colKeys.map((_, c) => valueFields.map((_, v) => h('td', { class: 'num' }, fmtV(p.cell(r, c, v), v)))),
+      hasTotals ? valueFields.map((_, v) => h('td', { class: 'num pv-total' }, fmtV(p.rowTotal(r, v), v))) : null,
+    ),
+  );
+  const foot = hasTotals
+    ? h(
+        'tr',
+        { class: 'pv-foot' },
+        h('th', { scope: 'row', colspan: Math.max(1, rowFields.length), class: 'pv-rowhead' }, 'Total'),
+        p.colKeys.map((_, c) => valueFields.map((_, v) => h('td', { class: 'num' }, fmtV(p.colTotal(c, v), v)))),
+        valueFields.map((_, v) => h('td', { class: 'num pv-total' }, fmtV(p.grandTotal(v), v))),
+      )
+    : null;
+  return h(
+    'div',
+    { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': w.title || w.name },
+    h('table', { class: 'grid-table pivot-table' }, h('thead', {}, headRows), h('tbody', {}, body), foot ? h('tfoot', {}, foot) : null),
+  );
+}
