@@ -113,6 +113,7 @@ func masterKey(cfg *config.Config, projectDir string, logger *slog.Logger) ([]by
 // service is a running Inlay: everything the HTTP API needs, and how to close it.
 type service struct {
 	handler    http.Handler
+	engine     *query.Engine
 	principals *principal.Service
 	audit      *audit.Writer
 	keys       *token.KeyRing
@@ -151,6 +152,7 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		Principals: principals,
 		Issuer:     token.NewIssuer(ring, cfg.PublicURL),
 		Verifier:   token.NewVerifier(ring, cfg.PublicURL, 30*time.Second),
+		Grants:     token.NewGrantSealer(keys, nil),
 		Keys:       ring,
 		Store:      store,
 		Audit:      aw,
@@ -159,7 +161,7 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
 }
 
 // maintain rotates signing keys on schedule and drops keys whose tokens have all expired.

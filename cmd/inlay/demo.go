@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -65,33 +66,13 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		cfg.Embed.AllowedOrigins = []string{hostURL}
 	}
 
-	start := time.Now()
-	src, err := duckdb.Open(ctx, duckdb.Config{})
-	if err != nil {
-		return err
-	}
-	if err := demo.Generate(ctx, src.Exec, *rows, time.Now()); err != nil {
-		_ = src.Close()
-		return fmt.Errorf("generating sample data: %w", err)
-	}
-	fmt.Fprintf(e.stderr, "generated %d sample rows in %s\n", *rows, time.Since(start).Round(time.Millisecond))
-	dashes, problems := dashboard.LoadFS(dashboards.FS, ".")
-	if len(problems) > 0 {
-		_ = src.Close()
-		return fmt.Errorf("sample dashboards: %v", problems)
-	}
-	master, err := secret.GenerateMasterKey()
-	if err != nil {
-		return err
-	}
 	adminKey, err := secret.GenerateMasterKey()
 	if err != nil {
 		return err
 	}
 	cfg.AdminKey = config.NewSecret(fmt.Sprintf("%x", adminKey))
-	svc, err := newService(ctx, cfg, master, memory.New(), map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
+	svc, dashes, err := sampleService(ctx, e, cfg, *rows, logger)
 	if err != nil {
-		_ = src.Close()
 		return err
 	}
 	defer svc.close(context.Background())
@@ -129,4 +110,35 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	return err
+}
+
+// sampleService generates the sample data in an in-memory DuckDB and builds Inlay over it with
+// the sample dashboards and an in-memory state store.
+func sampleService(ctx context.Context, e *env, cfg *config.Config, rows int, logger *slog.Logger) (*service, []*dashboard.Dashboard, error) {
+	start := time.Now()
+	src, err := duckdb.Open(ctx, duckdb.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := demo.Generate(ctx, src.Exec, rows, time.Now()); err != nil {
+		_ = src.Close()
+		return nil, nil, fmt.Errorf("generating sample data: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "generated %d sample rows in %s\n", rows, time.Since(start).Round(time.Millisecond))
+	dashes, problems := dashboard.LoadFS(dashboards.FS, ".")
+	if len(problems) > 0 {
+		_ = src.Close()
+		return nil, nil, fmt.Errorf("sample dashboards: %v", problems)
+	}
+	master, err := secret.GenerateMasterKey()
+	if err != nil {
+		_ = src.Close()
+		return nil, nil, err
+	}
+	svc, err := newService(ctx, cfg, master, memory.New(), map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
+	if err != nil {
+		_ = src.Close()
+		return nil, nil, err
+	}
+	return svc, dashes, nil
 }

@@ -58,6 +58,9 @@ func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *t
 	for _, f := range d.Filters {
 		fj := filterJSON{Filter: f}
 		if o, ok := opts[f.Name]; ok {
+			if o.Err != nil {
+				return o.Err // fail closed: e.g. the token lacks a value the options need
+			}
 			if f.Type == dashboard.FilterSingleSelect || f.Type == dashboard.FilterMultiSelect {
 				fj.Options = o.Values
 				if fj.Options == nil {

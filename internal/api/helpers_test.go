@@ -43,7 +43,7 @@ var sample struct {
 	err  error
 }
 
-func sampleSource(t *testing.T) *duckdb.Source {
+func sampleSource(t testing.TB) *duckdb.Source {
 	t.Helper()
 	sample.once.Do(func() {
 		ctx := context.Background()
@@ -60,7 +60,7 @@ func sampleSource(t *testing.T) *duckdb.Source {
 
 // testEnv is a running Inlay over real HTTP with a service principal.
 type testEnv struct {
-	t            *testing.T
+	t            testing.TB
 	srv          *httptest.Server
 	clientID     string
 	clientSecret string
@@ -80,7 +80,7 @@ type envOptions struct {
 	cacheTTL time.Duration
 }
 
-func newEnv(t *testing.T, o envOptions) *testEnv {
+func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	if o.embedTTL == 0 {
 		o.embedTTL = time.Hour
@@ -118,7 +118,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 		Issuer: issuerURL, AllowedOrigins: []string{hostOrigin}, DefaultCapabilities: []string{"download"},
 		EmbedTTL: o.embedTTL, MaxEmbedTTL: 24 * time.Hour, ServiceTTL: time.Hour, AdminKey: e.adminKey,
 	}, api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
-		Verifier: token.NewVerifier(ring, issuerURL, 5*time.Second), Keys: ring, Store: store, Audit: aw,
+		Verifier: token.NewVerifier(ring, issuerURL, 5*time.Second), Grants: token.NewGrantSealer(keys, nil), Keys: ring, Store: store, Audit: aw,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -149,7 +149,7 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 // errorCode reads the envelope's error code.
-func (r response) errorCode(t *testing.T) string {
+func (r response) errorCode(t testing.TB) string {
 	t.Helper()
 	e, _ := r.json(t)["error"].(map[string]any)
 	if e == nil {
@@ -210,7 +210,7 @@ func (e *testEnv) tokenInfo(svc, dashboardID string, q url.Values) response {
 
 // exchangeForm builds the third call's form exactly as seed 000's backend does: every tokeninfo
 // field, authorization_details JSON-encoded, plus grant_type.
-func exchangeForm(t *testing.T, info map[string]any) url.Values {
+func exchangeForm(t testing.TB, info map[string]any) url.Values {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}}
 	for k, v := range info {
@@ -261,7 +261,7 @@ func (e *testEnv) scalar(sql string, args ...any) float64 {
 	return number(e.t, res.Rows[0][0])
 }
 
-func number(t *testing.T, v any) float64 {
+func number(t testing.TB, v any) float64 {
 	t.Helper()
 	switch x := v.(type) {
 	case float64:
@@ -282,7 +282,7 @@ func number(t *testing.T, v any) float64 {
 }
 
 // widgetValue reads the single value of a counter widget from a query response.
-func widgetValue(t *testing.T, r response, widget string) float64 {
+func widgetValue(t testing.TB, r response, widget string) float64 {
 	t.Helper()
 	if r.status != 200 {
 		t.Fatalf("query: %d %s", r.status, r.body)
@@ -305,7 +305,7 @@ func jsonNumber(v any) any {
 	return v
 }
 
-func createPrincipal(t *testing.T, e *testEnv, name string) (string, string) {
+func createPrincipal(t testing.TB, e *testEnv, name string) (string, string) {
 	t.Helper()
 	id, secret, err := e.principals.Create(t.Context(), name)
 	if err != nil {

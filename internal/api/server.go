@@ -41,6 +41,7 @@ type Deps struct {
 	Principals *principal.Service
 	Issuer     *token.Issuer
 	Verifier   *token.Verifier
+	Grants     *token.GrantSealer
 	Keys       *token.KeyRing
 	Store      storage.Store
 	Audit      *audit.Writer

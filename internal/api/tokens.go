@@ -142,7 +142,7 @@ func (s *Server) exchangeGrant(p storage.Principal, form url.Values) (token.Clai
 	if rawGrant == "" {
 		return token.Claims{}, invalid("inlay_grant is missing: send every field of the tokeninfo response")
 	}
-	grant, err := s.Verifier.Verify(rawGrant, token.KindGrant)
+	grant, err := s.Grants.Open(rawGrant)
 	if err != nil {
 		return token.Claims{}, &oauthError{Status: http.StatusBadRequest, Code: "invalid_grant", Description: "the tokeninfo grant is invalid or expired (" + tokenReason(err) + ")", Cause: err}
 	}
@@ -283,7 +283,7 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 	}
 	grant := token.Claims{Kind: token.KindGrant, Subject: svc.Subject, DashboardID: id, ViewerID: viewer,
 		ExternalValue: &value, Attributes: attrs, Capabilities: caps}
-	raw, _, err := s.Issuer.Issue(grant, grantTTL)
+	raw, err := s.Grants.Seal(grant, grantTTL)
 	if err != nil {
 		return err
 	}

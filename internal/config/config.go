@@ -380,7 +380,17 @@ func (c *Config) setBy(key, where string) {
 // problem builds a Problem for key, pointing at where it was set.
 func (c *Config) problem(key, msg string) Problem {
 	p := Problem{Key: key, Message: msg}
-	where := c.where[key]
+	// A missing key is blamed on the nearest enclosing key that was set (the data source
+	// lacking a type, say).
+	where, ok := c.where[key]
+	for k := key; !ok; {
+		i := strings.LastIndex(k, ".")
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+		where, ok = c.where[k]
+	}
 	if file, line, ok := strings.Cut(where, ":"); ok && c.file != "" && file == filepath.Base(c.file) {
 		p.File = c.file
 		p.Line, _ = strconv.Atoi(line)

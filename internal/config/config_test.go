@@ -172,8 +172,8 @@ func TestBadKeys(t *testing.T) {
 		{"origin star", "embed:\n  allowed_origins: [\"*\"]\n", "embed.allowed_origins", 2, `"*" is not allowed`},
 		{"origin without scheme", "embed:\n  allowed_origins: [a.example]\n", "embed.allowed_origins", 2, "http"},
 		{"unknown data source type", "data_sources:\n  default:\n    type: mysql\n", "data_sources.default.type", 3, `unknown type "mysql"`},
-		{"missing data source type", "data_sources:\n  default:\n    path: x.db\n", "data_sources.default.type", 0, "is required"},
-		{"postgres without dsn", "data_sources:\n  wh:\n    type: postgres\n", "data_sources.wh.dsn", 0, "required"},
+		{"missing data source type", "data_sources:\n  default:\n    path: x.db\n", "data_sources.default.type", 2, "is required"},
+		{"postgres without dsn", "data_sources:\n  wh:\n    type: postgres\n", "data_sources.wh.dsn", 2, "required"},
 		{"duckdb with dsn", "data_sources:\n  d:\n    type: duckdb\n    dsn: postgres://x\n", "data_sources.d.dsn", 4, "for postgres"},
 		{"bad data source name", "data_sources:\n  \"my source\":\n    type: duckdb\n", "data_sources.my source", 2, "name must"},
 		{"negative max_conns", "data_sources:\n  d:\n    type: duckdb\n    max_conns: -1\n", "data_sources.d.max_conns", 4, "negative"},
@@ -228,6 +228,7 @@ func TestLoadErrors(t *testing.T) {
 		{"secret with unknown source", "secret:\n  vault: x\n", []int{2}, nil, "unknown secret key"},
 		{"secret from unset env", "admin_key: {env: NOPE}\n", []int{1}, []string{"admin_key"}, "NOPE is not set"},
 		{"secret from missing file", "admin_key: {file: nope.txt}\n", []int{1}, []string{"admin_key"}, "nope.txt"},
+		{"numeric secret", "admin_key: 12345678901234567\n", []int{1}, []string{"admin_key"}, "quote it"},
 		{"not a mapping", "- a\n- b\n", []int{1}, nil, "mapping"},
 		{"syntax error", "listen: [\n", nil, nil, ""},
 	}

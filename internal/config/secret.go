@@ -103,7 +103,7 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if n.Tag != "!!str" && n.Tag != "!!null" {
-			return bad("a secret must be a string or a mapping with one of value, env, file")
+			return bad("a secret must be a string (quote it) or a mapping with one of value, env, file")
 		}
 		*s = NewSecret(n.Value)
 		return nil

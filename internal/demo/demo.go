@@ -69,8 +69,8 @@ type Exec func(ctx context.Context, sql string, args ...any) error
 //
 // The shape is meant to make charts look alive: volume grows over the two years (about 2.5 times
 // as many sales per day at the end as at the start), amounts peak in December and dip in summer,
-// weekends are quieter, most sales happen in business hours, a few customers buy much more than
-// the rest, and quantities have a long tail. The rows depend only on rows and now's day.
+// weekend sales are smaller, most sales happen in business hours, a few customers buy much more
+// than the rest, and quantities have a long tail. The rows depend only on rows and now's day.
 func Generate(ctx context.Context, exec Exec, rows int, now time.Time) error {
 	if rows < 0 {
 		return fmt.Errorf("demo: rows must not be negative, got %d", rows)

@@ -115,9 +115,10 @@ nav a.active { color:var(--text); background:#f3f4f6; }
 .status.live .dot { background:var(--ok); }
 .status.error .dot { background:var(--err); }
 .panel { background:var(--surface); border:1px solid var(--line); border-radius:12px; }
-#dashboard { overflow:hidden; min-height:200px; }
+#dashboard { min-height:200px; } /* the viewer draws its own surface */
 aside h2 { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color:var(--muted); margin:0;
   padding:14px 16px; border-bottom:1px solid var(--line); }
+aside.panel { align-self:start; }
 #event-log { list-style:none; margin:0; padding:0; max-height:640px; overflow:auto;
   font:12px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; }
 #event-log li { padding:8px 16px; border-bottom:1px solid #f3f4f6; }
@@ -142,7 +143,7 @@ aside h2 { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color
 </header>
 <div class="page">
   <div class="titlebar">
-    <div><h1>Sales performance</h1>
+    <div><h1>Overview</h1>
       <p>Live figures for the <span class="badge">{{.User.Department}}</span> department, embedded with Inlay.</p></div>
     <div class="tools">
       <span class="status" id="status"><span class="dot"></span><span id="status-text">Connecting…</span></span>
@@ -151,7 +152,7 @@ aside h2 { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color
     </div>
   </div>
   <div id="banner" role="alert"></div>
-  <section class="panel" id="dashboard"></section>
+  <section id="dashboard" aria-label="Sales dashboard"></section>
   <aside class="panel"><h2>Embed events</h2><ul id="event-log"></ul></aside>
 </div>
 <script id="acme-config" type="application/json">{"inlayURL": {{.InlayURL}}}</script>

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -163,6 +165,37 @@ func TestAssetsHandler(t *testing.T) {
 	a.handler().ServeHTTP(again, req)
 	if again.Code != http.StatusNotModified {
 		t.Fatalf("revalidation status %d, want 304", again.Code)
+	}
+}
+
+func TestAssetsGzip(t *testing.T) {
+	a := builtAssets(t)
+	req := httptest.NewRequest("GET", "/embed/assets/viewer.js", nil)
+	req.Header.Set("Accept-Encoding", "br, gzip")
+	rec := httptest.NewRecorder()
+	a.handler().ServeHTTP(rec, req)
+	if rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding %q, want gzip", rec.Header().Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "console.log('viewer')" {
+		t.Fatalf("decompressed body %q", b)
+	}
+
+	plain := httptest.NewRecorder()
+	a.handler().ServeHTTP(plain, httptest.NewRequest("GET", "/embed/assets/viewer.js", nil))
+	if plain.Header().Get("Content-Encoding") != "" || plain.Body.String() != "console.log('viewer')" {
+		t.Fatalf("client without gzip got encoding %q body %q", plain.Header().Get("Content-Encoding"), plain.Body.String())
+	}
+	if plain.Header().Get("ETag") == rec.Header().Get("ETag") {
+		t.Fatal("gzip and identity responses share an ETag")
 	}
 }
 

@@ -44,9 +44,6 @@ const VIEWER_EVENTS: InlayEventName[] = [
   'dashboard:error',
 ];
 
-/** Answers closer than this to expiry get a new token first. */
-const TOKEN_ANSWER_MIN_REMAINING_MS = 5_000;
-
 /** An Inlay dashboard embedded in an iframe of the host page. */
 export class InlayDashboard {
   private readonly opts: Required<Pick<InlayDashboardOptions, 'refreshMarginSeconds' | 'autoResize' | 'loadTimeoutMs'>> &
@@ -251,11 +248,8 @@ export class InlayDashboard {
     if (this.destroyed) throw destroyedError();
     this.emit('session:token:request', payload ?? { reason: 'initial' });
     const refresher = this.refresher!;
-    const remaining = refresher.remainingMs();
-    const due =
-      payload?.reason === 'expired' ||
-      refresher.isExpiring() ||
-      (remaining !== null && remaining < TOKEN_ANSWER_MIN_REMAINING_MS);
+    // A new token first if the viewer saw this one rejected, or if its refresh time has passed.
+    const due = payload?.reason === 'expired' || refresher.isExpiring();
     // The answer carries the token, so it is not pushed again with session:token.
     return { token: due ? await refresher.refresh() : refresher.current };
   }

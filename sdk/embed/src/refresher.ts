@@ -77,12 +77,6 @@ export class TokenRefresher {
     this.timer = undefined;
   }
 
-  /** Milliseconds until the current token expires, or null if it carries no `exp`. */
-  remainingMs(): number | null {
-    const times = decodeTokenTimes(this.token);
-    return times ? times.exp * 1000 - this.now() : null;
-  }
-
   /** True if the scheduled refresh time for the current token has passed. */
   isExpiring(): boolean {
     const times = decodeTokenTimes(this.token);

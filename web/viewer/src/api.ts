@@ -45,7 +45,11 @@ export class Api {
     if (res.ok) return res;
     const error = await readError(res);
     if (res.status === 401 && error.details?.reason === 'expired' && !retried) {
-      await this.tokens.renew();
+      try {
+        await this.tokens.renew();
+      } catch {
+        throw new ApiFailure(401, { ...error, message: 'The session expired and the host page did not provide a new token.' });
+      }
       return this.call(path, init, true);
     }
     throw new ApiFailure(res.status, error);

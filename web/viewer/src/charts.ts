@@ -148,8 +148,11 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme): ECharts
   };
 }
 
+/** Below this chart width a pie's legend goes under the donut instead of beside it. */
+export const PIE_NARROW = 440;
+
 /** Options for a pie (donut) widget; small slices beyond the first 9 are grouped as "Other". */
-export function pieOption(w: Widget, res: WidgetResult, t: Theme): EChartsCoreOption | undefined {
+export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number): EChartsCoreOption | undefined {
   const columns = res.columns ?? [];
   const rows = res.rows ?? [];
   if (!w.label || !w.value || rows.length === 0) return undefined;
@@ -163,11 +166,14 @@ export function pieOption(w: Widget, res: WidgetResult, t: Theme): EChartsCoreOp
     data = [...data.slice(0, 9), { name: 'Other', value: other }];
   }
   const fmt = w.value.format;
+  const narrow = width < PIE_NARROW;
   return {
     animation: false,
     color: t.palette,
     textStyle: { fontFamily: t.font },
-    legend: { ...legend(t, true), orient: 'vertical', top: 'middle', left: undefined, right: 0 },
+    legend: narrow
+      ? { ...legend(t, true), orient: 'horizontal', top: undefined, bottom: 0, left: 'center' }
+      : { ...legend(t, true), orient: 'vertical', top: 'middle', left: undefined, right: 0 },
     tooltip: {
       ...tooltipBase(t),
       trigger: 'item',
@@ -177,8 +183,8 @@ export function pieOption(w: Widget, res: WidgetResult, t: Theme): EChartsCoreOp
     series: [
       {
         type: 'pie',
-        radius: ['52%', '78%'],
-        center: ['38%', '50%'],
+        radius: narrow ? ['44%', '68%'] : ['52%', '78%'],
+        center: narrow ? ['50%', '44%'] : ['38%', '50%'],
         avoidLabelOverlap: true,
         itemStyle: { borderColor: t.surface, borderWidth: 2, borderRadius: 4 },
         label: { show: false },

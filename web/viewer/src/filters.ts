@@ -103,7 +103,7 @@ export class FilterBar {
         };
         set(this.values[f.name] ?? null);
         this.controls.set(f.name, { set });
-        return wrap(sel, id);
+        return wrap(h('div', { class: 'select' }, sel, icon(icons.chevron)), id);
       }
       case 'multi_select':
         return wrap(this.multiSelect(f, id), id);

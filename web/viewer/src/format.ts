@@ -23,6 +23,7 @@ const named: Record<string, Intl.NumberFormatOptions> = {
   currency_compact: { style: 'currency', currency: 'USD', notation: 'compact', maximumFractionDigits: 1 },
   percent: { style: 'percent', maximumFractionDigits: 1 },
   integer: { maximumFractionDigits: 0 },
+  small: { maximumFractionDigits: 4 },
 };
 
 // [[fill]align][sign][symbol][0][width][,][.precision][~][type]; fill, align, width are ignored.
@@ -74,10 +75,17 @@ export function patternOptions(pattern: string): Intl.NumberFormatOptions | unde
   return o;
 }
 
-/** Formats a number with a named format or d3-style pattern; the default shows up to 2 decimals. */
+/**
+ * Formats a number with a named format or d3-style pattern. "number" (the default) drops the
+ * decimals of large values (1,234,568), keeps up to 2 from 1 to 1000 (12.35) and up to 4 below.
+ */
 export function formatNumber(value: number, format?: string): string {
   if (!Number.isFinite(value)) return String(value);
-  const key = format || 'number';
+  let key = format || 'number';
+  if (key === 'number') {
+    const a = Math.abs(value);
+    key = a >= 1000 ? 'integer' : a >= 1 || a === 0 ? 'number' : 'small';
+  }
   const opts = named[key] ?? patternOptions(key) ?? named.number;
   return nf(key, opts).format(value);
 }

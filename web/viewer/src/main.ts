@@ -24,6 +24,7 @@ class Viewer {
   private token = ''; // in memory only
   private tokenRequest?: Promise<string>;
   private refreshTimer?: ReturnType<typeof setTimeout>;
+  private tokenPushed?: () => void;
   private themeOverride: ThemeOverride;
   private theme: Theme;
   private dashboard?: Dashboard;
@@ -79,7 +80,12 @@ class Viewer {
       return;
     }
     try {
-      await this.requestToken('initial');
+      // The host answers the request, or may push session:token on its own first.
+      const pushed = new Promise<void>((resolve, reject) => {
+        this.tokenPushed = resolve;
+        setTimeout(reject, TOKEN_TIMEOUT_MS);
+      });
+      await Promise.any([this.requestToken('initial'), pushed]);
     } catch {
       this.fail({ code: 'token_unavailable', message: 'The host page did not provide a session token.' });
       return;
@@ -120,6 +126,7 @@ class Viewer {
   private setToken(t: unknown): void {
     if (typeof t !== 'string' || t === '') return;
     this.token = t;
+    this.tokenPushed?.();
     clearTimeout(this.refreshTimer);
     const delay = refreshDelay(t, Date.now());
     if (delay === undefined) return;

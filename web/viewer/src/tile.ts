@@ -1,7 +1,7 @@
 // One widget tile: its card, loading skeleton, error and empty states, and the rendering of each
 // widget type (charts through ECharts, counters, tables and pivots as HTML).
 
-import { cartesianOption, echarts, pieOption } from './charts';
+import { PIE_NARROW, cartesianOption, echarts, pieOption } from './charts';
 import { h, icon, icons } from './dom';
 import { formatCell, formatNumber, isNumericType, toNumber } from './format';
 import { buildPivot, totalOf } from './pivot';
@@ -168,7 +168,8 @@ export class Tile {
       case 'bar':
       case 'line':
       case 'area': {
-        const option = w.type === 'pie' ? pieOption(w, res, t) : cartesianOption(w, res, t);
+        const width = this.body.clientWidth;
+        const option = w.type === 'pie' ? pieOption(w, res, t, width) : cartesianOption(w, res, t);
         if (!option) {
           this.disposeChart();
           this.body.replaceChildren(h('div', { class: 'state state--empty' }, h('p', { class: 'state-text' }, 'No data for these filters')));
@@ -178,7 +179,16 @@ export class Tile {
           const host = h('div', { class: 'chart', role: 'img', 'aria-label': `${this.title} chart` });
           this.body.replaceChildren(host);
           this.chart = echarts.init(host, undefined, { renderer: 'canvas' });
-          this.resizeObserver = new ResizeObserver(() => this.chart?.resize());
+          let narrow = width < PIE_NARROW;
+          this.resizeObserver = new ResizeObserver(() => {
+            this.chart?.resize();
+            // A pie's legend moves when the tile crosses the narrow width: rebuild its options.
+            const nowNarrow = this.body.clientWidth < PIE_NARROW;
+            if (w.type === 'pie' && nowNarrow !== narrow && this.result) {
+              narrow = nowNarrow;
+              this.render();
+            }
+          });
           this.resizeObserver.observe(host);
         }
         this.chart.setOption(option, { notMerge: true });

@@ -10,7 +10,9 @@ import type { Field, Filter } from '../src/types';
 
 describe('formatNumber', () => {
   it.each([
-    [1234567.891, 'number', '1,234,567.89'],
+    [1234567.891, 'number', '1,234,568'],
+    [12.345, 'number', '12.35'],
+    [0.012345, 'number', '0.0123'],
     [1234567, 'compact', '1.2M'],
     [1234.5, 'currency', '$1,234.50'],
     [0.1234, 'percent', '12.3%'],
@@ -19,7 +21,7 @@ describe('formatNumber', () => {
     [1234.5, '.0f', '1235'],
     [0.256, '.1%', '25.6%'],
     [1234567, '$.3s', '$1.23M'],
-    [1234.5, undefined, '1,234.5'],
+    [1234.5, undefined, '1,235'],
     [42, 'nonsense pattern', '42'],
   ])('%s as %s', (v, fmt, want) => {
     expect(formatNumber(v, fmt)).toBe(want);
@@ -172,5 +174,17 @@ describe('Api', () => {
     const api = new Api('http://inlay.test', 'sales', { current: () => 't', renew });
     await expect(api.dashboard()).rejects.toBeInstanceOf(ApiFailure);
     expect(renew).not.toHaveBeenCalled();
+  });
+});
+
+describe('Api renewal failure', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  it('reports a 401 invalid_token when the host gives no new token', async () => {
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: { code: 'invalid_token', message: 'expired', details: { reason: 'expired' } } }), { status: 401 }));
+    const api = new Api('http://inlay.test', 'sales', { current: () => 't', renew: async () => Promise.reject(new Error('Timeout')) });
+    const err = await api.query(['a'], {}).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiFailure);
+    expect(err.status).toBe(401);
+    expect(err.error.code).toBe('invalid_token');
   });
 });

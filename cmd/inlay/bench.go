@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/inlay/inlay/internal/compile"
+	"github.com/inlay/inlay/internal/config"
+	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/datasource/duckdb"
+	"github.com/inlay/inlay/internal/demo"
+	"github.com/inlay/inlay/internal/demo/dashboards"
+	"github.com/inlay/inlay/internal/rls"
+	"github.com/inlay/inlay/internal/secret"
+	"github.com/inlay/inlay/internal/storage/memory"
+)
+
+// runBench measures, in one run over the sample data, what the README's performance section
+// reports: every figure is a ratio against a baseline measured in the same run, because the
+// machines are noisy.
+func runBench(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	rows := fs.Int("rows", 10_000_000, "rows in the sample sales table")
+	rounds := fs.Int("rounds", 5, "rounds of each query measurement (the median is reported)")
+	cachedN := fs.Int("cached", 300, "cached dashboard loads to time")
+	concurrent := fs.Int("concurrent", 32, "identical concurrent requests for the coalescing check")
+	mintFor := fs.Duration("mint-for", 3*time.Second, "how long each token-minting throughput run lasts")
+	workers := fs.Int("workers", 4, "concurrent HTTP clients for the throughput runs")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	logger := slog.New(slog.DiscardHandler)
+	out := e.stdout
+
+	fmt.Fprintf(e.stderr, "generating %d rows...\n", *rows)
+	src, err := duckdb.Open(ctx, duckdb.Config{})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := demo.Generate(ctx, src.Exec, *rows, time.Now()); err != nil {
+		return err
+	}
+	dashes, problems := dashboard.LoadFS(dashboards.FS, ".")
+	if len(problems) > 0 {
+		return fmt.Errorf("sample dashboards: %v", problems)
+	}
+	var sales *dashboard.Dashboard
+	for _, d := range dashes {
+		if d.ID == "sales" {
+			sales = d
+		}
+	}
+	// Two Inlays over the same database: one without a result cache (cold), one with.
+	newInlay := func(cacheTTL time.Duration) (*service, *httptest.Server, error) {
+		cfg := config.Default(".")
+		cfg.Query.CacheTTL = cacheTTL
+		master, err := secret.GenerateMasterKey()
+		if err != nil {
+			return nil, nil, err
+		}
+		hs := httptest.NewUnstartedServer(nil)
+		cfg.PublicURL = "http://" + hs.Listener.Addr().String()
+		svc, err := newService(ctx, cfg, master, memory.New(), map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		hs.Config.Handler = svc.handler
+		hs.Start()
+		return svc, hs, nil
+	}
+	coldSvc, cold, err := newInlay(0)
+	if err != nil {
+		return err
+	}
+	defer cold.Close()
+	warmSvc, warm, err := newInlay(time.Hour)
+	if err != nil {
+		return err
+	}
+	defer warm.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+	coldTok, _, _, err := benchToken(ctx, coldSvc, cold.URL, client)
+	if err != nil {
+		return err
+	}
+	warmTok, _, _, err := benchToken(ctx, warmSvc, warm.URL, client)
+	if err != nil {
+		return err
+	}
+	value := "Sales"
+	viewer := rls.Viewer{ID: "bench@example.com", ExternalValue: &value}
+
+	fmt.Fprintf(out, "# inlay bench: %d rows, dashboard %q (%d widgets), %d rounds\n\n", *rows, sales.ID, len(sales.Widgets), *rounds)
+
+	// (a) Each widget query over HTTP (no result cache) against the same compiled SQL on DuckDB.
+	fmt.Fprintln(out, "## (a) widget queries, cold cache: HTTP POST .../query vs the compiled SQL on DuckDB in-process")
+	fmt.Fprintln(out, "| widget | direct ms | HTTP ms | ratio |\n|---|---|---|---|")
+	var directTotal, httpTotal time.Duration
+	for _, w := range sales.Widgets {
+		q, err := compile.Widget(sales, w.Name, duckdb.Dialect{}, viewer, nil, compile.Options{MaxRows: cfgMaxRows})
+		if err != nil {
+			return err
+		}
+		var direct, overHTTP []time.Duration
+		for range *rounds { // interleaved, so drift in the machine's load hits both sides alike
+			t0 := time.Now()
+			if _, err := src.Query(ctx, datasource.Query{SQL: q.SQL, Args: q.Args, MaxRows: cfgMaxRows}); err != nil {
+				return err
+			}
+			direct = append(direct, time.Since(t0))
+			t0 = time.Now()
+			if err := benchQuery(client, cold.URL, coldTok, `{"widgets":["`+w.Name+`"]}`); err != nil {
+				return err
+			}
+			overHTTP = append(overHTTP, time.Since(t0))
+		}
+		d, h := median(direct), median(overHTTP)
+		directTotal += d
+		httpTotal += h
+		fmt.Fprintf(out, "| %s | %.1f | %.1f | %.2fx |\n", w.Name, msf(d), msf(h), float64(h)/float64(d))
+	}
+	fmt.Fprintf(out, "| **all, one by one** | %.1f | %.1f | **%.2fx** |\n", msf(directTotal), msf(httpTotal), float64(httpTotal)/float64(directTotal))
+	var whole []time.Duration
+	for range *rounds {
+		t0 := time.Now()
+		if err := benchQuery(client, cold.URL, coldTok, `{}`); err != nil {
+			return err
+		}
+		whole = append(whole, time.Since(t0))
+	}
+	fmt.Fprintf(out, "\nThe whole dashboard in one request (widgets run in parallel): %.1f ms, %.2fx the sum of the direct queries.\n\n",
+		msf(median(whole)), float64(median(whole))/float64(directTotal))
+
+	// (b) A repeated dashboard load answered from the result cache.
+	if err := benchQuery(client, warm.URL, warmTok, `{}`); err != nil {
+		return err
+	}
+	var cached []time.Duration
+	for range *cachedN {
+		t0 := time.Now()
+		if err := benchQuery(client, warm.URL, warmTok, `{}`); err != nil {
+			return err
+		}
+		cached = append(cached, time.Since(t0))
+	}
+	c := median(cached)
+	fmt.Fprintln(out, "## (b) repeated dashboard load, same viewer and filters, from the result cache")
+	fmt.Fprintf(out, "Cached load over HTTP: %.3f ms (median of %d); the same queries run directly on DuckDB: %.1f ms. **%.0fx faster.**\n\n",
+		msf(c), *cachedN, msf(directTotal), float64(directTotal)/float64(c))
+
+	// (c) Identical concurrent requests coalesced.
+	before := coldSvc.engine.Stats()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range *concurrent {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := benchQuery(client, cold.URL, coldTok, `{"filters":{"region":["North"]}}`); err != nil {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	after := coldSvc.engine.Stats()
+	fmt.Fprintln(out, "## (c) identical concurrent requests")
+	fmt.Fprintf(out, "%d concurrent identical dashboard loads (%d widget queries asked for): the database ran %d queries; %d joined a running one; %d requests failed.\n\n",
+		*concurrent, *concurrent*len(sales.Widgets), after.Executed-before.Executed, after.Coalesced-before.Coalesced, failed.Load())
+
+	// (d) Scoped-token minting throughput against a bare handler returning constant JSON.
+	_, form, basic, err := benchToken(ctx, coldSvc, cold.URL, client)
+	if err != nil {
+		return err
+	}
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"x","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer bare.Close()
+	var mintRates, bareRates []float64
+	for range 3 {
+		r, err := throughput(client, bare.URL+"/oidc/v1/token", basic, form, *workers, *mintFor)
+		if err != nil {
+			return err
+		}
+		bareRates = append(bareRates, r)
+		r, err = throughput(client, cold.URL+"/oidc/v1/token", basic, form, *workers, *mintFor)
+		if err != nil {
+			return err
+		}
+		mintRates = append(mintRates, r)
+	}
+	slices.Sort(mintRates)
+	slices.Sort(bareRates)
+	m, b := mintRates[1], bareRates[1]
+	fmt.Fprintln(out, "## (d) scoped-token minting (POST /oidc/v1/token with authorization_details) vs a bare net/http handler")
+	fmt.Fprintf(out, "%d clients, %s per run, median of 3: minting %.0f tokens/s, bare handler %.0f responses/s: **%.2fx**.\n", *workers, *mintFor, m, b, m/b)
+	return nil
+}
+
+// cfgMaxRows is the default query row cap, as the API applies it.
+var cfgMaxRows = config.Default(".").Query.MaxRows
+
+func benchToken(ctx context.Context, svc *service, base string, client *http.Client) (tok string, exchange url.Values, basic string, err error) {
+	id, sec, err := svc.principals.Create(ctx, "bench")
+	if err != nil {
+		return "", nil, "", err
+	}
+	basic = "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+sec))
+	post := func(form url.Values) (map[string]any, error) {
+		req, _ := http.NewRequest("POST", base+"/oidc/v1/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Authorization", basic)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return doJSON(client, req)
+	}
+	svcTok, err := post(url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	if err != nil {
+		return "", nil, "", err
+	}
+	req, _ := http.NewRequest("GET", base+"/api/2.0/lakeview/dashboards/sales/published/tokeninfo?external_viewer_id=bench%40example.com&external_value=Sales", nil)
+	req.Header.Set("Authorization", "Bearer "+svcTok["access_token"].(string))
+	info, err := doJSON(client, req)
+	if err != nil {
+		return "", nil, "", err
+	}
+	exchange = url.Values{"grant_type": {"client_credentials"}}
+	for k, v := range info {
+		if k == "authorization_details" {
+			b, _ := json.Marshal(v)
+			exchange.Set(k, string(b))
+		} else {
+			exchange.Set(k, v.(string))
+		}
+	}
+	scoped, err := post(exchange)
+	if err != nil {
+		return "", nil, "", err
+	}
+	return scoped["access_token"].(string), exchange, basic, nil
+}
+
+func doJSON(client *http.Client, req *http.Request) (map[string]any, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, b)
+	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
+}
+
+func benchQuery(client *http.Client, base, tok, body string) error {
+	req, _ := http.NewRequest("POST", base+"/api/v1/embed/dashboards/sales/query", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || bytes.Contains(b, []byte(`"error"`)) {
+		return fmt.Errorf("query: %d %.300s", resp.StatusCode, b)
+	}
+	return nil
+}
+
+// throughput posts form to target from several clients for d and returns responses per second.
+func throughput(client *http.Client, target, basic string, form url.Values, workers int, d time.Duration) (float64, error) {
+	body := form.Encode()
+	var n atomic.Int64
+	var firstErr atomic.Value
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest("POST", target, strings.NewReader(body))
+				req.Header.Set("Authorization", basic)
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				resp, err := client.Do(req)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					firstErr.CompareAndSwap(nil, fmt.Errorf("%s: status %d", target, resp.StatusCode))
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return 0, err
+	}
+	return float64(n.Load()) / time.Since(start).Seconds(), nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
