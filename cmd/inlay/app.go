@@ -135,7 +135,7 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 	}
 	engine := query.New(sources, query.Options{
 		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
-		CacheTTL: cfg.Query.CacheTTL})
+		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes})
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
 	srv, err := api.New(api.Options{

@@ -110,8 +110,9 @@ type QueryConfig struct {
 	MaxRows       int           `yaml:"max_rows" json:"max_rows"`
 	ExportMaxRows int           `yaml:"export_max_rows" json:"export_max_rows"`
 	// CacheTTL is how long results are cached; 0 turns the result cache off.
-	CacheTTL        time.Duration `yaml:"cache_ttl" json:"cache_ttl"`
-	CacheMaxEntries int           `yaml:"cache_max_entries" json:"cache_max_entries"`
+	CacheTTL time.Duration `yaml:"cache_ttl" json:"cache_ttl"`
+	// CacheMaxBytes bounds the result cache by the estimated size of the cached results.
+	CacheMaxBytes uint64 `yaml:"cache_max_bytes" json:"cache_max_bytes"`
 }
 
 // Default returns the configuration used when nothing is configured, for a project in dir.
@@ -133,11 +134,11 @@ func Default(projectDir string) *Config {
 			KeyRotation: 720 * time.Hour,
 		},
 		Query: QueryConfig{
-			Timeout:         30 * time.Second,
-			MaxRows:         10_000,
-			ExportMaxRows:   100_000,
-			CacheTTL:        5 * time.Minute,
-			CacheMaxEntries: 10_000,
+			Timeout:       30 * time.Second,
+			MaxRows:       10_000,
+			ExportMaxRows: 100_000,
+			CacheTTL:      5 * time.Minute,
+			CacheMaxBytes: 256 << 20,
 		},
 		Dashboards: filepath.Join(projectDir, "dashboards"),
 		where:      map[string]string{},

@@ -66,7 +66,7 @@ query:
   max_rows: 500
   export_max_rows: 5000
   cache_ttl: 0s
-  cache_max_entries: 100
+  cache_max_bytes: 1048576
 dashboards: boards
 `
 
@@ -97,7 +97,7 @@ func TestLoadGoodFile(t *testing.T) {
 		{"max_conns", c.DataSources["warehouse"].MaxConns, 8},
 		{"origins", c.Embed.AllowedOrigins, []string{"https://app.example.com", "http://localhost:3000"}},
 		{"tokens", c.Tokens, TokenConfig{30 * time.Minute, 12 * time.Hour, 90 * time.Second, 168 * time.Hour}},
-		{"query", c.Query, QueryConfig{10 * time.Second, 500, 5000, 0, 100}},
+		{"query", c.Query, QueryConfig{10 * time.Second, 500, 5000, 0, 1 << 20}},
 		{"dashboards", c.Dashboards, filepath.Join(dir, "boards")},
 	}
 	for _, ch := range checks {
@@ -132,7 +132,7 @@ func TestDefaults(t *testing.T) {
 	if c.Tokens != (TokenConfig{time.Hour, 24 * time.Hour, time.Hour, 720 * time.Hour}) {
 		t.Errorf("tokens = %+v", c.Tokens)
 	}
-	if c.Query != (QueryConfig{30 * time.Second, 10000, 100000, 5 * time.Minute, 10000}) {
+	if c.Query != (QueryConfig{30 * time.Second, 10000, 100000, 5 * time.Minute, 256 << 20}) {
 		t.Errorf("query = %+v", c.Query)
 	}
 	if c.Dashboards != filepath.Join(dir, "dashboards") {

@@ -115,9 +115,6 @@ func (c *Config) Validate() error {
 	if c.Query.CacheTTL < 0 {
 		bad("query.cache_ttl", "must not be negative (0 turns the cache off)")
 	}
-	if c.Query.CacheMaxEntries < 0 {
-		bad("query.cache_max_entries", "must not be negative")
-	}
 	if c.Dashboards == "" {
 		bad("dashboards", "is required")
 	}

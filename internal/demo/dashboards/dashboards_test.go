@@ -80,7 +80,7 @@ func TestSamplesMatchTheDemoTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.ExecContext(t.Context(), `CREATE TABLE sales(id BIGINT, ts TIMESTAMPTZ, region VARCHAR,
+	if _, err := db.ExecContext(t.Context(), `CREATE TABLE sales(id BIGINT, ts TIMESTAMP, region VARCHAR,
 		department VARCHAR, product VARCHAR, customer VARCHAR, amount DECIMAL(12,2))`); err != nil {
 		t.Fatal(err)
 	}
