@@ -44,7 +44,8 @@ func TestSealRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(plain) > 0 && bytes.Contains(sealed, plain) {
+		// Only long plaintexts: random ciphertext contains any one byte by chance.
+		if len(plain) > 16 && bytes.Contains(sealed, plain) {
 			t.Fatal("sealed bytes contain the plaintext")
 		}
 		got, err := ks.Open(sealed, []byte("kid-1"))
