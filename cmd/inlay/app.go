@@ -164,9 +164,10 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
 }
 
-// maintain rotates signing keys on schedule and drops keys whose tokens have all expired.
+// maintain rotates signing keys on schedule and drops keys whose tokens have all expired. It
+// runs every minute so that replicas sharing a store pick up another replica's rotation quickly.
 func (s *service) maintain(ctx context.Context, logger *slog.Logger) {
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		if err := s.keys.MaybeRotate(ctx); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,6 +234,120 @@ func write(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeProject serves a project from its folder: inlay.yaml with a DuckDB file reading a CSV,
+// a dashboard, a principal created with the CLI; then the token flow and a query over HTTP.
+func TestServeProject(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "orders.csv"), "tenant,item,amount\nacme,bolts,10.50\nacme,nuts,4.25\nglobex,bolts,99.00\n")
+	write(t, filepath.Join(dir, "inlay.yaml"), `secret: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+admin_key: an-admin-key-of-some-length
+data_sources:
+  default:
+    type: duckdb
+    init_sql: ["CREATE VIEW orders AS SELECT * FROM read_csv('`+filepath.Join(dir, "orders.csv")+`')"]
+embed:
+  allowed_origins: [https://app.example.com]
+`)
+	write(t, filepath.Join(dir, "dashboards", "orders.yaml"), `id: orders
+title: Orders
+datasets:
+  - name: orders
+    sql: SELECT * FROM orders WHERE tenant = __aibi_external_value
+widgets:
+  - name: total
+    title: Total
+    type: counter
+    dataset: orders
+    value: sum(amount)
+    layout: {x: 0, y: 0, w: 3, h: 2}
+`)
+	getenv := func(string) string { return "" }
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"principal", "create", "--project", dir, "--name", "backend", "--json"}, getenv, &out, &errb); err != nil {
+		t.Fatalf("principal create: %v %s", err, errb.String())
+	}
+	var cred struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &cred); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	stderr := &syncBuffer{}
+	go func() {
+		done <- run(ctx, []string{"serve", "--project", dir, "--addr", "127.0.0.1:0"}, getenv, pw, stderr)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve exited with %v", err)
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed nothing: %v; stderr: %s", err, stderr.String())
+	}
+	go io.Copy(io.Discard, pr)
+	base := strings.TrimSpace(strings.TrimPrefix(line, "Inlay:"))
+
+	post := func(form string) map[string]any {
+		req, _ := http.NewRequest("POST", base+"/oidc/v1/token", strings.NewReader(form))
+		req.SetBasicAuth(cred.ID, cred.Secret)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		var m map[string]any
+		doJSONTest(t, req, &m)
+		return m
+	}
+	svc := post("grant_type=client_credentials&scope=all-apis")["access_token"].(string)
+	var info map[string]any
+	getJSON(t, http.DefaultClient, base+"/api/2.0/lakeview/dashboards/orders/published/tokeninfo?external_viewer_id=u1&external_value=acme", svc, &info)
+	form := url.Values{"grant_type": {"client_credentials"}}
+	for k, v := range info {
+		if s, ok := v.(string); ok {
+			form.Set(k, s)
+		} else {
+			b, _ := json.Marshal(v)
+			form.Set(k, string(b))
+		}
+	}
+	embed := post(form.Encode())["access_token"].(string)
+	req, _ := http.NewRequest("POST", base+"/api/v1/embed/dashboards/orders/query", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer "+embed)
+	var res struct {
+		Results map[string]struct {
+			Rows [][]any `json:"rows"`
+		} `json:"results"`
+	}
+	doJSONTest(t, req, &res)
+	if got := res.Results["total"].Rows; len(got) != 1 || got[0][0] != 14.75 {
+		t.Errorf("acme's total = %v, want 14.75 (globex's 99 must not count)", got)
+	}
+	if strings.Contains(stderr.String(), cred.Secret) || strings.Contains(stderr.String(), "an-admin-key") {
+		t.Error("the server log holds a secret")
+	}
+}
+
+func doJSONTest(t *testing.T, req *http.Request, v any) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
 	}
 }

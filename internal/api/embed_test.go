@@ -13,6 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/token"
 )
 
@@ -315,5 +316,32 @@ func TestAuditRecordsTokensAndQueries(t *testing.T) {
 	}
 	if strings.Contains(string(r.body), e.clientSecret) || strings.Contains(string(r.body), tok) {
 		t.Error("the audit log holds a secret or a token")
+	}
+}
+
+// TestUnreachableDatabase: when the database is gone, viewers get 503 datasource_unavailable
+// (per widget inside a query response), never a connection string.
+func TestUnreachableDatabase(t *testing.T) {
+	src, err := duckdb.Open(t.Context(), duckdb.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Exec(t.Context(), "CREATE TABLE sales AS SELECT * FROM (VALUES (1, TIMESTAMP '2025-01-01', 'East', 'Sales', 'A', 'C', 1.0)) t(id, ts, region, department, product, customer, amount)"); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{source: src})
+	tok := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
+	if got := widgetValue(t, e.query(tok, salesDash, `{"widgets":["orders"]}`), "orders"); got != 1 {
+		t.Fatalf("orders before the outage = %v", got)
+	}
+	src.Close()
+	r := e.do("GET", "/api/v1/embed/dashboards/"+salesDash, map[string]string{"Authorization": "Bearer " + tok}, nil)
+	if r.status != 503 || r.errorCode(t) != "datasource_unavailable" {
+		t.Errorf("dashboard load: %d %s, want 503 datasource_unavailable", r.status, r.body)
+	}
+	r = e.query(tok, salesDash, `{"widgets":["orders"]}`)
+	res := r.json(t)["results"].(map[string]any)["orders"].(map[string]any)
+	if code := res["error"].(map[string]any)["code"]; r.status != 200 || code != "datasource_unavailable" {
+		t.Errorf("query: %d %s, want the widget to fail with datasource_unavailable", r.status, r.body)
 	}
 }

@@ -78,6 +78,8 @@ type testEnv struct {
 type envOptions struct {
 	embedTTL time.Duration
 	cacheTTL time.Duration
+	// source replaces the shared sample database.
+	source *duckdb.Source
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -86,7 +88,10 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		o.embedTTL = time.Hour
 	}
 	ctx := t.Context()
-	src := sampleSource(t)
+	src := o.source
+	if src == nil {
+		src = sampleSource(t)
+	}
 	dashes, problems := dashboard.LoadFS(dashboards.FS, ".")
 	if len(problems) > 0 {
 		t.Fatalf("sample dashboards: %v", problems)

@@ -1,11 +1,11 @@
-// Package token issues and verifies Inlay's JWTs. It is pure: keys come in through KeySource,
-// and it imports no HTTP or storage code.
+// Package token issues and verifies Inlay's tokens. It imports no HTTP code; signing keys come
+// from the storage contract through KeyRing, sealed with package secret.
 //
-// Three kinds of token exist and none is accepted as another (each has its own "typ" header and
-// "aud" claim):
-//   - service tokens: the OAuth client-credentials token a host backend gets with scope all-apis;
-//   - grants: the signed assertion returned by tokeninfo, exchanged for an embed token;
-//   - embed tokens: scoped to one dashboard and one viewer, handed to the browser.
+// Kinds of token, none accepted as another (JWTs carry their own "typ" header and "aud" claim):
+//   - service tokens: the OAuth client-credentials JWT a host backend gets with scope all-apis;
+//   - grants: what tokeninfo returns, exchanged for an embed token; sealed, not signed, since
+//     Inlay is their only reader (GrantSealer);
+//   - embed tokens: JWTs scoped to one dashboard and one viewer, handed to the browser.
 package token
 
 import (
