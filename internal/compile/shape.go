@@ -2,6 +2,7 @@ package compile
 
 import (
 	"github.com/inlay/inlay/internal/dashboard"
+	"slices"
 )
 
 // shape is what a widget selects: dimensions, measures, whether it groups, and its default order.
@@ -180,22 +181,29 @@ func widgetShape(w *dashboard.Widget) (shape, error) {
 // orderBy resolves the widget's Sort entries (by field expression or key) against the fields it
 // selects, or returns the type's default order.
 func orderBy(w *dashboard.Widget, s shape) ([]orderKey, error) {
-	if len(w.Sort) == 0 {
-		return s.defaultOrder, nil
-	}
-	out := make([]orderKey, 0, len(w.Sort))
-	for _, so := range w.Sort {
-		key := ""
-		for _, f := range append(append([]field(nil), s.dims...), s.measures...) {
-			if so.Field == f.key || so.Field == f.src {
-				key = f.key
-				break
+	out := s.defaultOrder
+	if len(w.Sort) > 0 {
+		out = make([]orderKey, 0, len(w.Sort)+len(s.dims))
+		for _, so := range w.Sort {
+			key := ""
+			for _, f := range append(append([]field(nil), s.dims...), s.measures...) {
+				if so.Field == f.key || so.Field == f.src {
+					key = f.key
+					break
+				}
 			}
+			if key == "" {
+				return nil, definitionError("sort field %q is not one of the widget's fields", so.Field)
+			}
+			out = append(out, orderKey{key: key, desc: so.Desc})
 		}
-		if key == "" {
-			return nil, definitionError("sort field %q is not one of the widget's fields", so.Field)
+	}
+	// Every dimension breaks ties, so the same query always returns rows in the same order:
+	// series keep their colours between loads, and exports and limits are reproducible.
+	for _, d := range s.dims {
+		if !slices.ContainsFunc(out, func(o orderKey) bool { return o.key == d.key }) {
+			out = append(out, orderKey{key: d.key})
 		}
-		out = append(out, orderKey{key: key, desc: so.Desc})
 	}
 	return out, nil
 }

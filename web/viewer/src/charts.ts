@@ -149,7 +149,7 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme): ECharts
 }
 
 /** Below this chart width a pie's legend goes under the donut instead of beside it. */
-export const PIE_NARROW = 440;
+export const PIE_NARROW = 320;
 
 /** Options for a pie (donut) widget; small slices beyond the first 9 are grouped as "Other". */
 export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number): EChartsCoreOption | undefined {
@@ -183,8 +183,8 @@ export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number)
     series: [
       {
         type: 'pie',
-        radius: narrow ? ['44%', '68%'] : ['52%', '78%'],
-        center: narrow ? ['50%', '44%'] : ['38%', '50%'],
+        radius: narrow ? ['44%', '68%'] : ['40%', '62%'],
+        center: narrow ? ['50%', '44%'] : ['31%', '50%'],
         avoidLabelOverlap: true,
         itemStyle: { borderColor: t.surface, borderWidth: 2, borderRadius: 4 },
         label: { show: false },

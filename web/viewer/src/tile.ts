@@ -270,9 +270,24 @@ function counter(w: Widget, res: WidgetResult): HTMLElement {
   const i = Math.max(0, field ? columns.findIndex((c) => c.name === field.key) : 0);
   const v = res.rows?.[0]?.[i] ?? null;
   const label = field?.label && field.label !== w.title ? field.label : '';
-  const text = formatCell(v, field, columns[i]?.type);
-  // --len lets the CSS shrink long values (currency with cents) to fit the tile's width.
-  return h('div', { class: 'counter' }, h('div', { class: 'counter-value', style: `--len:${Math.max(4, text.length)}`, title: text }, text), label ? h('div', { class: 'counter-label' }, label) : null);
+  const full = formatCell(v, field, columns[i]?.type);
+  const value = h('div', { class: 'counter-value', style: `--len:${Math.max(4, full.length)}`, title: full }, full);
+  // A number is never cut off: where the full value does not fit the tile, it shows compact
+  // ($57.4M), with the full value in the tooltip.
+  const n = toNumber(v);
+  const short = n === null ? full : formatNumber(n, compactFormat(field?.format));
+  if (short !== full && typeof ResizeObserver !== 'undefined') {
+    new ResizeObserver(() => {
+      value.textContent = full;
+      if (value.scrollWidth > value.clientWidth) value.textContent = short;
+    }).observe(value);
+  }
+  return h('div', { class: 'counter' }, value, label ? h('div', { class: 'counter-label' }, label) : null);
+}
+
+/** The compact form of a counter's format, for tiles too narrow for the full value. */
+function compactFormat(format: string | undefined): string {
+  return format === 'currency' ? 'currency_compact' : format === 'percent' ? 'percent' : 'compact';
 }
 
 function pivot(w: Widget, res: WidgetResult): HTMLElement {
