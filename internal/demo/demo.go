@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -122,9 +123,9 @@ WITH u AS (
 SELECT
 	i + 1 AS id,
 	make_timestamp((epoch_day * 86400 + second_of_day) * 1000000) AS ts,
-	` + listOf(Regions) + `[r] AS region,
-	` + listOf(Departments) + `[d] AS department,
-	` + listOf(productNames()) + `[p] AS product,
+	CAST(` + listOf(Regions) + `[r] AS ` + enumOf(Regions) + `) AS region,
+	CAST(` + listOf(Departments) + `[d] AS ` + enumOf(Departments) + `) AS department,
+	CAST(` + listOf(productNames()) + `[p] AS ` + enumOf(productNames()) + `) AS product,
 	'Customer ' || lpad(CAST(c AS VARCHAR), 4, '0') AS customer,
 	CAST(round(
 		` + floatList(productPrices()) + `[p]
@@ -215,4 +216,13 @@ func productPrices() []float64 {
 		ps[i] = p.Price
 	}
 	return ps
+}
+
+// enumOf is a DuckDB ENUM type of the names: grouping and filtering on small dictionaries is
+// several times faster than on VARCHAR. Its values are declared in alphabetical order, since an
+// ENUM sorts by declaration order and viewers expect options and ties sorted by name.
+func enumOf(names []string) string {
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	return "ENUM(" + strings.Trim(listOf(sorted), "[]") + ")"
 }
