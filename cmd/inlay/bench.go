@@ -23,11 +23,7 @@ import (
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
-	"github.com/inlay/inlay/internal/demo"
-	"github.com/inlay/inlay/internal/demo/dashboards"
 	"github.com/inlay/inlay/internal/rls"
-	"github.com/inlay/inlay/internal/secret"
-	"github.com/inlay/inlay/internal/storage/memory"
 )
 
 // runBench measures, in one run over the sample data, what the README's performance section
@@ -48,19 +44,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	logger := slog.New(slog.DiscardHandler)
 	out := e.stdout
 
-	fmt.Fprintf(e.stderr, "generating %d rows...\n", *rows)
-	src, err := duckdb.Open(ctx, duckdb.Config{})
+	src, dashes, err := sampleData(ctx, e, *rows)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if err := demo.Generate(ctx, src.Exec, *rows, time.Now()); err != nil {
-		return err
-	}
-	dashes, problems := dashboard.LoadFS(dashboards.FS, ".")
-	if len(problems) > 0 {
-		return fmt.Errorf("sample dashboards: %v", problems)
-	}
 	var sales *dashboard.Dashboard
 	for _, d := range dashes {
 		if d.ID == "sales" {
@@ -71,13 +59,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	newInlay := func(cacheTTL time.Duration) (*service, *httptest.Server, error) {
 		cfg := config.Default(".")
 		cfg.Query.CacheTTL = cacheTTL
-		master, err := secret.GenerateMasterKey()
-		if err != nil {
-			return nil, nil, err
-		}
 		hs := httptest.NewUnstartedServer(nil)
 		cfg.PublicURL = "http://" + hs.Listener.Addr().String()
-		svc, err := newService(ctx, cfg, master, memory.New(), map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
+		svc, err := sampleService(ctx, e, cfg, src, dashes, logger)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -71,8 +71,13 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg.AdminKey = config.NewSecret(fmt.Sprintf("%x", adminKey))
-	svc, dashes, err := sampleService(ctx, e, cfg, *rows, logger)
+	src, dashes, err := sampleData(ctx, e, *rows)
 	if err != nil {
+		return err
+	}
+	svc, err := sampleService(ctx, e, cfg, src, dashes, logger)
+	if err != nil {
+		_ = src.Close()
 		return err
 	}
 	defer svc.close(context.Background())
@@ -112,9 +117,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
-// sampleService generates the sample data in an in-memory DuckDB and builds Inlay over it with
-// the sample dashboards and an in-memory state store.
-func sampleService(ctx context.Context, e *env, cfg *config.Config, rows int, logger *slog.Logger) (*service, []*dashboard.Dashboard, error) {
+// sampleData generates the sample table in a new in-memory DuckDB and loads the sample
+// dashboards.
+func sampleData(ctx context.Context, e *env, rows int) (*duckdb.Source, []*dashboard.Dashboard, error) {
 	start := time.Now()
 	src, err := duckdb.Open(ctx, duckdb.Config{})
 	if err != nil {
@@ -130,15 +135,15 @@ func sampleService(ctx context.Context, e *env, cfg *config.Config, rows int, lo
 		_ = src.Close()
 		return nil, nil, fmt.Errorf("sample dashboards: %v", problems)
 	}
+	return src, dashes, nil
+}
+
+// sampleService builds Inlay over the sample data with a fresh master key and an in-memory
+// state store; the service owns the database afterwards.
+func sampleService(ctx context.Context, e *env, cfg *config.Config, src *duckdb.Source, dashes []*dashboard.Dashboard, logger *slog.Logger) (*service, error) {
 	master, err := secret.GenerateMasterKey()
 	if err != nil {
-		_ = src.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	svc, err := newService(ctx, cfg, master, memory.New(), map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
-	if err != nil {
-		_ = src.Close()
-		return nil, nil, err
-	}
-	return svc, dashes, nil
+	return newService(ctx, cfg, master, memory.New(), map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inlay/inlay/internal/secret"
+	"github.com/inlay/inlay/internal/storage/memory"
 	"github.com/inlay/inlay/internal/token"
 )
 
@@ -88,5 +89,25 @@ func TestGrantRejected(t *testing.T) {
 	})
 	if !strings.HasPrefix(raw, "ig1.") {
 		t.Errorf("grant %q lacks its version prefix", raw)
+	}
+}
+
+// Grants exist only sealed: no JWT of the grant kind can be issued or accepted.
+func TestNoGrantJWTs(t *testing.T) {
+	_, keys := newSealer(t, nil)
+	ring, err := token.NewKeyRing(t.Context(), memory.New(), keys, token.KeyRingOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, verifier := token.NewIssuer(ring, "https://inlay.test"), token.NewVerifier(ring, "https://inlay.test", 0)
+	if _, _, err := issuer.Issue(token.Claims{Kind: token.KindGrant, Subject: "inlay-1", DashboardID: "sales"}, time.Minute); err == nil {
+		t.Error("Issue signed a grant JWT")
+	}
+	raw, _, err := issuer.Issue(token.Claims{Kind: token.KindEmbed, Subject: "inlay-1", DashboardID: "sales"}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(raw, token.KindGrant); err == nil {
+		t.Error("an embed token verified as a grant")
 	}
 }

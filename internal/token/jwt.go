@@ -12,11 +12,11 @@ import (
 )
 
 // kindInfo is what tells the kinds apart on the wire: the "typ" header and the "aud" claim.
+// Grants are not JWTs (GrantSealer seals them), so Issue and Verify refuse KindGrant.
 type kindInfo struct{ typ, aud string }
 
 var kinds = map[Kind]kindInfo{
 	KindService: {typ: "inlay-service+jwt", aud: "inlay-api"},
-	KindGrant:   {typ: "inlay-grant+jwt", aud: "inlay-grant"},
 	KindEmbed:   {typ: "inlay-embed+jwt", aud: "inlay-embed"},
 }
 

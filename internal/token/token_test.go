@@ -116,10 +116,6 @@ func claimsOf(k Kind) Claims {
 	switch k {
 	case KindService:
 		return Claims{Kind: KindService, Subject: "inlay-0123456789abcdef", Scope: "all-apis"}
-	case KindGrant:
-		c := embedClaims()
-		c.Kind = KindGrant
-		return c
 	default:
 		return embedClaims()
 	}
@@ -198,7 +194,7 @@ func header(kind Kind) map[string]any {
 
 func TestIssueVerifyRoundTrip(t *testing.T) {
 	f := newFixture(t)
-	for _, kind := range []Kind{KindService, KindGrant, KindEmbed} {
+	for _, kind := range []Kind{KindService, KindEmbed} {
 		t.Run(string(kind), func(t *testing.T) {
 			in := claimsOf(kind)
 			raw, exp, err := f.issuer.Issue(in, time.Hour)
@@ -306,7 +302,7 @@ func TestIssueRejects(t *testing.T) {
 // No kind of token is accepted as another kind.
 func TestKindsAreNotInterchangeable(t *testing.T) {
 	f := newFixture(t)
-	all := []Kind{KindService, KindGrant, KindEmbed}
+	all := []Kind{KindService, KindEmbed}
 	for _, issued := range all {
 		raw := f.issue(t, claimsOf(issued), time.Hour)
 		for _, want := range all {
