@@ -87,6 +87,9 @@ func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *t
 type queryRequest struct {
 	Widgets []string                   `json:"widgets"`
 	Filters map[string]json.RawMessage `json:"filters"`
+	// Defaults starts from the dashboard's filter defaults, with Filters on top (null clears
+	// one). The viewer's first run uses it, so it need not wait for the definition.
+	Defaults bool `json:"defaults"`
 }
 
 type widgetResultJSON struct {
@@ -98,6 +101,25 @@ type widgetResultJSON struct {
 	Error      *envelopeBody       `json:"error,omitempty"`
 }
 
+// withDefaults returns the dashboard's filter defaults overlaid with the given filters.
+func withDefaults(d *dashboard.Dashboard, given map[string]json.RawMessage) (map[string]json.RawMessage, error) {
+	out := make(map[string]json.RawMessage, len(d.Filters)+len(given))
+	for _, f := range d.Filters {
+		if f.Default == nil {
+			continue
+		}
+		b, err := json.Marshal(f.Default)
+		if err != nil {
+			return nil, fmt.Errorf("filter %q: encoding its default: %w", f.Name, err)
+		}
+		out[f.Name] = b
+	}
+	for name, v := range given {
+		out[name] = v
+	}
+	return out, nil
+}
+
 // handleQuery is POST /api/v1/embed/dashboards/{id}/query.
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
 	start := s.Now()
@@ -105,7 +127,13 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	filters, err := compile.ParseFilters(d, req.Filters)
+	raw, err := req.Filters, error(nil)
+	if req.Defaults {
+		if raw, err = withDefaults(d, req.Filters); err != nil {
+			return err
+		}
+	}
+	filters, err := compile.ParseFilters(d, raw)
 	if err != nil {
 		return err
 	}

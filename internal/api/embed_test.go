@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -196,6 +198,41 @@ func TestFiltersApply(t *testing.T) {
 	want := e.scalar("SELECT sum(amount) FROM sales WHERE department = 'Sales' AND region IN ('East','West') AND amount >= 100")
 	if got != want {
 		t.Errorf("filtered revenue = %v, want %v", got, want)
+	}
+}
+
+// The viewer's first run asks for the dashboard's defaults so it need not wait for the
+// definition: defaults apply, given filters replace them, and null clears one.
+func TestQueryWithDefaults(t *testing.T) {
+	e := newEnv(t, envOptions{editDashboards: func(ds []*dashboard.Dashboard) {
+		for _, d := range ds {
+			if d.ID == salesDash {
+				f, _ := d.Filter("region")
+				f.Default = []any{"East"}
+				f, _ = d.Filter("amount")
+				f.Default = map[string]any{"min": 100}
+			}
+		}
+	}})
+	tok := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
+	revenue := func(body string) any {
+		t.Helper()
+		return widgetValue(t, e.query(tok, salesDash, body), "revenue")
+	}
+	const sales = "SELECT sum(amount) FROM sales WHERE department = 'Sales'"
+	for _, c := range []struct{ name, body, want string }{
+		{"defaults apply", `{"widgets":["revenue"],"defaults":true}`, sales + " AND region = 'East' AND amount >= 100"},
+		{"a given filter replaces its default", `{"widgets":["revenue"],"defaults":true,"filters":{"region":["West"]}}`, sales + " AND region = 'West' AND amount >= 100"},
+		{"null clears a default", `{"widgets":["revenue"],"defaults":true,"filters":{"amount":null}}`, sales + " AND region = 'East'"},
+		{"without defaults nothing restricts", `{"widgets":["revenue"]}`, sales},
+	} {
+		if got, want := revenue(c.body), e.scalar(c.want); got != want {
+			t.Errorf("%s: revenue = %v, want %v", c.name, got, want)
+		}
+	}
+	r := e.query(tok, salesDash, `{"defaults":true,"filters":{"nope":"x"}}`)
+	if r.status != http.StatusBadRequest || r.errorCode(t) != "unknown_filter" {
+		t.Errorf("unknown filter with defaults: %d %s", r.status, r.body)
 	}
 }
 

@@ -80,6 +80,8 @@ type envOptions struct {
 	cacheTTL time.Duration
 	// source replaces the shared sample database.
 	source *duckdb.Source
+	// editDashboards changes the sample dashboards before they are served.
+	editDashboards func([]*dashboard.Dashboard)
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -95,6 +97,12 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	dashes, problems := dashboard.LoadFS(dashboards.FS, ".")
 	if len(problems) > 0 {
 		t.Fatalf("sample dashboards: %v", problems)
+	}
+	if o.editDashboards != nil {
+		o.editDashboards(dashes)
+		for _, d := range dashes {
+			d.Normalize()
+		}
 	}
 	master, err := secret.GenerateMasterKey()
 	if err != nil {

@@ -9,9 +9,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -26,21 +24,34 @@ import (
 //go:embed all:dist
 var dist embed.FS
 
-// AssetsPath is the URL prefix the API layer mounts AssetsHandler at; the page links to
-// AssetsPath + "viewer.js" and AssetsPath + "viewer.css".
+// AssetsPath is the URL prefix the API layer mounts AssetsHandler at.
 const AssetsPath = "/embed/assets/"
 
 // BuildCommand is what a developer runs to build the viewer into the binary.
 const BuildCommand = "npm --prefix web/viewer ci && npm --prefix web/viewer run build"
 
-// Viewer returns the built viewer files (viewer.js, viewer.css, ...) and true, or false when
-// the binary was built without them.
+// The viewer build's manifest (build.manifest in web/viewer/vite.config.ts) names the entry
+// script, its stylesheet and the chunks it loads later. Every file it names carries a content
+// hash, so each can be cached for good.
+const (
+	manifestPath = ".vite/manifest.json"
+	entryKey     = "src/main.ts"
+)
+
+type manifestChunk struct {
+	File           string   `json:"file"`
+	CSS            []string `json:"css"`
+	DynamicImports []string `json:"dynamicImports"`
+}
+
+// Viewer returns the built viewer files and true, or false when the binary was built without
+// them.
 func Viewer() (fs.FS, bool) {
 	sub, err := fs.Sub(dist, "dist/viewer")
 	if err != nil {
 		return nil, false
 	}
-	if _, err := fs.Stat(sub, "viewer.js"); err != nil {
+	if _, err := fs.Stat(sub, manifestPath); err != nil {
 		return nil, false
 	}
 	return sub, true
@@ -49,10 +60,13 @@ func Viewer() (fs.FS, bool) {
 // assets is a set of built viewer files: the embedded ones, or test files.
 type assets struct {
 	files fs.FS // nil when the viewer is not built
-	// version is a short content hash of the build, put in asset URLs so that browsers may
-	// cache them for a long time and still pick up a new build at once.
-	version string
-	// gzipped holds each text asset compressed once, on first request (name -> []byte).
+	entry string
+	css   []string
+	// preload are the chunks the entry imports later (the charts): the page asks for them at
+	// once, so they download while the entry starts the handshake.
+	preload []string
+	// gzipped holds each text asset compressed, computed once (name -> []byte) when the build
+	// did not leave a .gz next to it.
 	gzipped sync.Map
 }
 
@@ -60,18 +74,25 @@ func newAssets(files fs.FS) *assets {
 	if files == nil {
 		return &assets{}
 	}
-	if _, err := fs.Stat(files, "viewer.js"); err != nil {
+	b, err := fs.ReadFile(files, manifestPath)
+	if err != nil {
 		return &assets{}
 	}
-	h := sha256.New()
-	for _, name := range []string{"viewer.js", "viewer.css"} {
-		b, err := fs.ReadFile(files, name)
-		if err != nil {
-			continue
-		}
-		h.Write(b)
+	var m map[string]manifestChunk
+	if err := json.Unmarshal(b, &m); err != nil {
+		return &assets{}
 	}
-	return &assets{files: files, version: hex.EncodeToString(h.Sum(nil))[:12]}
+	entry, ok := m[entryKey]
+	if !ok || entry.File == "" {
+		return &assets{}
+	}
+	a := &assets{files: files, entry: entry.File, css: entry.CSS}
+	for _, key := range entry.DynamicImports {
+		if c, ok := m[key]; ok && c.File != "" {
+			a.preload = append(a.preload, c.File)
+		}
+	}
+	return a
 }
 
 var embedded = sync.OnceValue(func() *assets {
@@ -113,8 +134,13 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <link rel="icon" href="data:,">
 <title>{{.Title}}</title>
 {{- if and .Built (not .Error)}}
-<link rel="stylesheet" href="{{.CSS}}">
+{{- range .CSS}}
+<link rel="stylesheet" href="{{.}}">
+{{- end}}
 <script type="module" src="{{.JS}}"></script>
+{{- range .Preload}}
+<link rel="modulepreload" href="{{.}}">
+{{- end}}
 {{- end}}
 <style>
 .inlay-static{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2933;max-width:560px;margin:48px auto;padding:24px 28px;border:1px solid #e4e7eb;border-radius:12px;background:#fff;box-shadow:0 1px 2px rgba(16,24,40,.06)}
@@ -147,13 +173,15 @@ func WritePage(w http.ResponseWriter, cfg PageConfig) error {
 func (a *assets) writePage(w http.ResponseWriter, cfg PageConfig) error {
 	built := a.files != nil
 	data := struct {
-		Title, JS, CSS, Error, BuildCommand string
-		Built                               bool
-		ConfigJSON                          template.JS
+		Title, JS, Error, BuildCommand string
+		CSS, Preload                   []string
+		Built                          bool
+		ConfigJSON                     template.JS
 	}{
 		Title:        "Inlay dashboard",
-		JS:           AssetsPath + "viewer.js?v=" + a.version,
-		CSS:          AssetsPath + "viewer.css?v=" + a.version,
+		JS:           AssetsPath + a.entry,
+		CSS:          prefixed(a.css),
+		Preload:      prefixed(a.preload),
 		Error:        cfg.Error,
 		BuildCommand: BuildCommand,
 		Built:        built,
@@ -192,6 +220,14 @@ func (a *assets) writePage(w http.ResponseWriter, cfg PageConfig) error {
 	return nil
 }
 
+func prefixed(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = AssetsPath + n
+	}
+	return out
+}
+
 // configJSON encodes the page config for a <script type="application/json"> element.
 // encoding/json escapes <, > and & as \u003c, \u003e, \u0026 (and U+2028/U+2029), so no value
 // can spell "</script" or "<!--" and end or confuse the script element; the browser's JSON.parse
@@ -208,8 +244,8 @@ func configJSON(cfg viewerConfig) (string, error) {
 }
 
 // AssetsHandler serves the built viewer files. Mount it at AssetsPath, with or without
-// http.StripPrefix. Requests that carry the current build's ?v= hash are cached for a year
-// (the URL changes with every build); others revalidate with an ETag.
+// http.StripPrefix. Every file's name carries its content hash, so every answer may be cached
+// for a year; the build's manifest and other dot files are not served.
 func AssetsHandler() http.Handler {
 	return embedded().handler()
 }
@@ -227,7 +263,7 @@ func (a *assets) handler() http.Handler {
 			return
 		}
 		name := strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(r.URL.Path, AssetsPath)), "/")
-		if name == "" || name == "." {
+		if name == "" || name == "." || strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
 			http.NotFound(w, r)
 			return
 		}
@@ -239,7 +275,7 @@ func (a *assets) handler() http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", contentType(name))
 		h.Set("Vary", "Accept-Encoding")
-		etag := a.version + "-" + name
+		etag := name
 		if acceptsGzip(r) && compressible(name) {
 			b = a.gzip(name, b)
 			h.Set("Content-Encoding", "gzip")
@@ -250,27 +286,27 @@ func (a *assets) handler() http.Handler {
 		// origin; allow the module script to be fetched in CORS mode by that page.
 		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 		h.Set("ETag", `"`+etag+`"`)
-		if v := r.URL.Query().Get("v"); v != "" && v == a.version {
-			h.Set("Cache-Control", "public, max-age=31536000, immutable")
-		} else {
-			h.Set("Cache-Control", "no-cache")
-		}
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 	})
 }
 
-// gzip returns the compressed form of a file, computed once (the viewer's JavaScript is about
-// 600 KB, 200 KB compressed).
+// gzip returns the compressed form of a file: the .gz the build wrote next to it
+// (scripts/build-ui.sh), or else one computed once.
 func (a *assets) gzip(name string, b []byte) []byte {
 	if z, ok := a.gzipped.Load(name); ok {
 		return z.([]byte)
 	}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(b)
-	zw.Close()
-	z, _ := a.gzipped.LoadOrStore(name, buf.Bytes())
-	return z.([]byte)
+	z, err := fs.ReadFile(a.files, name+".gz")
+	if err != nil {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(b)
+		zw.Close()
+		z = buf.Bytes()
+	}
+	actual, _ := a.gzipped.LoadOrStore(name, z)
+	return actual.([]byte)
 }
 
 func acceptsGzip(r *http.Request) bool {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"io"
@@ -12,11 +13,19 @@ import (
 	"testing/fstest"
 )
 
+// testManifest is the shape of the manifest Vite writes for web/viewer.
+const testManifest = `{
+  "src/charts.ts": {"file": "chunks/charts-C4.js", "isDynamicEntry": true, "imports": ["src/main.ts"]},
+  "src/main.ts": {"file": "viewer-M1.js", "isEntry": true, "dynamicImports": ["src/charts.ts"], "css": ["viewer-S2.css"]}
+}`
+
 func builtAssets(t *testing.T) *assets {
 	t.Helper()
 	a := newAssets(fstest.MapFS{
-		"viewer.js":  {Data: []byte("console.log('viewer')")},
-		"viewer.css": {Data: []byte("body{margin:0}")},
+		".vite/manifest.json": {Data: []byte(testManifest)},
+		"viewer-M1.js":        {Data: []byte("console.log('viewer')")},
+		"viewer-S2.css":       {Data: []byte("body{margin:0}")},
+		"chunks/charts-C4.js": {Data: []byte("export const charts = 1")},
 	})
 	if a.files == nil {
 		t.Fatal("test assets not recognised as a built viewer")
@@ -67,8 +76,14 @@ func TestPageConfigCannotEscapeScript(t *testing.T) {
 			if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
 				t.Fatalf("content type %q", ct)
 			}
-			if !strings.Contains(body, `src="/embed/assets/viewer.js?v=`) || !strings.Contains(body, `href="/embed/assets/viewer.css?v=`) {
-				t.Fatalf("page does not link the assets:\n%s", body)
+			for _, link := range []string{
+				`<script type="module" src="/embed/assets/viewer-M1.js">`,
+				`<link rel="stylesheet" href="/embed/assets/viewer-S2.css">`,
+				`<link rel="modulepreload" href="/embed/assets/chunks/charts-C4.js">`,
+			} {
+				if !strings.Contains(body, link) {
+					t.Fatalf("page lacks %s:\n%s", link, body)
+				}
 			}
 		})
 	}
@@ -111,11 +126,13 @@ func TestNotBuiltPage(t *testing.T) {
 	}
 
 	res := httptest.NewRecorder()
-	a.handler().ServeHTTP(res, httptest.NewRequest("GET", "/embed/assets/viewer.js", nil))
+	a.handler().ServeHTTP(res, httptest.NewRequest("GET", "/embed/assets/viewer-M1.js", nil))
 	if res.Code != http.StatusNotFound {
 		t.Fatalf("assets of an unbuilt viewer: status %d, want 404", res.Code)
 	}
 }
+
+const immutable = "public, max-age=31536000, immutable"
 
 func TestAssetsHandler(t *testing.T) {
 	a := builtAssets(t)
@@ -126,10 +143,11 @@ func TestAssetsHandler(t *testing.T) {
 		wantBody     string
 		wantCache    string
 	}{
-		{"js with current version", "/embed/assets/viewer.js?v=" + a.version, 200, "text/javascript; charset=utf-8", "console.log('viewer')", "public, max-age=31536000, immutable"},
-		{"css without version", "/embed/assets/viewer.css", 200, "text/css; charset=utf-8", "body{margin:0}", "no-cache"},
-		{"stale version", "/embed/assets/viewer.js?v=000000000000", 200, "text/javascript; charset=utf-8", "console.log('viewer')", "no-cache"},
-		{"prefix already stripped", "/viewer.js", 200, "text/javascript; charset=utf-8", "console.log('viewer')", "no-cache"},
+		{"entry script", "/embed/assets/viewer-M1.js", 200, "text/javascript; charset=utf-8", "console.log('viewer')", immutable},
+		{"stylesheet", "/embed/assets/viewer-S2.css", 200, "text/css; charset=utf-8", "body{margin:0}", immutable},
+		{"chunk", "/embed/assets/chunks/charts-C4.js", 200, "text/javascript; charset=utf-8", "export const charts = 1", immutable},
+		{"prefix already stripped", "/viewer-M1.js", 200, "text/javascript; charset=utf-8", "console.log('viewer')", immutable},
+		{"the manifest is not served", "/embed/assets/.vite/manifest.json", 404, "", "", ""},
 		{"missing file", "/embed/assets/nope.js", 404, "", "", ""},
 		{"traversal", "/embed/assets/../../web.go", 404, "", "", ""},
 		{"directory", "/embed/assets/", 404, "", "", ""},
@@ -158,8 +176,8 @@ func TestAssetsHandler(t *testing.T) {
 
 	// A revalidation with the ETag answers 304 without the body.
 	first := httptest.NewRecorder()
-	a.handler().ServeHTTP(first, httptest.NewRequest("GET", "/embed/assets/viewer.js", nil))
-	req := httptest.NewRequest("GET", "/embed/assets/viewer.js", nil)
+	a.handler().ServeHTTP(first, httptest.NewRequest("GET", "/embed/assets/viewer-M1.js", nil))
+	req := httptest.NewRequest("GET", "/embed/assets/viewer-M1.js", nil)
 	req.Header.Set("If-None-Match", first.Header().Get("ETag"))
 	again := httptest.NewRecorder()
 	a.handler().ServeHTTP(again, req)
@@ -170,7 +188,7 @@ func TestAssetsHandler(t *testing.T) {
 
 func TestAssetsGzip(t *testing.T) {
 	a := builtAssets(t)
-	req := httptest.NewRequest("GET", "/embed/assets/viewer.js", nil)
+	req := httptest.NewRequest("GET", "/embed/assets/viewer-M1.js", nil)
 	req.Header.Set("Accept-Encoding", "br, gzip")
 	rec := httptest.NewRecorder()
 	a.handler().ServeHTTP(rec, req)
@@ -190,12 +208,32 @@ func TestAssetsGzip(t *testing.T) {
 	}
 
 	plain := httptest.NewRecorder()
-	a.handler().ServeHTTP(plain, httptest.NewRequest("GET", "/embed/assets/viewer.js", nil))
+	a.handler().ServeHTTP(plain, httptest.NewRequest("GET", "/embed/assets/viewer-M1.js", nil))
 	if plain.Header().Get("Content-Encoding") != "" || plain.Body.String() != "console.log('viewer')" {
 		t.Fatalf("client without gzip got encoding %q body %q", plain.Header().Get("Content-Encoding"), plain.Body.String())
 	}
 	if plain.Header().Get("ETag") == rec.Header().Get("ETag") {
 		t.Fatal("gzip and identity responses share an ETag")
+	}
+}
+
+// A .gz the build wrote next to a file is served as it is, not compressed again.
+func TestAssetsPrecompressed(t *testing.T) {
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte("console.log('compressed by the build')"))
+	zw.Close()
+	a := newAssets(fstest.MapFS{
+		".vite/manifest.json": {Data: []byte(testManifest)},
+		"viewer-M1.js":        {Data: []byte("console.log('viewer')")},
+		"viewer-M1.js.gz":     {Data: z.Bytes()},
+	})
+	req := httptest.NewRequest("GET", "/embed/assets/viewer-M1.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	a.handler().ServeHTTP(rec, req)
+	if !bytes.Equal(rec.Body.Bytes(), z.Bytes()) || rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("got encoding %q and %d bytes, want the build's .gz (%d bytes)", rec.Header().Get("Content-Encoding"), rec.Body.Len(), z.Len())
 	}
 }
 
@@ -213,11 +251,30 @@ func TestEmbeddedBuild(t *testing.T) {
 		}
 		t.Skip("viewer not built; run " + BuildCommand)
 	}
-	for _, name := range []string{"viewer.js", "viewer.css"} {
+	a := embedded()
+	names := append(append([]string{a.entry}, a.css...), a.preload...)
+	if len(a.css) == 0 || len(a.preload) == 0 {
+		t.Fatalf("the build's manifest names no stylesheet or no chunk to preload: %v", names)
+	}
+	for _, name := range names {
 		res := httptest.NewRecorder()
 		AssetsHandler().ServeHTTP(res, httptest.NewRequest("GET", AssetsPath+name, nil))
 		if res.Code != 200 || res.Body.Len() == 0 {
 			t.Fatalf("%s: status %d, %d bytes", name, res.Code, res.Body.Len())
+		}
+		// The compressed form is the same file (a build step that compressed too early would
+		// serve browsers something else than the file).
+		req := httptest.NewRequest("GET", AssetsPath+name, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		zres := httptest.NewRecorder()
+		AssetsHandler().ServeHTTP(zres, req)
+		zr, err := gzip.NewReader(zres.Body)
+		if err != nil {
+			t.Fatalf("%s: gzip answer: %v", name, err)
+		}
+		unzipped, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(unzipped, res.Body.Bytes()) {
+			t.Fatalf("%s: the gzip answer is not the file (err %v)", name, err)
 		}
 	}
 }

@@ -30,6 +30,13 @@ export interface InlayDashboardOptions {
   onError?: (error: InlayEmbedError) => void;
 }
 
+/** The SDK's answer to the viewer's session:token:request (docs/embedding.md). */
+interface TokenAnswer {
+  token: string;
+  filters?: Filters;
+  theme?: Theme;
+}
+
 type Handler<E extends InlayEventName> = (payload: InlayEventMap[E]) => void;
 
 /** Events the viewer sends, each routed through one chatty handler. */
@@ -138,10 +145,6 @@ export class InlayDashboard {
         this.loaded = true;
         clearTimeout(this.loadTimer);
         this.refresher!.start();
-        if (this.opts.filters) this.send('dashboard:filters:update', { filters: this.opts.filters });
-        if (this.opts.theme && typeof this.opts.theme === 'object') {
-          this.send('dashboard:theme:set', { theme: this.opts.theme });
-        }
         resolve();
       };
     });
@@ -244,14 +247,22 @@ export class InlayDashboard {
     this.emit(name, payload);
   }
 
-  private async answerTokenRequest(payload: InlayEventMap['session:token:request']): Promise<{ token: string }> {
+  private async answerTokenRequest(payload: InlayEventMap['session:token:request']): Promise<TokenAnswer> {
     if (this.destroyed) throw destroyedError();
-    this.emit('session:token:request', payload ?? { reason: 'initial' });
+    const reason = payload?.reason ?? 'initial';
+    this.emit('session:token:request', { reason });
     const refresher = this.refresher!;
     // A new token first if the viewer saw this one rejected, or if its refresh time has passed.
-    const due = payload?.reason === 'expired' || refresher.isExpiring();
+    const due = reason === 'expired' || refresher.isExpiring();
     // The answer carries the token, so it is not pushed again with session:token.
-    return { token: due ? await refresher.refresh() : refresher.current };
+    const answer: TokenAnswer = { token: due ? await refresher.refresh() : refresher.current };
+    // The first answer also carries the initial filters and theme overrides, so the viewer's
+    // first run and first paint use them (no second run, no flash of the default theme).
+    if (reason === 'initial') {
+      if (this.opts.filters) answer.filters = this.opts.filters;
+      if (this.opts.theme && typeof this.opts.theme === 'object') answer.theme = this.opts.theme;
+    }
+    return answer;
   }
 
   private pushToken(token: string): void {

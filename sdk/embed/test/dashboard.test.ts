@@ -205,16 +205,28 @@ describe('messages', () => {
     expect(seen).toEqual(['complete']);
   });
 
-  test('initial filters and theme overrides are sent after load; actions are sent as chatty messages', async () => {
+  test('initial filters and theme overrides come with the first token answer, not as actions after load', async () => {
     const theme = { mode: 'light' as const, colors: { primary: '#6d28d9' } };
-    const { d, viewer } = await loaded({ filters: { region: ['East'] }, theme });
+    const token = makeToken(Date.now() / 1000, 3600);
+    const m = make({ token, filters: { region: ['East'] }, theme });
+    const init = m.d.initialize();
+    await m.viewer.connect(m.d.iframe!);
+    expect(await m.viewer.ask('session:token:request', { reason: 'initial' })).toEqual([{ token, filters: { region: ['East'] }, theme }]);
+    // Later answers carry the token alone.
+    expect(await m.viewer.ask('session:token:request', { reason: 'expiring' })).toEqual([{ token }]);
+    m.viewer.send('dashboard:loaded', { dashboard: { id: 'sales', title: 'Sales', dashboard_filters: { region: ['East'] } } });
+    await init;
+    await tick();
+    expect(m.viewer.received).toEqual([]);
+  });
+
+  test('actions are sent as chatty messages', async () => {
+    const { d, viewer } = await loaded();
     await d.setFilters({ product: 'Widget' });
     await d.run();
     await d.setTheme('dark');
     await tick();
     expect(viewer.received).toEqual([
-      { eventName: 'dashboard:filters:update', payload: [{ filters: { region: ['East'] } }] },
-      { eventName: 'dashboard:theme:set', payload: [{ theme }] },
       { eventName: 'dashboard:filters:update', payload: [{ filters: { product: 'Widget' } }] },
       { eventName: 'dashboard:run', payload: [] },
       { eventName: 'dashboard:theme:set', payload: [{ theme: 'dark' }] },

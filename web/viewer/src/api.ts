@@ -60,11 +60,15 @@ export class Api {
     return res.json();
   }
 
-  async query(widgets: string[], filters: Record<string, FilterValue>, signal?: AbortSignal): Promise<QueryResponse> {
+  /**
+   * Runs widgets (undefined: all of them). With defaults, the server starts from the
+   * dashboard's filter defaults and applies these filters on top.
+   */
+  async query(widgets: string[] | undefined, filters: Record<string, unknown>, signal?: AbortSignal, defaults = false): Promise<QueryResponse> {
     const res = await this.call('/query', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ widgets, filters }),
+      body: JSON.stringify(defaults ? { widgets, filters, defaults } : { widgets, filters }),
       signal,
     });
     return res.json();

@@ -11,11 +11,18 @@ import { FilterBar, defaults, normalize } from './filters';
 import type { FilterValues } from './filters';
 import { applyTheme, parseTheme, resolveTheme } from './theme';
 import type { Theme } from './theme';
+import { chartTypes, loadCharts } from './lazy-charts';
 import { Tile, describeError } from './tile';
 import { refreshDelay } from './token';
-import type { ApiError, Dashboard, FilterValue, PageConfig, ThemeOverride } from './types';
+import type { ApiError, Dashboard, FilterValue, PageConfig, QueryResponse, ThemeOverride } from './types';
 
 const TOKEN_TIMEOUT_MS = 30_000;
+
+/** A widget query already on its way, with what aborts it. */
+interface StartedRun {
+  response: Promise<QueryResponse>;
+  abort: AbortController;
+}
 
 class Viewer {
   private cfg: PageConfig;
@@ -31,6 +38,8 @@ class Viewer {
   private capabilities: string[] = [];
   private values: FilterValues = {};
   private pendingFilters?: Record<string, unknown>;
+  /** pendingFilters as renderDashboard() found them (identity tells whether they changed). */
+  private pendingFiltersSeen?: Record<string, unknown>;
   private filterBar?: FilterBar;
   private tiles: Tile[] = [];
   private runSeq = 0;
@@ -86,22 +95,40 @@ class Viewer {
         setTimeout(reject, TOKEN_TIMEOUT_MS);
       });
       await Promise.any([this.requestToken('initial'), pushed]);
+      performance.mark('inlay:token');
     } catch {
       this.fail({ code: 'token_unavailable', message: 'The host page did not provide a session token.' });
       return;
     }
+    // The definition and the first run of every widget go out together: the server applies
+    // the dashboard's filter defaults, with the host's initial filters on top.
+    const initial = this.pendingFilters;
+    const abort = new AbortController();
+    const first: StartedRun = { abort, response: this.api.query(undefined, initial ?? {}, abort.signal, true) };
+    first.response.catch(() => undefined); // awaited by run(), or abandoned
+    // The page preloads the charts chunk; running it now, after the requests are out, keeps its
+    // evaluation from delaying the handshake.
+    void loadCharts().catch(() => undefined); // run() reports a failure per widget
     let loaded;
     try {
       loaded = await this.api.dashboard();
     } catch (e) {
+      first.abort.abort();
       this.fail(apiError(e));
       return;
     }
+    performance.mark('inlay:dashboard');
     this.dashboard = loaded.dashboard;
     this.capabilities = loaded.viewer?.capabilities ?? [];
     this.renderDashboard();
     this.bridge.send('dashboard:loaded', { dashboard: this.info() });
-    await this.run();
+    if (this.pendingFiltersSeen !== initial) {
+      // The host changed the filters while the definition loaded: that run is stale.
+      first.abort.abort();
+      await this.run();
+      return;
+    }
+    await this.run(first, initial !== undefined);
   }
 
   // ---- token ----
@@ -110,16 +137,28 @@ class Viewer {
   private requestToken(reason: 'initial' | 'expiring' | 'expired'): Promise<string> {
     if (!this.tokenRequest) {
       this.tokenRequest = this.bridge
-        .request<{ token?: unknown }>('session:token:request', { reason }, TOKEN_TIMEOUT_MS)
+        .request<{ token?: unknown; filters?: unknown; theme?: unknown }>('session:token:request', { reason }, TOKEN_TIMEOUT_MS)
         .then((answer) => {
           const t = answer?.token;
           if (typeof t !== 'string' || t === '') throw new Error('the host answered without a token');
+          if (reason === 'initial') this.takeInitialState(answer);
           this.setToken(t);
           return t;
         })
         .finally(() => (this.tokenRequest = undefined));
     }
     return this.tokenRequest;
+  }
+
+  /**
+   * The host's answer to the first token request may carry the initial filters and theme, so
+   * that the first run and the first paint already use them.
+   */
+  private takeInitialState(answer: { filters?: unknown; theme?: unknown }): void {
+    if (answer.filters && typeof answer.filters === 'object' && !Array.isArray(answer.filters)) {
+      this.pendingFilters = { ...(answer.filters as Record<string, unknown>), ...this.pendingFilters };
+    }
+    if (answer.theme && typeof answer.theme === 'object') this.setTheme(answer.theme);
   }
 
   /** Swaps the token in place (session:token action or a host answer): no reload, filters kept. */
@@ -145,6 +184,7 @@ class Viewer {
     const filters = d.filters ?? [];
     this.values = defaults(filters);
     if (this.pendingFilters) this.mergeFilters(this.pendingFilters);
+    this.pendingFiltersSeen = this.pendingFilters;
     this.pendingFilters = undefined;
 
     const canDownload = this.capabilities.includes('download');
@@ -198,42 +238,59 @@ class Viewer {
     return { id: d?.id ?? this.cfg.dashboardId, title: d?.title ?? '', dashboard_filters: { ...this.values } };
   }
 
-  async run(): Promise<void> {
-    if (!this.dashboard || this.tiles.length === 0) return;
+  /**
+   * Runs every widget with the current filters, or takes the results of a run already started
+   * (the first one). If that run had the host's initial filters and the server refused them
+   * (400), it runs again with the filters as the viewer understood them (unknown names dropped).
+   */
+  async run(started?: StartedRun, retryOnBadRequest = false): Promise<void> {
+    if (!this.dashboard || this.tiles.length === 0) {
+      started?.abort.abort();
+      return;
+    }
     const seq = ++this.runSeq;
     this.runAbort?.abort();
-    const abort = (this.runAbort = new AbortController());
+    const abort = (this.runAbort = started?.abort ?? new AbortController());
     for (const t of this.tiles) t.setLoading();
     this.content.classList.add('is-running');
     this.bridge.send('dashboard:run:start', { dashboard: this.info() });
+    // The charts chunk is needed to draw; it loads alongside the query.
+    const needCharts = this.tiles.some((t) => chartTypes.has(t.widget.type));
+    const chartsReady = needCharts ? loadCharts().then(() => true, () => false) : Promise.resolve(true);
 
     let results: Record<string, import('./types').WidgetResult> | undefined;
     let failure: ApiError | undefined;
     try {
-      results = (
-        await this.api.query(
-          this.tiles.map((t) => t.name),
-          this.activeFilters(),
-          abort.signal,
-        )
-      ).results;
+      const response = started?.response ?? this.api.query(this.tiles.map((t) => t.name), this.activeFilters(), abort.signal);
+      results = (await response).results;
     } catch (e) {
       if ((e as Error).name === 'AbortError' || seq !== this.runSeq) return;
+      if (retryOnBadRequest && e instanceof ApiFailure && e.status === 400) {
+        console.warn(`Inlay: the initial filters were refused (${e.error.code}: ${e.error.message}); running with the ones that apply.`);
+        return this.run();
+      }
       failure = apiError(e);
       if (e instanceof ApiFailure && e.status === 401) this.bridge.send('dashboard:error', { code: failure.code, message: failure.message });
     }
+    const chartsLoaded = await chartsReady;
     if (seq !== this.runSeq) return;
+    performance.mark('inlay:results');
     this.content.classList.remove('is-running');
 
     const tileStatuses = this.tiles.map((t) => {
       const r = results?.[t.name];
-      const err = failure ?? r?.error ?? (r ? undefined : { code: 'internal', message: 'The server returned no result for this widget.' });
+      const err =
+        failure ??
+        r?.error ??
+        (r ? undefined : { code: 'internal', message: 'The server returned no result for this widget.' }) ??
+        (chartTypes.has(t.widget.type) && !chartsLoaded ? { code: 'network_error', message: 'The chart library could not be loaded. Check your connection.' } : undefined);
       if (err) t.setError(err);
       else t.setResult(r!, this.theme);
       const status = err ? 'error' : 'complete';
       this.bridge.send('dashboard:tile:complete', { tile: { name: t.name, title: t.title, status, rows: t.rowCount, ...(err ? { error: { code: err.code, message: err.message } } : {}) } });
       return { tileId: t.name, status, ...(err ? { errors: [{ code: err.code, message: err.message }] } : {}) };
     });
+    performance.mark('inlay:rendered');
     this.bridge.send('dashboard:run:complete', {
       dashboard: this.info(),
       status: tileStatuses.some((s) => s.status === 'error') ? 'error' : 'complete',
@@ -368,5 +425,6 @@ function readConfig(): PageConfig {
   };
 }
 
+performance.mark('inlay:boot');
 const mount = document.getElementById('app') ?? document.body.appendChild(document.createElement('div'));
 void new Viewer(readConfig(), mount).start();

@@ -1,7 +1,8 @@
 // One widget tile: its card, loading skeleton, error and empty states, and the rendering of each
 // widget type (charts through ECharts, counters, tables and pivots as HTML).
 
-import { PIE_NARROW, cartesianOption, echarts, pieOption } from './charts';
+import type { ECharts } from 'echarts/core';
+import { charts } from './lazy-charts';
 import { h, icon, icons } from './dom';
 import { formatCell, formatNumber, isNumericType, toNumber } from './format';
 import { buildPivot, totalOf } from './pivot';
@@ -37,7 +38,7 @@ export type TileStatus = 'loading' | 'complete' | 'error';
 export class Tile {
   readonly el: HTMLElement;
   private body: HTMLElement;
-  private chart?: echarts.ECharts;
+  private chart?: ECharts;
   private result?: WidgetResult;
   private theme?: Theme;
   private sort?: { col: number; desc: boolean };
@@ -168,6 +169,7 @@ export class Tile {
       case 'bar':
       case 'line':
       case 'area': {
+        const { PIE_NARROW, cartesianOption, echarts, pieOption } = charts();
         const width = this.body.clientWidth;
         const option = w.type === 'pie' ? pieOption(w, res, t, width) : cartesianOption(w, res, t);
         if (!option) {
