@@ -63,6 +63,7 @@ func testDashboard() *dashboard.Dashboard {
 		},
 		Widgets: []dashboard.Widget{
 			{Name: "revenue", Type: dashboard.WidgetCounter, Dataset: "dept", Value: fld("sum(amount)")},
+			{Name: "orders", Type: dashboard.WidgetCounter, Dataset: "dept", Value: fld("count(*)")},
 			{Name: "by_region_bar", Type: dashboard.WidgetBar, Dataset: "dept", X: fld("region"), Y: flds("sum(amount)", "count(*)")},
 			{Name: "by_month", Type: dashboard.WidgetLine, Dataset: "dept", X: fld("month(ts)"), Y: flds("sum(amount)"), Series: fld("region")},
 			{Name: "area_month", Type: dashboard.WidgetArea, Dataset: "dept", X: fld("month(ts)"), Y: flds("count(distinct product)")},
@@ -120,6 +121,17 @@ func TestGolden(t *testing.T) {
 				})
 			}
 		}
+		name := "counters_revenue_orders." + dia.Name()
+		t.Run(name, func(t *testing.T) {
+			q, err := Counters(d, []string{"revenue", "orders"}, dia, testViewer(), testFilters(t, d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(q.Widgets, q.Keys); got != "[revenue orders] [sum_amount count]" {
+				t.Errorf("widgets and keys %s", got)
+			}
+			checkGolden(t, name, q.Query)
+		})
 		for _, flt := range d.Filters {
 			name := "filter_" + flt.Name + "." + dia.Name()
 			t.Run(name, func(t *testing.T) {
@@ -230,6 +242,15 @@ func TestErrors(t *testing.T) {
 	// Filter options fail closed the same way.
 	if _, err := FilterOptions(d, "region", duckdb.Dialect{}, noValue, Options{}); !errors.Is(err, ErrRLSValueMissing) {
 		t.Errorf("filter options without external value: %v", err)
+	}
+	// So do shared counters, and they refuse what is not a set of counters over one dataset.
+	if _, err := Counters(d, []string{"revenue", "orders"}, duckdb.Dialect{}, noValue, nil); !errors.Is(err, ErrRLSValueMissing) {
+		t.Errorf("counters without external value: %v", err)
+	}
+	for _, names := range [][]string{{"revenue", "region_count"}, {"revenue", "share"}, {"revenue", "nope"}, nil} {
+		if _, err := Counters(d, names, duckdb.Dialect{}, testViewer(), nil); err == nil {
+			t.Errorf("Counters(%v) compiled", names)
+		}
 	}
 
 	bad := testDashboard()

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -136,22 +137,110 @@ func (e *Engine) Run(ctx context.Context, d *dashboard.Dashboard, v rls.Viewer, 
 			return nil, err
 		}
 	}
+	// Counters over the same dataset share one scan; every other widget is a query of its own.
+	var tasks [][]string
+	counters := map[string]int{} // dataset -> index in tasks
+	for _, name := range widgets {
+		if ds, ok := compile.CounterDataset(d, name); ok {
+			if i, seen := counters[ds]; seen {
+				tasks[i] = append(tasks[i], name)
+				continue
+			}
+			counters[ds] = len(tasks)
+		}
+		tasks = append(tasks, []string{name})
+	}
 	out := make(map[string]WidgetResult, len(widgets))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, e.opts.Parallelism)
-	for _, name := range widgets {
+	for _, names := range tasks {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r := e.widget(ctx, d, name, v, f, e.opts.MaxRows)
+			var rs map[string]WidgetResult
+			if len(names) == 1 {
+				rs = map[string]WidgetResult{names[0]: e.widget(ctx, d, names[0], v, f, e.opts.MaxRows)}
+			} else {
+				rs = e.counters(ctx, d, names, v, f)
+			}
 			mu.Lock()
-			out[name] = r
+			maps.Copy(out, rs)
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
 	return out, nil
+}
+
+// counters runs counter widgets over one dataset. Counters found in the cache are answered from
+// it; the rest run as one query (compile.Counters), whose row is split into the results each
+// widget's own query would give, and cached under that query's key. If the shared query fails
+// for a reason other than time, each counter runs alone, so one broken counter cannot break
+// the others.
+func (e *Engine) counters(ctx context.Context, d *dashboard.Dashboard, names []string, v rls.Viewer, f compile.FilterValues) map[string]WidgetResult {
+	start := time.Now()
+	out := make(map[string]WidgetResult, len(names))
+	src, err := e.source(compile.WidgetSource(d, names[0]))
+	if err != nil {
+		for _, name := range names {
+			out[name] = WidgetResult{Err: err, Duration: time.Since(start)}
+		}
+		return out
+	}
+	var missing []string
+	keys := map[string]cacheKey{}
+	for _, name := range names {
+		q, err := compile.Widget(d, name, src.Dialect(), v, f, compile.Options{MaxRows: e.opts.MaxRows})
+		if err != nil {
+			out[name] = WidgetResult{Err: err, Duration: time.Since(start)}
+			continue
+		}
+		keys[name] = keyOf(q, e.opts.MaxRows)
+		if e.cache != nil {
+			if ent, ok := e.cache.GetIfPresent(keys[name]); ok {
+				e.cacheHits.Add(1)
+				out[name] = WidgetResult{Result: ent.res, Cached: true, Duration: time.Since(start)}
+				continue
+			}
+		}
+		missing = append(missing, name)
+	}
+	alone := func(names []string) {
+		for _, name := range names {
+			out[name] = e.widget(ctx, d, name, v, f, e.opts.MaxRows)
+		}
+	}
+	if len(missing) < 2 {
+		alone(missing)
+		return out
+	}
+	cq, err := compile.Counters(d, missing, src.Dialect(), v, f)
+	if err != nil {
+		alone(missing)
+		return out
+	}
+	res, _, err := e.exec(ctx, src, cq.Query, e.opts.MaxRows)
+	switch {
+	case err == nil && len(res.Rows) == 1 && len(res.Columns) == len(missing):
+		for i, name := range missing {
+			one := &datasource.Result{
+				Columns: []datasource.Column{{Name: cq.Keys[i], Type: res.Columns[i].Type}},
+				Rows:    [][]any{{res.Rows[0][i]}},
+			}
+			if e.cache != nil {
+				e.cache.Set(keys[name], cacheEntry{res: one, weight: weigh(one)})
+			}
+			out[name] = WidgetResult{Result: one, Duration: time.Since(start)}
+		}
+	case err != nil && (errors.Is(err, datasource.ErrTimeout) || errors.Is(err, datasource.ErrCanceled)):
+		for _, name := range missing {
+			out[name] = WidgetResult{Err: err, Duration: time.Since(start)}
+		}
+	default:
+		alone(missing)
+	}
+	return out
 }
 
 // Export runs a widget's query for download, capped at Options.ExportMaxRows rows, through the

@@ -306,3 +306,57 @@ func BenchmarkRunCached(b *testing.B) {
 		b.Fatalf("executed %d times", s.Executed)
 	}
 }
+
+// Counters over one dataset run as one query, give what each would alone, fill the cache for
+// each, and one counter that fails in the database does not take the others down.
+func TestCountersShareOneQuery(t *testing.T) {
+	e := newEngine(t, Options{CacheTTL: time.Minute})
+	d := testDashboard()
+	d.Widgets = append(d.Widgets,
+		dashboard.Widget{Name: "orders", Type: dashboard.WidgetCounter, Dataset: "dept", Value: &dashboard.Field{Expr: "count(*)"}},
+		dashboard.Widget{Name: "largest", Type: dashboard.WidgetCounter, Dataset: "dept", Value: &dashboard.Field{Expr: "max(amount)"}},
+		// sum of text: the database refuses it.
+		dashboard.Widget{Name: "bad_sum", Type: dashboard.WidgetCounter, Dataset: "dept", Value: &dashboard.Field{Expr: "sum(region)"}},
+	)
+	d.Normalize()
+	f := compile.FilterValues{"region": {Values: []string{"East", "West"}}}
+	counters := []string{"total", "orders", "largest"}
+
+	res, err := e.Run(t.Context(), d, viewer("Sales"), append(counters, "by_region"), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Stats(); s.Executed != 2 {
+		t.Errorf("executed %d queries for three counters and a chart, want 2", s.Executed)
+	}
+	want := map[string]string{"total": "60", "orders": "3", "largest": "30"}
+	for _, name := range counters {
+		if got := total(t, res[name]); got != want[name] {
+			t.Errorf("%s = %s, want %s", name, got, want[name])
+		}
+		// The same columns as the widget's own query would give.
+		alone := New(e.sources, Options{})
+		single, _ := alone.Run(t.Context(), d, viewer("Sales"), []string{name}, f)
+		if fmt.Sprint(single[name].Result.Columns) != fmt.Sprint(res[name].Result.Columns) {
+			t.Errorf("%s columns %v, alone %v", name, res[name].Result.Columns, single[name].Result.Columns)
+		}
+	}
+
+	// Each counter alone is now a cache hit.
+	again, _ := e.Run(t.Context(), d, viewer("Sales"), []string{"orders"}, f)
+	if !again["orders"].Cached || total(t, again["orders"]) != "3" {
+		t.Errorf("orders after the shared run: cached=%v", again["orders"].Cached)
+	}
+
+	// With a broken counter among them, the others still answer.
+	res, err = e.Run(t.Context(), d, viewer("Eng"), []string{"total", "orders", "bad_sum"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(res["bad_sum"].Err, datasource.ErrInvalidQuery) {
+		t.Errorf("bad_sum: err = %v, want ErrInvalidQuery", res["bad_sum"].Err)
+	}
+	if total(t, res["total"]) != "150" || total(t, res["orders"]) != "3" {
+		t.Errorf("good counters next to a broken one: total %v, orders %v", res["total"], res["orders"])
+	}
+}
