@@ -114,6 +114,26 @@ describe('seed 000 demo in Chromium', () => {
     }
   });
 
+  test('filters in the host page link apply to the first run (no second run)', async () => {
+    const config = await embedConfigFor(demo.hostURL, 'bob');
+    const product = (await fetch(`${config.instance_url}/api/v1/embed/dashboards/sales`, {
+      headers: { Authorization: `Bearer ${config.embed_token}` },
+    }).then((r) => r.json())).dashboard.filters.find((f) => f.name === 'product').options[1];
+    const truth = await widgetValues(config, ['orders'], { product, region: ['East', 'West'] });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${demo.hostURL}/?product=${encodeURIComponent(product)}&region=East&region=West`);
+      const frame = await loginAs(page, 'bob');
+      assert.equal(await counterValue(frame, 'orders'), truth.orders, 'orders with the linked filters');
+      assert.equal(await frame.locator('[data-filter="product"] select').inputValue(), product, 'the filter bar shows the linked product');
+      await page.waitForTimeout(500); // a second run, if one were coming
+      assert.equal(await page.locator('#event-log li[data-event="dashboard:run:start"]').count(), 1, 'one run');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('short-lived tokens refresh for several expiries without losing the selected filter', async () => {
     const { context, page } = await openHost();
     try {

@@ -78,11 +78,42 @@ func Widget(d *dashboard.Dashboard, widgetName string, dialect datasource.Dialec
 	}
 
 	b := &builder{dialect: dialect}
+	keyed := shape.group && bucketsKeyed(dialect, shape.dims)
 	// The SELECT list holds no arguments, so it can be rendered before the FROM clause's
 	// arguments are bound without upsetting the marker order.
-	cols := make([]string, 0, len(shape.dims)+len(shape.measures))
-	for _, fl := range append(append([]field(nil), shape.dims...), shape.measures...) {
-		cols = append(cols, exprSQL(dialect, fl.expr)+" AS "+dialect.QuoteIdent(fl.key))
+	var cols, groupBy []string
+	switch {
+	case keyed:
+		// Group by each time bucket's integer key, carrying the bucket's earliest value, and
+		// truncate that one value per group outside:
+		//   SELECT date_trunc('month', "month_ts") AS "month_ts", ... FROM (
+		//     SELECT (year(ts) * 12 + month(ts)) AS "bucket key 1", min(ts) AS "month_ts", ...
+		//     GROUP BY 1, ...) AS g
+		var outer []string
+		for i, fl := range shape.dims {
+			key := dialect.QuoteIdent(fl.key)
+			if k, ok := bucketKey(dialect, fl.expr); ok {
+				cols = append(cols, k+" AS "+dialect.QuoteIdent("bucket key "+strconv.Itoa(i+1)), "min("+dialect.QuoteIdent(fl.expr.Column)+") AS "+key)
+				groupBy = append(groupBy, strconv.Itoa(len(cols)-1))
+				outer = append(outer, exprSQL(dialect, dashboard.Expr{Kind: dashboard.ExprBucket, Func: fl.expr.Func, Column: fl.key})+" AS "+key)
+				continue
+			}
+			cols = append(cols, exprSQL(dialect, fl.expr)+" AS "+key)
+			groupBy = append(groupBy, strconv.Itoa(len(cols)))
+			outer = append(outer, key)
+		}
+		for _, fl := range shape.measures {
+			cols = append(cols, exprSQL(dialect, fl.expr)+" AS "+dialect.QuoteIdent(fl.key))
+			outer = append(outer, dialect.QuoteIdent(fl.key))
+		}
+		b.sb.WriteString("SELECT " + strings.Join(outer, ", ") + " FROM (")
+	default:
+		for i, fl := range append(append([]field(nil), shape.dims...), shape.measures...) {
+			cols = append(cols, exprSQL(dialect, fl.expr)+" AS "+dialect.QuoteIdent(fl.key))
+			if shape.group && i < len(shape.dims) {
+				groupBy = append(groupBy, strconv.Itoa(i+1))
+			}
+		}
 	}
 	b.sb.WriteString("SELECT " + strings.Join(cols, ", ") + " FROM (")
 	if err := securedDataset(b, ds, v); err != nil {
@@ -92,12 +123,11 @@ func Widget(d *dashboard.Dashboard, widgetName string, dialect datasource.Dialec
 	if err := filterPredicates(b, d, ds.Name, f); err != nil {
 		return Query{}, err
 	}
-	if shape.group && len(shape.dims) > 0 {
-		ords := make([]string, len(shape.dims))
-		for i := range shape.dims {
-			ords[i] = strconv.Itoa(i + 1)
-		}
-		b.sb.WriteString(" GROUP BY " + strings.Join(ords, ", "))
+	if len(groupBy) > 0 {
+		b.sb.WriteString(" GROUP BY " + strings.Join(groupBy, ", "))
+	}
+	if keyed {
+		b.sb.WriteString(") AS g")
 	}
 	order, err := orderBy(w, shape)
 	if err != nil {
@@ -204,6 +234,25 @@ func exprSQL(dialect datasource.Dialect, e dashboard.Expr) string {
 		}
 	}
 	return dialect.QuoteIdent(e.Column)
+}
+
+// bucketKey is the dialect's integer key for a time-bucket expression, if it has one.
+func bucketKey(dialect datasource.Dialect, e dashboard.Expr) (string, bool) {
+	bk, ok := dialect.(datasource.BucketKeyer)
+	if !ok || e.Kind != dashboard.ExprBucket {
+		return "", false
+	}
+	return bk.TimeBucketKey(datasource.Grain(e.Func), dialect.QuoteIdent(e.Column))
+}
+
+// bucketsKeyed reports whether any dimension is a time bucket the dialect can group by key.
+func bucketsKeyed(dialect datasource.Dialect, dims []field) bool {
+	for _, fl := range dims {
+		if _, ok := bucketKey(dialect, fl.expr); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // WidgetSource is the data source name the widget's query runs on, so a caller can pick the

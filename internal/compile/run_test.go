@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/rls"
@@ -236,6 +237,70 @@ func TestExternalValueInjection(t *testing.T) {
 				if got := rowsText(res); got != "<nil>" && got != "0" {
 					t.Errorf("%s: payload matched rows: %s", c.widget, got)
 				}
+			}
+		})
+	}
+}
+
+// unkeyed is DuckDB's dialect without its bucket keys: every row is truncated.
+type unkeyed struct{ d duckdb.Dialect }
+
+func (u unkeyed) Name() string                                      { return u.d.Name() }
+func (u unkeyed) Placeholder(n int) string                          { return u.d.Placeholder(n) }
+func (u unkeyed) QuoteIdent(s string) string                        { return u.d.QuoteIdent(s) }
+func (u unkeyed) TimeBucket(g datasource.Grain, expr string) string { return u.d.TimeBucket(g, expr) }
+
+// Grouping time buckets by an integer key (DuckDB) must give exactly what truncating every row
+// gives: the same columns and types, the same buckets, NULLs and boundaries included, for
+// TIMESTAMP, TIMESTAMPTZ and DATE columns.
+func TestKeyedTimeBucketsMatchTruncation(t *testing.T) {
+	src, err := duckdb.Open(t.Context(), duckdb.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	err = src.Exec(t.Context(), `CREATE TABLE times AS SELECT
+		ts, CAST(ts AS TIMESTAMPTZ) AS tz, CAST(ts AS DATE) AS d, region, amount
+		FROM (VALUES
+			(TIMESTAMP '2023-12-31 23:59:59.999999', 'East', 1),
+			(TIMESTAMP '2024-01-01 00:00:00', 'East', 2),
+			(TIMESTAMP '2024-03-31 23:59:59', 'West', 4),
+			(TIMESTAMP '2024-04-01 00:00:00', 'West', 8),
+			(TIMESTAMP '2024-04-15 12:00:00', 'East', 16),
+			(TIMESTAMP '2024-12-31 12:00:00', 'East', 32),
+			(TIMESTAMP '2024-02-15 08:00:00', 'East', 256),
+			(TIMESTAMP '2024-05-20 08:00:00', 'East', 512),
+			(TIMESTAMP '2025-01-20 08:00:00', 'West', 1024),
+			(NULL, 'West', 64),
+			(NULL, 'East', 128)
+			-- several months of one quarter and year per region, so a wrong key splits a bucket
+		) AS t(ts, region, amount)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dashboard.Dashboard{ID: "t", Datasets: []dashboard.Dataset{{Name: "times", SQL: "SELECT * FROM times"}}}
+	for _, col := range []string{"ts", "tz", "d"} {
+		for _, grain := range []string{"year", "quarter", "month", "week", "day"} {
+			d.Widgets = append(d.Widgets, dashboard.Widget{
+				Name: grain + "_" + col, Type: dashboard.WidgetLine, Dataset: "times",
+				X: fld(grain + "(" + col + ")"), Series: fld("region"), Y: flds("sum(amount)", "count(*)"),
+			})
+		}
+	}
+	d.Normalize()
+	for _, w := range d.Widgets {
+		t.Run(w.Name, func(t *testing.T) {
+			keyed, err := Widget(d, w.Name, duckdb.Dialect{}, rls.Viewer{}, nil, Options{MaxRows: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := Widget(d, w.Name, unkeyed{}, rls.Viewer{}, nil, Options{MaxRows: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := run(t, src, keyed), run(t, src, plain)
+			if fmt.Sprint(got.Columns) != fmt.Sprint(want.Columns) || rowsText(got) != rowsText(want) {
+				t.Errorf("keyed buckets differ from truncation:\n%s\n%v %s\nwant\n%s\n%v %s", keyed.SQL, got.Columns, rowsText(got), plain.SQL, want.Columns, rowsText(want))
 			}
 		})
 	}

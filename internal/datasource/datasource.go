@@ -35,6 +35,15 @@ type Dialect interface {
 	TimeBucket(grain Grain, expr string) string
 }
 
+// BucketKeyer is implemented by dialects where grouping rows by an integer key of their time
+// bucket is much cheaper than truncating every row (DuckDB's date_trunc builds a timestamp per
+// row). The compiler then groups by the key and truncates one value per group.
+type BucketKeyer interface {
+	// TimeBucketKey returns an integer expression that is equal for two values of expr exactly
+	// when TimeBucket(grain, ·) is, and false for grains it has no such key for.
+	TimeBucketKey(grain Grain, expr string) (string, bool)
+}
+
 // Grain is a time-bucketing granularity.
 type Grain string
 

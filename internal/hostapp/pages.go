@@ -201,6 +201,18 @@ document.getElementById('logout').addEventListener('click', async () => {
   location.reload();
 });
 
+// Deep links: /?product=Onboarding&region=East&region=West opens the dashboard with those
+// filters (a repeated name is a list) in its first run.
+function linkedFilters() {
+  const params = new URLSearchParams(location.search);
+  const filters = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    filters[name] = values.length > 1 ? values : values[0];
+  }
+  return filters;
+}
+
 try {
   const { InlayDashboard } = await import(cfg.inlayURL + '/sdk/inlay-embed.js');
   const conf = await embedConfig();
@@ -209,6 +221,7 @@ try {
     dashboardId: conf.dashboard_id,
     token: conf.embed_token,
     container: document.getElementById('dashboard'),
+    filters: linkedFilters(),
     getNewToken: () => embedConfig().then((r) => r.embed_token),
     onError: (e) => log('error', e.code + ': ' + e.message, true),
   });

@@ -32,6 +32,21 @@ func (Dialect) TimeBucket(grain datasource.Grain, expr string) string {
 	return "date_trunc(" + quoteLiteral(string(grain)) + ", " + expr + ")"
 }
 
+// TimeBucketKey implements datasource.BucketKeyer for the calendar grains: year, quarter and
+// month numbers come from date parts (in the session time zone for TIMESTAMPTZ, as date_trunc's
+// buckets do), which DuckDB computes several times faster than it truncates.
+func (Dialect) TimeBucketKey(grain datasource.Grain, expr string) (string, bool) {
+	switch grain {
+	case datasource.GrainYear:
+		return "year(" + expr + ")", true
+	case datasource.GrainQuarter:
+		return "(year(" + expr + ") * 4 + quarter(" + expr + "))", true
+	case datasource.GrainMonth:
+		return "(year(" + expr + ") * 12 + month(" + expr + "))", true
+	}
+	return "", false
+}
+
 func quoteLiteral(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }

@@ -425,6 +425,8 @@ function readConfig(): PageConfig {
   };
 }
 
+// Performance marks (inlay:boot, :token, :dashboard, :results, :rendered) let e2e/perf.mjs say
+// where a load's time goes.
 performance.mark('inlay:boot');
 const mount = document.getElementById('app') ?? document.body.appendChild(document.createElement('div'));
 void new Viewer(readConfig(), mount).start();
