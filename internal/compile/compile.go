@@ -115,12 +115,8 @@ func Widget(d *dashboard.Dashboard, widgetName string, dialect datasource.Dialec
 			}
 		}
 	}
-	b.sb.WriteString("SELECT " + strings.Join(cols, ", ") + " FROM (")
-	if err := securedDataset(b, ds, v); err != nil {
-		return Query{}, err
-	}
-	b.sb.WriteString(") AS ds")
-	if err := filterPredicates(b, d, ds.Name, f); err != nil {
+	b.sb.WriteString("SELECT " + strings.Join(cols, ", ") + " FROM ")
+	if err := filteredRows(b, d, ds, v, f); err != nil {
 		return Query{}, err
 	}
 	if len(groupBy) > 0 {
@@ -234,6 +230,16 @@ func exprSQL(dialect datasource.Dialect, e dashboard.Expr) string {
 		}
 	}
 	return dialect.QuoteIdent(e.Column)
+}
+
+// filteredRows writes the rows a widget reads: "(<secured dataset>) AS ds WHERE <filters>".
+func filteredRows(b *builder, d *dashboard.Dashboard, ds *dashboard.Dataset, v rls.Viewer, f FilterValues) error {
+	b.sb.WriteString("(")
+	if err := securedDataset(b, ds, v); err != nil {
+		return err
+	}
+	b.sb.WriteString(") AS ds")
+	return filterPredicates(b, d, ds.Name, f)
 }
 
 // bucketKey is the dialect's integer key for a time-bucket expression, if it has one.

@@ -34,8 +34,7 @@ type CountersQuery struct {
 //
 //	SELECT <value 1> AS "c0", <value 2> AS "c1", ... FROM (<secured dataset>) AS ds WHERE <filters>
 //
-// Row-level security and filters are applied exactly as in Widget, through securedDataset and
-// filterPredicates.
+// Row-level security and filters are applied exactly as in Widget (filteredRows).
 func Counters(d *dashboard.Dashboard, widgetNames []string, dialect datasource.Dialect, v rls.Viewer, f FilterValues) (CountersQuery, error) {
 	if len(widgetNames) == 0 {
 		return CountersQuery{}, definitionError("no counters to compile")
@@ -69,12 +68,8 @@ func Counters(d *dashboard.Dashboard, widgetNames []string, dialect datasource.D
 		cols[i] = exprSQL(dialect, m.expr) + " AS " + dialect.QuoteIdent("c"+strconv.Itoa(i))
 	}
 	b := &builder{dialect: dialect}
-	b.sb.WriteString("SELECT " + strings.Join(cols, ", ") + " FROM (")
-	if err := securedDataset(b, ds, v); err != nil {
-		return CountersQuery{}, err
-	}
-	b.sb.WriteString(") AS ds")
-	if err := filterPredicates(b, d, ds.Name, f); err != nil {
+	b.sb.WriteString("SELECT " + strings.Join(cols, ", ") + " FROM ")
+	if err := filteredRows(b, d, ds, v, f); err != nil {
 		return CountersQuery{}, err
 	}
 	out.Query = Query{Source: sourceName(ds), SQL: b.sb.String(), Args: b.args}
