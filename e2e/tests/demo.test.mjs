@@ -134,6 +134,26 @@ describe('seed 000 demo in Chromium', () => {
     }
   });
 
+  test('if the chart library cannot load, chart tiles say so and the rest of the dashboard works', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    await context.route(/\/embed\/assets\/chunks\/charts-/, (route) => route.abort('connectionreset'));
+    const page = await context.newPage();
+    try {
+      await page.goto(demo.hostURL);
+      const frame = await loginAs(page, 'alice');
+      const truth = await widgetValues(await embedConfigFor(demo.hostURL, 'alice'), ['orders']);
+      assert.equal(await counterValue(frame, 'orders'), truth.orders, 'counters still render');
+      assert.equal(await frame.locator('[data-widget="top_customers"][data-status="complete"] tbody tr').count(), 10, 'tables still render');
+      for (const chart of ['by_month', 'by_region', 'by_product']) {
+        const tile = frame.locator(`[data-widget="${chart}"]`);
+        assert.equal(await tile.getAttribute('data-status'), 'error', `${chart} is an error tile`);
+        assert.equal(await tile.locator('.state-code').innerText(), 'network_error');
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
   test('short-lived tokens refresh for several expiries without losing the selected filter', async () => {
     const { context, page } = await openHost();
     try {
