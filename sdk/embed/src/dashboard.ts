@@ -15,8 +15,9 @@ export interface InlayDashboardOptions {
   container: HTMLElement;
   /** Returns a fresh embed token (ask your backend). Called ahead of expiry and on demand. */
   getNewToken: () => Promise<string> | string;
-  /** Filter values applied once the dashboard has loaded. */
+  /** Initial filter values: the first run already uses them (they come with the first token). */
   filters?: Filters;
+  /** Initial theme: the mode picks the page's theme, overrides come with the first token. */
   theme?: Theme;
   /** Refresh this many seconds before the token expires (default 300, capped at half the lifetime). */
   refreshMarginSeconds?: number;
