@@ -84,10 +84,6 @@ func (s *Source) Close() error {
 	return s.db.Close()
 }
 
-// rowsPerSlab is how many rows' cells are allocated in one block: one allocation per block
-// instead of one per row.
-const rowsPerSlab = 256
-
 // Query runs q with its arguments bound. Cancelling ctx or passing q.Timeout interrupts the
 // query inside DuckDB (the driver calls duckdb_interrupt), so the engine stops working too.
 func (s *Source) Query(ctx context.Context, q datasource.Query) (*datasource.Result, error) {
@@ -122,9 +118,9 @@ func (s *Source) Query(ctx context.Context, q datasource.Query) (*datasource.Res
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	var slab []any
+	buf := datasource.NewRowBuffer(n, q.MaxRows)
 	for rows.Next() {
-		if q.MaxRows > 0 && len(res.Rows) == q.MaxRows {
+		if buf.Full() {
 			// A row beyond the cap exists: say so, and stop without reading the rest.
 			res.Truncated = true
 			break
@@ -132,18 +128,14 @@ func (s *Source) Query(ctx context.Context, q datasource.Query) (*datasource.Res
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("duckdb: scan: %w", s.classify(ctx, qctx, err))
 		}
-		if len(slab) < n {
-			slab = make([]any, n*slabRows(q.MaxRows, len(res.Rows)))
-		}
-		row := slab[:n:n]
-		slab = slab[n:]
+		row := buf.Add()
 		for i, v := range vals {
 			if v != nil {
 				row[i] = convs[i](v)
 			}
 		}
-		res.Rows = append(res.Rows, row)
 	}
+	res.Rows = buf.Rows()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("duckdb: read rows: %w", s.classify(ctx, qctx, err))
 	}
@@ -151,15 +143,6 @@ func (s *Source) Query(ctx context.Context, q datasource.Query) (*datasource.Res
 		return nil, fmt.Errorf("duckdb: close rows: %w", s.classify(ctx, qctx, err))
 	}
 	return res, nil
-}
-
-// slabRows is how many rows the next cell block holds: rowsPerSlab, or fewer when the row cap
-// leaves less room, so a small capped result does not allocate a large block.
-func slabRows(maxRows, have int) int {
-	if maxRows > 0 && maxRows-have < rowsPerSlab {
-		return maxRows - have
-	}
-	return rowsPerSlab
 }
 
 // classify maps err onto the contract's sentinel errors, keeping err as the cause. ctx is the
@@ -172,13 +155,10 @@ func (s *Source) classify(ctx, qctx context.Context, err error) error {
 }
 
 func classify(ctx, qctx context.Context, err error) error {
+	if classified, ok := datasource.ContextError(ctx, qctx, err); ok {
+		return classified
+	}
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("%w: %w", datasource.ErrTimeout, err)
-	case ctx.Err() != nil:
-		return fmt.Errorf("%w: %w", datasource.ErrCanceled, err)
-	case qctx.Err() != nil:
-		return fmt.Errorf("%w: %w", datasource.ErrTimeout, err)
 	case errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn):
 		return fmt.Errorf("%w: %w", datasource.ErrUnavailable, err)
 	}

@@ -103,9 +103,6 @@ func (s *Source) Exec(ctx context.Context, sql string, args ...any) error {
 	return nil
 }
 
-// rowsPerSlab is how many rows' cells are allocated in one block.
-const rowsPerSlab = 256
-
 // Query runs q with its arguments bound (extended protocol), in the session's read-only mode.
 // Cancelling ctx or passing q.Timeout sends PostgreSQL a cancel request for the query.
 //
@@ -139,25 +136,21 @@ func (s *Source) Query(ctx context.Context, q datasource.Query) (*datasource.Res
 		targets[i] = c.target
 	}
 
-	var slab []any
+	buf := datasource.NewRowBuffer(n, q.MaxRows)
 	for rows.Next() {
-		if q.MaxRows > 0 && len(res.Rows) == q.MaxRows {
+		if buf.Full() {
 			res.Truncated = true
 			break
 		}
 		if err := rows.Scan(targets...); err != nil {
 			return nil, fmt.Errorf("postgres: scan: %w", classify(ctx, qctx, err))
 		}
-		if len(slab) < n {
-			slab = make([]any, n*slabRows(q.MaxRows, len(res.Rows)))
-		}
-		row := slab[:n:n]
-		slab = slab[n:]
+		row := buf.Add()
 		for i := range cols {
 			row[i] = cols[i].value()
 		}
-		res.Rows = append(res.Rows, row)
 	}
+	res.Rows = buf.Rows()
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: read rows: %w", classify(ctx, qctx, err))
@@ -165,24 +158,13 @@ func (s *Source) Query(ctx context.Context, q datasource.Query) (*datasource.Res
 	return res, nil
 }
 
-// slabRows is how many rows the next cell block holds, never more than the row cap leaves.
-func slabRows(maxRows, have int) int {
-	if maxRows > 0 && maxRows-have < rowsPerSlab {
-		return maxRows - have
-	}
-	return rowsPerSlab
-}
-
 // classify maps err onto the contract's sentinel errors, keeping err as the cause. ctx is the
 // caller's context, qctx the one carrying q.Timeout.
 func classify(ctx, qctx context.Context, err error) error {
+	if classified, ok := datasource.ContextError(ctx, qctx, err); ok {
+		return classified
+	}
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("%w: %w", datasource.ErrTimeout, err)
-	case ctx.Err() != nil:
-		return fmt.Errorf("%w: %w", datasource.ErrCanceled, err)
-	case qctx.Err() != nil:
-		return fmt.Errorf("%w: %w", datasource.ErrTimeout, err)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
