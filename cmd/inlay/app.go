@@ -24,6 +24,7 @@ import (
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
+	pgstate "github.com/inlay/inlay/internal/storage/postgres"
 	"github.com/inlay/inlay/internal/storage/sqlite"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -48,6 +49,9 @@ var stateOpeners = map[string]func(context.Context, config.StateConfig) (storage
 	},
 	config.StateMemory: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
 		return memory.New(), nil
+	},
+	config.StatePostgres: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
+		return pgstate.Open(ctx, pgstate.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
 	},
 }
 
