@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"mime"
@@ -81,7 +82,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	var claims token.Claims
 	var ttl time.Duration
 	if form.Has("authorization_details") {
-		c, err := s.exchangeGrant(p, form)
+		c, err := s.exchangeGrant(r.Context(), p, form)
 		if err != nil {
 			return err
 		}
@@ -134,7 +135,7 @@ func (s *Server) authenticateClient(r *http.Request) (storage.Principal, error) 
 
 // exchangeGrant checks that the form carries exactly what tokeninfo returned (compared by
 // meaning, since clients re-encode the JSON) and turns the signed grant into embed claims.
-func (s *Server) exchangeGrant(p storage.Principal, form url.Values) (token.Claims, error) {
+func (s *Server) exchangeGrant(ctx context.Context, p storage.Principal, form url.Values) (token.Claims, error) {
 	invalid := func(desc string) error {
 		return &oauthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: desc}
 	}
@@ -171,6 +172,9 @@ func (s *Server) exchangeGrant(p storage.Principal, form url.Values) (token.Clai
 		default:
 			return token.Claims{}, invalid("unexpected parameter " + k)
 		}
+	}
+	if err := s.redeemGrant(ctx, rawGrant, grant.ExpiresAt); err != nil {
+		return token.Claims{}, err
 	}
 	return token.Claims{Kind: token.KindEmbed, Subject: p.ClientID, Scope: scopeDashboardEmbed,
 		DashboardID: grant.DashboardID, ViewerID: grant.ViewerID, ExternalValue: grant.ExternalValue,
