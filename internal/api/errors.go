@@ -10,6 +10,7 @@ import (
 
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
 
@@ -89,6 +90,8 @@ func toAPIError(err error) *Error {
 		return &Error{Status: http.StatusGatewayTimeout, Code: "query_timeout", Message: "the query took too long", Cause: err}
 	case errors.Is(err, datasource.ErrUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_unavailable", Message: "the database is unavailable", Cause: err}
+	case errors.Is(err, storage.ErrUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "state_unavailable", Message: "Inlay's state store is unavailable; retry shortly", Cause: err}
 	case errors.Is(err, datasource.ErrInvalidQuery):
 		return &Error{Status: http.StatusInternalServerError, Code: "query_failed", Message: "the dashboard's query failed", Cause: err}
 	case errors.Is(err, datasource.ErrCanceled), errors.Is(err, context.Canceled):
@@ -135,6 +138,9 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 	if !errors.As(err, &oe) {
 		s.Logger.ErrorContext(r.Context(), "token request failed", "err", err)
 		oe = &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "internal error"}
+		if errors.Is(err, storage.ErrUnavailable) {
+			oe = &oauthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "Inlay's state store is unavailable; retry shortly"}
+		}
 	}
 	if oe.Code == "invalid_client" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="inlay"`)
@@ -158,6 +164,9 @@ func (s *Server) writeDatabricksError(w http.ResponseWriter, r *http.Request, er
 	if !errors.As(err, &de) {
 		s.Logger.ErrorContext(r.Context(), "request failed", "err", err)
 		de = &databricksError{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "internal error"}
+		if errors.Is(err, storage.ErrUnavailable) {
+			de = &databricksError{Status: http.StatusServiceUnavailable, Code: "TEMPORARILY_UNAVAILABLE", Message: "Inlay's state store is unavailable; retry shortly"}
+		}
 	}
 	writeJSON(w, de.Status, map[string]string{"error_code": de.Code, "message": de.Message})
 }

@@ -72,7 +72,7 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres state: connect: %w", err)
+		return nil, wrap("connect", err)
 	}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
@@ -203,7 +203,7 @@ func (s *Store) CreatePrincipal(ctx context.Context, p storage.Principal) error 
 		return fmt.Errorf("principal %q: %w", p.ClientID, storage.ErrAlreadyExists)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres state: create principal: %w", err)
+		return wrap("create principal", err)
 	}
 	return nil
 }
@@ -226,7 +226,7 @@ func (s *Store) GetPrincipal(ctx context.Context, clientID string) (storage.Prin
 		return storage.Principal{}, fmt.Errorf("principal %q: %w", clientID, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.Principal{}, fmt.Errorf("postgres state: get principal: %w", err)
+		return storage.Principal{}, wrap("get principal", err)
 	}
 	return p, nil
 }
@@ -234,19 +234,19 @@ func (s *Store) GetPrincipal(ctx context.Context, clientID string) (storage.Prin
 func (s *Store) ListPrincipals(ctx context.Context) ([]storage.Principal, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+principalColumns+` FROM principals ORDER BY created_at, seq`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres state: list principals: %w", err)
+		return nil, wrap("list principals", err)
 	}
 	defer rows.Close()
 	out := []storage.Principal{}
 	for rows.Next() {
 		p, err := scanPrincipal(rows)
 		if err != nil {
-			return nil, fmt.Errorf("postgres state: list principals: %w", err)
+			return nil, wrap("list principals", err)
 		}
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres state: list principals: %w", err)
+		return nil, wrap("list principals", err)
 	}
 	return out, nil
 }
@@ -254,7 +254,7 @@ func (s *Store) ListPrincipals(ctx context.Context) ([]storage.Principal, error)
 func (s *Store) DeletePrincipal(ctx context.Context, clientID string) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM principals WHERE client_id = $1`, clientID)
 	if err != nil {
-		return fmt.Errorf("postgres state: delete principal: %w", err)
+		return wrap("delete principal", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("principal %q: %w", clientID, storage.ErrNotFound)
@@ -272,7 +272,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k storage.SigningKey) erro
 		return fmt.Errorf("signing key %q: %w", k.ID, storage.ErrAlreadyExists)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres state: create signing key: %w", err)
+		return wrap("create signing key", err)
 	}
 	return nil
 }
@@ -292,19 +292,19 @@ func scanKey(r pgx.Row) (storage.SigningKey, error) {
 func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM signing_keys ORDER BY created_at DESC, seq DESC`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres state: list signing keys: %w", err)
+		return nil, wrap("list signing keys", err)
 	}
 	defer rows.Close()
 	out := []storage.SigningKey{}
 	for rows.Next() {
 		k, err := scanKey(rows)
 		if err != nil {
-			return nil, fmt.Errorf("postgres state: list signing keys: %w", err)
+			return nil, wrap("list signing keys", err)
 		}
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres state: list signing keys: %w", err)
+		return nil, wrap("list signing keys", err)
 	}
 	return out, nil
 }
@@ -314,7 +314,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, erro
 func (s *Store) UpdateSigningKey(ctx context.Context, id string, fn func(storage.SigningKey) (storage.SigningKey, error)) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres state: update signing key: %w", err)
+		return wrap("update signing key", err)
 	}
 	defer tx.Rollback(ctx)
 	k, err := scanKey(tx.QueryRow(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE id = $1 FOR UPDATE`, id))
@@ -322,7 +322,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, fn func(storage
 		return fmt.Errorf("signing key %q: %w", id, storage.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres state: update signing key: %w", err)
+		return wrap("update signing key", err)
 	}
 	updated, err := fn(k)
 	if err != nil {
@@ -335,10 +335,10 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, fn func(storage
 		created_at = $4, retired_at = $5, verify_until = $6 WHERE id = $7`,
 		updated.Algorithm, nonNil(updated.PublicKey), nonNil(updated.PrivateKey),
 		encodeTime(updated.CreatedAt), encodeTime(updated.RetiredAt), encodeTime(updated.VerifyUntil), id); err != nil {
-		return fmt.Errorf("postgres state: update signing key: %w", err)
+		return wrap("update signing key", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres state: update signing key: %w", err)
+		return wrap("update signing key", err)
 	}
 	return nil
 }
@@ -347,7 +347,7 @@ func (s *Store) DeleteExpiredSigningKeys(ctx context.Context, now time.Time) (in
 	tag, err := s.pool.Exec(ctx,
 		`DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND verify_until < $1`, now.UnixNano())
 	if err != nil {
-		return 0, fmt.Errorf("postgres state: delete expired signing keys: %w", err)
+		return 0, wrap("delete expired signing keys", err)
 	}
 	return int(tag.RowsAffected()), nil
 }
@@ -369,14 +369,14 @@ func (s *Store) AppendAudit(ctx context.Context, events []storage.AuditEvent) er
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres state: append audit: %w", err)
+		return wrap("append audit", err)
 	}
 	defer tx.Rollback(ctx)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("postgres state: append audit: %w", err)
+		return wrap("append audit", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres state: append audit: %w", err)
+		return wrap("append audit", err)
 	}
 	return nil
 }
@@ -415,7 +415,7 @@ func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage
 
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres state: list audit: %w", err)
+		return nil, wrap("list audit", err)
 	}
 	defer rows.Close()
 	out := []storage.AuditEvent{}
@@ -424,13 +424,13 @@ func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage
 		var t int64
 		if err := rows.Scan(&e.ID, &t, &e.Kind, &e.PrincipalID, &e.ViewerID, &e.DashboardID, &e.Widget,
 			&e.DurationMS, &e.Rows, &e.Outcome, &e.Detail); err != nil {
-			return nil, fmt.Errorf("postgres state: list audit: %w", err)
+			return nil, wrap("list audit", err)
 		}
 		e.Time = time.Unix(0, t).UTC()
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres state: list audit: %w", err)
+		return nil, wrap("list audit", err)
 	}
 	return out, nil
 }

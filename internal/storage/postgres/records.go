@@ -42,7 +42,7 @@ func (s *Store) CreateRecord(ctx context.Context, r storage.Record) error {
 		WHERE records.expires_at IS NOT NULL AND records.expires_at <= now()`,
 		r.Kind, r.Key, nonNil(r.Value), encodeStamp(r.ExpiresAt))
 	if err != nil {
-		return fmt.Errorf("postgres state: create record: %w", err)
+		return wrap("create record", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("record %s/%q: %w", r.Kind, r.Key, storage.ErrAlreadyExists)
@@ -57,7 +57,7 @@ func (s *Store) PutRecord(ctx context.Context, r storage.Record) error {
 			updated_at = excluded.updated_at`,
 		r.Kind, r.Key, nonNil(r.Value), encodeStamp(r.ExpiresAt))
 	if err != nil {
-		return fmt.Errorf("postgres state: put record: %w", err)
+		return wrap("put record", err)
 	}
 	return nil
 }
@@ -69,7 +69,7 @@ func (s *Store) GetRecord(ctx context.Context, kind, key string) (storage.Record
 		return storage.Record{}, recordNotFound(kind, key)
 	}
 	if err != nil {
-		return storage.Record{}, fmt.Errorf("postgres state: get record: %w", err)
+		return storage.Record{}, wrap("get record", err)
 	}
 	return r, nil
 }
@@ -80,21 +80,21 @@ func (s *Store) ListRecords(ctx context.Context, kind, keyPrefix string) ([]stor
 	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM records
 		WHERE kind = $1 AND key >= $2 AND starts_with(key, $2) AND `+unexpired+` ORDER BY key`, kind, keyPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("postgres state: list records: %w", err)
+		return nil, wrap("list records", err)
 	}
 	defer rows.Close()
 	out := []storage.Record{}
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {
-			return nil, fmt.Errorf("postgres state: list records: %w", err)
+			return nil, wrap("list records", err)
 		}
 		if strings.HasPrefix(r.Key, keyPrefix) {
 			out = append(out, r)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres state: list records: %w", err)
+		return nil, wrap("list records", err)
 	}
 	return out, nil
 }
@@ -104,7 +104,7 @@ func (s *Store) ListRecords(ctx context.Context, kind, keyPrefix string) ([]stor
 func (s *Store) UpdateRecord(ctx context.Context, kind, key string, fn func(storage.Record) (storage.Record, error)) (storage.Record, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return storage.Record{}, fmt.Errorf("postgres state: update record: %w", err)
+		return storage.Record{}, wrap("update record", err)
 	}
 	defer tx.Rollback(ctx)
 	r, err := scanRecord(tx.QueryRow(ctx, `SELECT `+recordColumns+` FROM records
@@ -113,7 +113,7 @@ func (s *Store) UpdateRecord(ctx context.Context, kind, key string, fn func(stor
 		return storage.Record{}, recordNotFound(kind, key)
 	}
 	if err != nil {
-		return storage.Record{}, fmt.Errorf("postgres state: update record: %w", err)
+		return storage.Record{}, wrap("update record", err)
 	}
 	updated, err := fn(r)
 	if err != nil {
@@ -124,10 +124,10 @@ func (s *Store) UpdateRecord(ctx context.Context, kind, key string, fn func(stor
 	if err := tx.QueryRow(ctx, `UPDATE records SET value = $1, expires_at = $2, version = version + 1, updated_at = now()
 		WHERE kind = $3 AND key = $4 RETURNING version, updated_at`,
 		nonNil(updated.Value), encodeStamp(updated.ExpiresAt), kind, key).Scan(&updated.Version, &stamp); err != nil {
-		return storage.Record{}, fmt.Errorf("postgres state: update record: %w", err)
+		return storage.Record{}, wrap("update record", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return storage.Record{}, fmt.Errorf("postgres state: update record: %w", err)
+		return storage.Record{}, wrap("update record", err)
 	}
 	updated.UpdatedAt = stamp.UTC()
 	return updated, nil
@@ -147,7 +147,7 @@ func (s *Store) TakeRecord(ctx context.Context, kind, key string) (storage.Recor
 		return storage.Record{}, recordNotFound(kind, key)
 	}
 	if err != nil {
-		return storage.Record{}, fmt.Errorf("postgres state: take record: %w", err)
+		return storage.Record{}, wrap("take record", err)
 	}
 	return r, nil
 }
@@ -155,7 +155,7 @@ func (s *Store) TakeRecord(ctx context.Context, kind, key string) (storage.Recor
 func (s *Store) DeleteExpiredRecords(ctx context.Context, now time.Time) (int, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at < $1`, now.UTC())
 	if err != nil {
-		return 0, fmt.Errorf("postgres state: delete expired records: %w", err)
+		return 0, wrap("delete expired records", err)
 	}
 	return int(tag.RowsAffected()), nil
 }
@@ -169,14 +169,14 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 		WHERE leases.holder = excluded.holder OR leases.until <= now()`,
 		name, holder, ttl.Microseconds())
 	if err != nil {
-		return false, fmt.Errorf("postgres state: acquire lease: %w", err)
+		return false, wrap("acquire lease", err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
 
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder); err != nil {
-		return fmt.Errorf("postgres state: release lease: %w", err)
+		return wrap("release lease", err)
 	}
 	return nil
 }
