@@ -21,6 +21,7 @@ import (
 	"github.com/inlay/inlay/internal/datasource/postgres"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
+	"github.com/inlay/inlay/internal/rcache"
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
@@ -123,6 +124,7 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	shared     *rcache.Cache // nil without cache.redis
 }
 
 // newService builds the API over an opened store and data sources; it owns both afterwards.
@@ -137,9 +139,17 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	shared, err := openSharedCache(cfg, keys, logger)
+	if err != nil {
+		return nil, err
+	}
+	var sharedCache query.SharedCache // a nil *rcache.Cache must stay a nil interface
+	if shared != nil {
+		sharedCache = shared
+	}
 	engine := query.New(sources, query.Options{
 		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
-		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes})
+		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes, Shared: sharedCache})
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
 	srv, err := api.New(api.Options{
@@ -165,7 +175,7 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, shared: shared}, nil
 }
 
 // maintain rotates signing keys on schedule and drops keys whose tokens have all expired. It
@@ -195,6 +205,9 @@ func (s *service) maintain(ctx context.Context, logger *slog.Logger) {
 
 func (s *service) close(ctx context.Context) {
 	_ = s.audit.Close(ctx)
+	if s.shared != nil {
+		_ = s.shared.Close()
+	}
 	closeSources(s.sources)
 	_ = s.store.Close()
 }
