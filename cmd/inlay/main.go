@@ -22,6 +22,7 @@ Usage:
   inlay audit [--project DIR] [--kind K] [--viewer ID] [--dashboard ID] [--limit N] [--json]
   inlay keys rotate [--project DIR]                                   start signing with a new key
   inlay bench [--rows N]                                              the README's performance figures
+  inlay loadtest [--phase D] [--workers N] [--faults=false]           3 replicas over PostgreSQL and Redis, with faults
 
 Run "inlay COMMAND -h" for a command's flags.
 `
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, env, args[1:])
 	case "keys":
 		return runKeys(ctx, env, args[1:])
+	case "loadtest":
+		return runLoadtest(ctx, env, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
