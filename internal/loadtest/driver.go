@@ -244,7 +244,7 @@ func checkAnswer(body []byte, want [2]float64) error {
 	var ans struct {
 		Results map[string]struct {
 			Rows  [][]json.Number `json:"rows"`
-			Error any           `json:"error"`
+			Error any             `json:"error"`
 		} `json:"results"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

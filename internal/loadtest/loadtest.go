@@ -106,10 +106,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	var err error
-	if e.pg, err = startPostgres(ctx, cfg.PGBin, cfg.Dir); err != nil {
+	if e.pg, err = startPostgres(ctx, cfg.PGBin); err != nil {
 		return nil, err
 	}
-	defer e.pg.stop(context.Background())
+	defer e.pg.remove()
 	redisDir := filepath.Join(cfg.Dir, "redis")
 	if err := os.MkdirAll(redisDir, 0o755); err != nil {
 		return nil, err

@@ -53,7 +53,7 @@ func findPGBin(pgBin string) (string, error) {
 	return "", errors.New("initdb and pg_ctl not found (install postgresql, or pass --pg-bin)")
 }
 
-func startPostgres(ctx context.Context, pgBin, dir string) (*postgresProc, error) {
+func startPostgres(ctx context.Context, pgBin string) (*postgresProc, error) {
 	bin, err := findPGBin(pgBin)
 	if err != nil {
 		return nil, err
@@ -62,6 +62,13 @@ func startPostgres(ctx context.Context, pgBin, dir string) (*postgresProc, error
 	if err != nil {
 		return nil, err
 	}
+	// Its own folder, outside dir: when we are root the server runs as the postgres user, who
+	// must be able to reach it (a test's temporary folder is private to root).
+	root, err := os.MkdirTemp("", "inlay-loadtest-pg-")
+	if err != nil {
+		return nil, err
+	}
+	dir := root
 	p := &postgresProc{bin: bin, data: filepath.Join(dir, "pgdata"), log: filepath.Join(dir, "postgres.log"), port: port}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
@@ -106,6 +113,12 @@ func (p *postgresProc) stop(ctx context.Context) error {
 		return fmt.Errorf("pg_ctl stop: %v: %s", err, out)
 	}
 	return nil
+}
+
+// remove stops the server and deletes its folder.
+func (p *postgresProc) remove() {
+	_ = p.stop(context.Background())
+	_ = os.RemoveAll(filepath.Dir(p.data))
 }
 
 func (p *postgresProc) dsn() string {
