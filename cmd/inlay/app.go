@@ -31,7 +31,7 @@ import (
 // sourceOpeners names every data-source implementation: the only place concrete engines appear.
 var sourceOpeners = map[string]func(context.Context, config.DataSourceConfig) (datasource.Source, error){
 	config.TypeDuckDB: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
-		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL})
+		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL, Dir: c.Dir})
 	},
 	config.TypePostgres: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
 		return postgres.Open(ctx, postgres.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
