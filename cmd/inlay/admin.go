@@ -184,7 +184,7 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.store.Close()
 	ring, err := token.NewKeyRing(ctx, st.store, st.keys, token.KeyRingOptions{
-		RotateEvery: st.cfg.Tokens.KeyRotation, MaxTokenTTL: st.cfg.Tokens.MaxEmbedTTL})
+		RotateEvery: st.cfg.Tokens.KeyRotation, MaxTokenTTL: st.cfg.Tokens.LongestTTL()})
 	if err != nil {
 		return err
 	}

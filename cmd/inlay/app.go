@@ -129,7 +129,7 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		return nil, err
 	}
 	ring, err := token.NewKeyRing(ctx, store, keys, token.KeyRingOptions{
-		RotateEvery: cfg.Tokens.KeyRotation, MaxTokenTTL: cfg.Tokens.MaxEmbedTTL})
+		RotateEvery: cfg.Tokens.KeyRotation, MaxTokenTTL: cfg.Tokens.LongestTTL()})
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -42,6 +44,9 @@ type authorizationDetail struct {
 	ExternalValue    *string             `json:"external_value"`
 	Attributes       map[string][]string `json:"attributes,omitempty"`
 	Capabilities     []string            `json:"capabilities"`
+	// ExpiresIn is the embed token lifetime the caller asked for, in seconds; 0 (omitted) means
+	// tokens.embed_ttl.
+	ExpiresIn int64 `json:"expires_in,omitempty"`
 }
 
 type tokenResponse struct {
@@ -86,6 +91,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		claims, ttl = c, s.opts.EmbedTTL
+		if c.Lifetime > 0 {
+			ttl = c.Lifetime
+		}
 	} else {
 		if scope := form.Get("scope"); scope != scopeAllAPIs {
 			return &oauthError{Status: http.StatusBadRequest, Code: "invalid_scope", Description: "scope must be all-apis (or send authorization_details from tokeninfo)"}
@@ -174,7 +182,7 @@ func (s *Server) exchangeGrant(p storage.Principal, form url.Values) (token.Clai
 	}
 	return token.Claims{Kind: token.KindEmbed, Subject: p.ClientID, Scope: scopeDashboardEmbed,
 		DashboardID: grant.DashboardID, ViewerID: grant.ViewerID, ExternalValue: grant.ExternalValue,
-		Attributes: grant.Attributes, Capabilities: grant.Capabilities}, nil
+		Attributes: grant.Attributes, Capabilities: grant.Capabilities, Lifetime: grant.Lifetime}, nil
 }
 
 func sameDetail(a, b authorizationDetail) bool {
@@ -201,7 +209,7 @@ func detailsFor(c *token.Claims) []authorizationDetail {
 		caps = []string{}
 	}
 	return []authorizationDetail{{Type: detailType, DashboardID: c.DashboardID, ExternalViewerID: c.ViewerID,
-		ExternalValue: c.ExternalValue, Attributes: c.Attributes, Capabilities: caps}}
+		ExternalValue: c.ExternalValue, Attributes: c.Attributes, Capabilities: caps, ExpiresIn: int64(c.Lifetime / time.Second)}}
 }
 
 // customClaim is Databricks' claim format: urn:aibi:external_data:<value>:<viewer>:<dashboard>.
@@ -249,14 +257,27 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 	if viewer == "" {
 		return bad("external_viewer_id is required")
 	}
-	if !q.Has("external_value") {
-		return bad("external_value is required")
-	}
-	value := q.Get("external_value")
 	if err := checkText("external_viewer_id", viewer, maxViewerIDBytes); err != nil {
 		return bad(err.Error())
 	}
-	if err := checkText("external_value", value, maxExternalValueBytes); err != nil {
+	// external_value filters rows wherever a dataset names __aibi_external_value: it is required
+	// there, and never empty (an empty value would match nothing or, worse, rows with ''). A
+	// dashboard filtered only by attributes needs none.
+	var value *string
+	switch {
+	case q.Has("external_value") && q.Get("external_value") == "":
+		return bad("external_value must not be empty")
+	case q.Has("external_value"):
+		v := q.Get("external_value")
+		if err := checkText("external_value", v, maxExternalValueBytes); err != nil {
+			return bad(err.Error())
+		}
+		value = &v
+	case s.usesExternalValue[id]:
+		return bad("external_value is required: dashboard " + strconvQuote(id) + " filters rows by __aibi_external_value")
+	}
+	lifetime, err := s.embedLifetime(q)
+	if err != nil {
 		return bad(err.Error())
 	}
 	attrs, err := parseAttributes(q.Get("attributes"))
@@ -282,7 +303,7 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 		caps = []string{}
 	}
 	grant := token.Claims{Kind: token.KindGrant, Subject: svc.Subject, DashboardID: id, ViewerID: viewer,
-		ExternalValue: &value, Attributes: attrs, Capabilities: caps}
+		ExternalValue: value, Attributes: attrs, Capabilities: caps, Lifetime: lifetime}
 	raw, err := s.Grants.Seal(grant, grantTTL)
 	if err != nil {
 		return err
@@ -295,6 +316,22 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 		"inlay_grant":           raw,
 	})
 	return nil
+}
+
+// embedLifetime reads tokeninfo's optional expires_in: the embed token's lifetime in seconds,
+// shorter or longer than tokens.embed_ttl (the default) and at most tokens.max_embed_ttl.
+func (s *Server) embedLifetime(q url.Values) (time.Duration, error) {
+	if !q.Has("expires_in") {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(q.Get("expires_in"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errors.New("expires_in must be a positive number of seconds")
+	}
+	if max := int64(s.opts.MaxEmbedTTL / time.Second); n > max {
+		return 0, fmt.Errorf("expires_in must be at most %d seconds (tokens.max_embed_ttl)", max)
+	}
+	return time.Duration(n) * time.Second, nil
 }
 
 // checkText rejects values that could not survive a round trip through a JSON token unchanged

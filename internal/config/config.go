@@ -109,6 +109,12 @@ type TokenConfig struct {
 	KeyRotation time.Duration `yaml:"key_rotation" json:"key_rotation"`   // how long a signing key signs
 }
 
+// LongestTTL is the longest lifetime of any token Inlay issues (embed or service): how long the
+// key ring keeps a retired signing key published.
+func (t TokenConfig) LongestTTL() time.Duration {
+	return max(t.MaxEmbedTTL, t.EmbedTTL, t.ServiceTTL)
+}
+
 // QueryConfig bounds dashboard queries.
 type QueryConfig struct {
 	Timeout       time.Duration `yaml:"timeout" json:"timeout"`
