@@ -382,3 +382,29 @@ func TestUnreachableDatabase(t *testing.T) {
 		t.Errorf("query: %d %s, want the widget to fail with datasource_unavailable", r.status, r.body)
 	}
 }
+
+// TestEmptyResultShape: a widget with no rows still has "rows": [] and "truncated": false, and
+// an errored widget has them too, so clients never meet a missing key.
+func TestEmptyResultShape(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	tok := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
+	r := e.query(tok, salesDash, `{"widgets":["by_region","top_customers"],"filters":{"amount":{"min":1e15}}}`)
+	if r.status != 200 {
+		t.Fatalf("query: %d %s", r.status, r.body)
+	}
+	var body struct {
+		Results map[string]map[string]json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"by_region", "top_customers"} {
+		res := body.Results[w]
+		if got := string(res["rows"]); got != "[]" {
+			t.Errorf("%s: rows = %q, want []", w, got)
+		}
+		if got := string(res["truncated"]); got != "false" {
+			t.Errorf("%s: truncated = %q, want false", w, got)
+		}
+	}
+}
