@@ -191,6 +191,8 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 	if err := ring.Rotate(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, "rotated: new tokens are signed with a new key; the previous key stays published until its tokens expire")
+	fmt.Fprintf(e.stdout, "rotated: new tokens are signed with a new key; the previous key stays published until its tokens expire.\n"+
+		"A running `inlay serve` on this state store signs with the new key within %v (it reloads keys that often); restart it to switch at once.\n",
+		keyRefreshEvery)
 	return nil
 }

@@ -164,10 +164,14 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
 }
 
+// keyRefreshEvery is how often a running server reloads its signing keys from the state store:
+// how long another replica's rotation, or `inlay keys rotate`, takes to reach its signing.
+const keyRefreshEvery = time.Minute
+
 // maintain rotates signing keys on schedule and drops keys whose tokens have all expired. It
-// runs every minute so that replicas sharing a store pick up another replica's rotation quickly.
+// runs every keyRefreshEvery so that replicas sharing a store pick up another replica's rotation quickly.
 func (s *service) maintain(ctx context.Context, logger *slog.Logger) {
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(keyRefreshEvery)
 	defer t.Stop()
 	for {
 		if err := s.keys.MaybeRotate(ctx); err != nil {

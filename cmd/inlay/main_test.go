@@ -362,3 +362,17 @@ func doJSONTest(t *testing.T, req *http.Request, v any) {
 		t.Fatal(err)
 	}
 }
+
+// TestKeysRotateSaysWhenItApplies: rotating keys from the command line tells the operator how
+// long a running server takes to sign with the new key.
+func TestKeysRotateSaysWhenItApplies(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "inlay.yaml"), "state:\n  driver: sqlite\n")
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"keys", "rotate", "--project", dir}, func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("keys rotate: %v %s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "within "+keyRefreshEvery.String()) {
+		t.Errorf("keys rotate printed %q; it must say how long a running server takes to apply it", out.String())
+	}
+}
