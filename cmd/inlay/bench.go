@@ -1,3 +1,8 @@
+//go:build bench
+
+// The benchmark is built only with -tags bench (make bench), so that the server binary does not
+// link net/http/httptest and the benchmark's code.
+
 package main
 
 import (
