@@ -177,9 +177,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 // handleExport is POST /api/v1/embed/dashboards/{id}/widgets/{widget}/export: the widget's data
 // as CSV, through the same query path (and so the same row-level security) as the widget.
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
-	if !c.Has(capabilityDownload) {
+	if !c.Has(token.CapabilityDownload) {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this embed token does not allow downloads",
-			Details: map[string]any{"capability": capabilityDownload}}
+			Details: map[string]any{"capability": token.CapabilityDownload}}
 	}
 	name := r.PathValue("widget")
 	wd, ok := d.Widget(name)

@@ -58,10 +58,9 @@ type Server struct {
 	order      []string
 	// usesExternalValue is true for dashboards with a dataset naming __aibi_external_value.
 	usesExternalValue map[string]bool
+	// exchange applies the token exchange's rules.
+	exchange *token.Exchange
 }
-
-// grantTTL bounds the time between the tokeninfo call and the token exchange.
-const grantTTL = 5 * time.Minute
 
 // New checks the options and builds a Server.
 func New(opts Options, deps Deps) (*Server, error) {
@@ -85,7 +84,9 @@ func New(opts Options, deps Deps) (*Server, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Deps: deps, opts: opts, dashboards: map[string]*dashboard.Dashboard{}, usesExternalValue: map[string]bool{}}
+	s := &Server{Deps: deps, opts: opts, dashboards: map[string]*dashboard.Dashboard{}, usesExternalValue: map[string]bool{},
+		exchange: &token.Exchange{Grants: deps.Grants, Policy: token.Policy{
+			EmbedTTL: opts.EmbedTTL, MaxEmbedTTL: opts.MaxEmbedTTL, DefaultCapabilities: opts.DefaultCapabilities}}}
 	for _, d := range deps.Dashboards {
 		if _, dup := s.dashboards[d.ID]; dup {
 			return nil, fmt.Errorf("api: two dashboards with id %q", d.ID)
