@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inlay/inlay/internal/audit"
+	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
@@ -36,6 +37,9 @@ type Options struct {
 
 // Deps are the services the API is built on.
 type Deps struct {
+	// Dashboards, when not nil, are compiled into the Engine's catalog by New. The API serves
+	// the engine's current catalog, so a reload that publishes a new one (Engine.Publish) takes
+	// effect without rebuilding the Server.
 	Dashboards []*dashboard.Dashboard
 	Engine     *query.Engine
 	Principals *principal.Service
@@ -52,9 +56,7 @@ type Deps struct {
 // Server serves the HTTP API.
 type Server struct {
 	Deps
-	opts       Options
-	dashboards map[string]*dashboard.Dashboard
-	order      []string
+	opts Options
 }
 
 // grantTTL bounds the time between the tokeninfo call and the token exchange.
@@ -74,16 +76,30 @@ func New(opts Options, deps Deps) (*Server, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Deps: deps, opts: opts, dashboards: map[string]*dashboard.Dashboard{}}
-	for _, d := range deps.Dashboards {
-		if _, dup := s.dashboards[d.ID]; dup {
-			return nil, fmt.Errorf("api: two dashboards with id %q", d.ID)
+	s := &Server{Deps: deps, opts: opts}
+	if deps.Dashboards != nil {
+		c, _, err := deps.Engine.Compile(deps.Dashboards)
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
 		}
-		s.dashboards[d.ID] = d
-		s.order = append(s.order, d.ID)
+		deps.Engine.Publish(c)
 	}
-	slices.Sort(s.order)
 	return s, nil
+}
+
+// plan returns the current plan of dashboard id. A request takes it once and keeps it, so a
+// reload while it runs does not change the dashboard under it.
+func (s *Server) plan(id string) (*compile.Plan, bool) {
+	return s.Engine.Catalog().Plan(id)
+}
+
+// dashboard returns the current definition of dashboard id.
+func (s *Server) dashboard(id string) (*dashboard.Dashboard, bool) {
+	p, ok := s.plan(id)
+	if !ok {
+		return nil, false
+	}
+	return p.Dashboard, true
 }
 
 // allowedOrigin reports whether origin may embed dashboard d (d may be nil for instance-wide).

@@ -233,7 +233,7 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	if _, ok := s.dashboards[id]; !ok {
+	if _, ok := s.dashboard(id); !ok {
 		return &databricksError{Status: http.StatusNotFound, Code: "RESOURCE_DOES_NOT_EXIST", Message: "no dashboard with id " + strconvQuote(id)}
 	}
 	q := r.URL.Query()
@@ -360,9 +360,11 @@ func (s *Server) handleListDashboards(w http.ResponseWriter, r *http.Request) er
 		DisplayName    string `json:"display_name"`
 		LifecycleState string `json:"lifecycle_state"`
 	}
-	out := make([]item, 0, len(s.order))
-	for _, id := range s.order {
-		out = append(out, item{DashboardID: id, DisplayName: s.dashboards[id].Title, LifecycleState: "ACTIVE"})
+	cat := s.Engine.Catalog()
+	out := make([]item, 0, cat.Len())
+	for _, id := range cat.IDs() {
+		p, _ := cat.Plan(id)
+		out = append(out, item{DashboardID: id, DisplayName: p.Dashboard.Title, LifecycleState: "ACTIVE"})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"dashboards": out})
 	return nil
