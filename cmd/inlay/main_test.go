@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -349,5 +350,59 @@ func doJSONTest(t *testing.T, req *http.Request, v any) {
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCheckDataJSON: check --data --json reports a mistyped table and column at their lines,
+// exits with status 1, and says ok (status 0) once they are fixed.
+func TestCheckDataJSON(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "inlay.yaml"), "data_sources:\n  default:\n    type: duckdb\n    init_sql: [\"CREATE TABLE orders AS SELECT 'FR' AS country, 10 AS amount\"]\n")
+	dash := `id: d
+title: D
+datasets:
+  - name: o
+    sql: SELECT * FROM orderz
+widgets:
+  - {name: w, type: bar, dataset: o, x: contry, y: [sum(amount)], layout: {x: 0, y: 0, w: 6, h: 4}}
+`
+	write(t, filepath.Join(dir, "dashboards", "d.yaml"), dash)
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"check", "--project", dir, "--data", "--json"}, func(string) string { return "" }, &stdout, &stderr)
+	var ec exitCode
+	if !errors.As(err, &ec) || ec != 1 {
+		t.Fatalf("err = %v, want exit status 1; stderr: %s", err, stderr.String())
+	}
+	var got struct {
+		OK       bool `json:"ok"`
+		Problems []struct {
+			File   string `json:"file"`
+			Line   int    `json:"line"`
+			Column int    `json:"column"`
+			Code   string `json:"code"`
+			Detail string `json:"detail"`
+		} `json:"problems"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, stdout.String())
+	}
+	if got.OK || len(got.Problems) != 1 || got.Problems[0].Code != "unknown_table" || got.Problems[0].Line != 5 || got.Problems[0].Column != 24 || got.Problems[0].Detail == "" {
+		t.Fatalf("problems: %s", stdout.String())
+	}
+
+	write(t, filepath.Join(dir, "dashboards", "d.yaml"), strings.Replace(dash, "orderz", "orders", 1))
+	stdout.Reset()
+	err = run(t.Context(), []string{"check", "--project", dir, "--data", "--json"}, func(string) string { return "" }, &stdout, &stderr)
+	if !errors.As(err, &ec) || !strings.Contains(stdout.String(), `"unknown_column"`) || !strings.Contains(stdout.String(), `"line": 7`) {
+		t.Fatalf("err = %v; %s", err, stdout.String())
+	}
+
+	write(t, filepath.Join(dir, "dashboards", "d.yaml"), strings.NewReplacer("orderz", "orders", "contry", "country").Replace(dash))
+	stdout.Reset()
+	if err := run(t.Context(), []string{"check", "--project", dir, "--data"}, func(string) string { return "" }, &stdout, &stderr); err != nil {
+		t.Fatalf("fixed project: %v; %s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "ok: inlay.yaml and 1 dashboard(s), checked against the data") {
+		t.Errorf("stdout: %s", stdout.String())
 	}
 }

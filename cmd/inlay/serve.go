@@ -109,19 +109,3 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	return err
 }
-
-func runCheck(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var p projectFlags
-	p.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	_, dashboards, err := loadProject(e, p)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "ok: inlay.yaml and %d dashboard(s)\n", len(dashboards))
-	return nil
-}
