@@ -119,6 +119,8 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	// reload re-reads the dashboards and swaps in their plans (SIGHUP, the admin API, dev).
+	reload api.ReloadFunc
 }
 
 // newService builds the API over an opened store and data sources; it owns both afterwards.
@@ -138,6 +140,7 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes})
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
+	reload := newReloader(cfg, engine, logger)
 	srv, err := api.New(api.Options{
 		Issuer:              cfg.PublicURL,
 		AllowedOrigins:      cfg.Embed.AllowedOrigins,
@@ -157,11 +160,12 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		Store:      store,
 		Audit:      aw,
 		Logger:     logger,
+		Reload:     reload,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, reload: reload}, nil
 }
 
 // maintain rotates signing keys on schedule and drops keys whose tokens have all expired. It

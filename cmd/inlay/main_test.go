@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -332,6 +333,57 @@ widgets:
 	if got := res.Results["total"].Rows; len(got) != 1 || got[0][0] != 14.75 {
 		t.Errorf("acme's total = %v, want 14.75 (globex's 99 must not count)", got)
 	}
+
+	// Reload through the admin API: a broken file is refused with its problems and the old plan
+	// keeps serving; a good one is swapped in, for the same embed token.
+	query := func() any {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/api/v1/embed/dashboards/orders/query", strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer "+embed)
+		doJSONTest(t, req, &res)
+		return res.Results["total"].Rows[0][0]
+	}
+	reload := func() (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/api/v1/admin/reload", nil)
+		req.Header.Set("Authorization", "Bearer an-admin-key-of-some-length")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	dash := filepath.Join(dir, "dashboards", "orders.yaml")
+	good, _ := os.ReadFile(dash)
+	write(t, dash, strings.Replace(string(good), "    dataset: orders\n", "    dataset: nope\n", 1))
+	if code, body := reload(); code != 422 || !strings.Contains(body, `"reload_failed"`) || !strings.Contains(body, `"line":10`) || !strings.Contains(body, "orders.yaml") {
+		t.Fatalf("broken reload: %d %s", code, body)
+	}
+	if got := query(); got != 14.75 {
+		t.Errorf("after a refused reload the total is %v, want the old plan's 14.75", got)
+	}
+	write(t, dash, strings.Replace(string(good), "tenant = __aibi_external_value", "tenant = __aibi_external_value AND item = 'bolts'", 1))
+	if code, body := reload(); code != 200 || !strings.Contains(body, `"dashboards":1`) {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	if got := query(); got != 10.5 {
+		t.Errorf("after the reload the total is %v, want the new plan's 10.5", got)
+	}
+	// SIGHUP does the same.
+	write(t, dash, strings.Replace(string(good), "tenant = __aibi_external_value", "tenant = __aibi_external_value AND item = 'nuts'", 1))
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for query() != 4.25 {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload the dashboards; log: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	if strings.Contains(stderr.String(), cred.Secret) || strings.Contains(stderr.String(), "an-admin-key") {
 		t.Error("the server log holds a secret")
 	}

@@ -97,6 +97,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer svc.close(context.Background())
 	go svc.maintain(ctx, logger)
+	reloadOnSIGHUP(ctx, svc.reload, logger)
 	ln, url, err := listen(cfg.Listen)
 	if err != nil {
 		return err

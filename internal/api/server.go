@@ -51,6 +51,8 @@ type Deps struct {
 	Audit      *audit.Writer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Reload serves POST /api/v1/admin/reload; nil disables it.
+	Reload ReloadFunc
 }
 
 // Server serves the HTTP API.

@@ -94,6 +94,29 @@ func Static(dir string, getenv func(string) string) (*Project, []Problem) {
 			problems = append(problems, Problem{File: cfg.File(), Code: CodeConfig, Message: err.Error()})
 		}
 	}
+	dashboards, dproblems := Dashboards(cfg)
+	problems = append(problems, dproblems...)
+	return &Project{Dir: dir, Config: cfg, Dashboards: dashboards}, problems
+}
+
+// Sort orders problems by file and position, keeping the order of problems on one spot.
+func Sort(ps []Problem) {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+}
+
+// Dashboards reads every dashboard in cfg's dashboards folder and reports their problems,
+// including datasets naming a data source cfg does not define. A server reloading its
+// dashboards uses it with the configuration it runs with.
+func Dashboards(cfg *config.Config) ([]*dashboard.Dashboard, []Problem) {
+	var problems []Problem
 	dashboards, dprobs := dashboard.LoadDir(cfg.Dashboards)
 	for _, dp := range dprobs {
 		problems = append(problems, Problem{File: dp.File, Line: dp.Line, Column: dp.Column, Code: CodeDashboard, Message: dp.Message})
@@ -126,20 +149,7 @@ func Static(dir string, getenv func(string) string) (*Project, []Problem) {
 			problems = append(problems, at(d, path, CodeUnknownDataSource, msg, ""))
 		}
 	}
-	return &Project{Dir: dir, Config: cfg, Dashboards: dashboards}, problems
-}
-
-// Sort orders problems by file and position, keeping the order of problems on one spot.
-func Sort(ps []Problem) {
-	slices.SortStableFunc(ps, func(a, b Problem) int {
-		if c := strings.Compare(a.File, b.File); c != 0 {
-			return c
-		}
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		return a.Column - b.Column
-	})
+	return dashboards, problems
 }
 
 func readError(err error) string {
