@@ -126,6 +126,8 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	// reload re-reads the dashboards and swaps in their plans (SIGHUP, the admin API, dev).
+	reload api.ReloadFunc
 }
 
 // newService builds the API over an opened store and data sources (which the caller registered
@@ -149,6 +151,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
 	lc.add("audit writer", aw.Close)
+	reload := newReloader(cfg, engine, logger)
 	srv, err := api.New(api.Options{
 		Issuer:              cfg.PublicURL,
 		AllowedOrigins:      cfg.Embed.AllowedOrigins,
@@ -168,11 +171,12 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		Store:      store,
 		Audit:      aw,
 		Logger:     logger,
+		Reload:     reload,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, reload: reload}, nil
 }
 
 // keyRefreshEvery is how often a running server reloads its signing keys from the state store:
