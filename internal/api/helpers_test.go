@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -82,6 +83,10 @@ type envOptions struct {
 	source *duckdb.Source
 	// editDashboards changes the sample dashboards before they are served.
 	editDashboards func([]*dashboard.Dashboard)
+	// apiOptions changes the API's options before the server is built.
+	apiOptions func(*api.Options)
+	// queryTimeout replaces the engine's per-query timeout (30 s).
+	queryTimeout time.Duration
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -118,7 +123,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	engine := query.New(map[string]datasource.Source{"default": src}, query.Options{
-		Timeout: 30 * time.Second, MaxRows: 10_000, ExportMaxRows: 100_000, CacheTTL: o.cacheTTL})
+		Timeout: cmp.Or(o.queryTimeout, 30*time.Second), MaxRows: 10_000, ExportMaxRows: 100_000, CacheTTL: o.cacheTTL})
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, slog.New(slog.DiscardHandler), audit.Options{})
 	t.Cleanup(func() { _ = aw.Close(context.Background()) })
@@ -127,10 +132,14 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	issuerURL := "http://" + e.srv.Listener.Addr().String()
 	e.issuer = token.NewIssuer(ring, issuerURL)
 	e.issuerURL = issuerURL
-	s, err := api.New(api.Options{
+	opts := api.Options{
 		Issuer: issuerURL, AllowedOrigins: []string{hostOrigin}, DefaultCapabilities: []string{"download"},
 		EmbedTTL: o.embedTTL, MaxEmbedTTL: 24 * time.Hour, ServiceTTL: time.Hour, AdminKey: e.adminKey,
-	}, api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
+	}
+	if o.apiOptions != nil {
+		o.apiOptions(&opts)
+	}
+	s, err := api.New(opts, api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
 		Verifier: token.NewVerifier(ring, issuerURL, 5*time.Second), Grants: token.NewGrantSealer(keys, nil), Keys: ring, Store: store, Audit: aw,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

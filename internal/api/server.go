@@ -32,6 +32,12 @@ type Options struct {
 	AdminKey string
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxFilterValues bounds the values of one filter in a request (default
+	// DefaultMaxFilterValues); more is a 400 too_many_filter_values.
+	MaxFilterValues int
+	// RequestTimeout bounds the whole of an embed API request (compile, bind, queue and
+	// engine); 0 means only the engine's per-query timeout applies.
+	RequestTimeout time.Duration
 }
 
 // Deps are the services the API is built on.
@@ -64,6 +70,9 @@ const grantTTL = 5 * time.Minute
 func New(opts Options, deps Deps) (*Server, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxFilterValues <= 0 {
+		opts.MaxFilterValues = DefaultMaxFilterValues
 	}
 	if opts.EmbedTTL <= 0 || opts.ServiceTTL <= 0 || opts.MaxEmbedTTL < opts.EmbedTTL {
 		return nil, fmt.Errorf("api: token lifetimes must be positive and embed_ttl ≤ max_embed_ttl")
