@@ -87,6 +87,8 @@ func toAPIError(err error) *Error {
 		return &Error{Status: http.StatusInternalServerError, Code: "query_failed", Message: "the dashboard's definition cannot be compiled", Cause: err}
 	case errors.Is(err, datasource.ErrTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Code: "query_timeout", Message: "the query took too long", Cause: err}
+	case errors.Is(err, datasource.ErrBusy):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_busy", Message: "too many queries are waiting for the database; try again shortly", Cause: err}
 	case errors.Is(err, datasource.ErrUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_unavailable", Message: "the database is unavailable", Cause: err}
 	case errors.Is(err, datasource.ErrInvalidQuery):

@@ -36,10 +36,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
+			v := recover()
+			if v != nil && v != http.ErrAbortHandler {
 				s.Logger.ErrorContext(ctx, "panic", "request_id", id, "panic", v)
 				if !sw.wrote {
 					s.writeError(sw, r, errors.New("panic"))
@@ -47,7 +45,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			// Only the path is logged: query strings can carry external values.
 			s.Logger.InfoContext(ctx, "http", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"status", sw.status, "ms", float64(s.Now().Sub(start).Microseconds())/1000)
+				"status", sw.status, "ms", float64(s.Now().Sub(start).Microseconds())/1000, "aborted", v == http.ErrAbortHandler)
+			if v == http.ErrAbortHandler {
+				panic(v) // net/http cuts the connection without logging a stack
+			}
 		}()
 		if strings.HasPrefix(r.URL.Path, "/api/v1/embed/") {
 			s.cors(sw, r)
@@ -114,9 +115,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) plain(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
+		s.adapt(w, r, h, s.writeError)
 	})
 }
 
@@ -124,18 +123,14 @@ func (s *Server) plain(h handlerFunc) http.Handler {
 func (s *Server) oauth(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if err := h(w, r); err != nil {
-			s.writeOAuthError(w, r, err)
-		}
+		s.adapt(w, r, h, s.writeOAuthError)
 	})
 }
 
 // databricks adapts a handler whose errors use Databricks' REST shape.
 func (s *Server) databricks(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.writeDatabricksError(w, r, err)
-		}
+		s.adapt(w, r, h, s.writeDatabricksError)
 	})
 }
 
@@ -188,11 +183,6 @@ func bearer(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(raw), true
-}
-
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	return nil
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) error {

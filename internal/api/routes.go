@@ -28,7 +28,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/admin/audit", s.admin(s.handleAudit))
 	mux.Handle("GET /api/v1/admin/principals", s.admin(s.handleListPrincipals))
 
-	mux.Handle("GET /healthz", s.plain(s.handleHealth))
+	mux.Handle("GET /healthz", s.plain(s.handleReady))
+	mux.Handle("GET /readyz", s.plain(s.handleReady))
+	mux.Handle("GET /livez", s.plain(s.handleLive))
 	mux.Handle("/", s.plain(s.handleNotFound))
 
 	return s.middleware(mux)

@@ -53,6 +53,8 @@ type Deps struct {
 	Audit      *audit.Writer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Health answers /readyz; nil means always ready.
+	Health Readiness
 }
 
 // Server serves the HTTP API.
