@@ -19,6 +19,7 @@ import (
 	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/datasource/postgres"
+	"github.com/inlay/inlay/internal/health"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/secret"
@@ -31,7 +32,8 @@ import (
 // sourceOpeners names every data-source implementation: the only place concrete engines appear.
 var sourceOpeners = map[string]func(context.Context, config.DataSourceConfig) (datasource.Source, error){
 	config.TypeDuckDB: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
-		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL})
+		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL,
+			Sandbox: !c.ExternalAccess, AllowedDirectories: c.AllowedDirectories})
 	},
 	config.TypePostgres: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
 		return postgres.Open(ctx, postgres.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
@@ -49,25 +51,6 @@ var stateOpeners = map[string]func(context.Context, config.StateConfig) (storage
 	config.StateMemory: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
 		return memory.New(), nil
 	},
-}
-
-// openSources opens every configured data source; on failure it closes the ones opened.
-func openSources(ctx context.Context, cfg *config.Config) (map[string]datasource.Source, error) {
-	out := map[string]datasource.Source{}
-	for name, dc := range cfg.DataSources {
-		open, ok := sourceOpeners[dc.Type]
-		if !ok {
-			closeSources(out)
-			return nil, fmt.Errorf("data source %q: unknown type %q", name, dc.Type)
-		}
-		src, err := open(ctx, dc)
-		if err != nil {
-			closeSources(out)
-			return nil, fmt.Errorf("data source %q: %w", name, err)
-		}
-		out[name] = src
-	}
-	return out, nil
 }
 
 func closeSources(m map[string]datasource.Source) {
@@ -119,6 +102,7 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	health     *health.Checker
 }
 
 // newService builds the API over an opened store and data sources; it owns both afterwards.
@@ -138,7 +122,11 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes})
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
+	checker := health.New(store, healthSources(sources), 0)
 	srv, err := api.New(api.Options{
+		MaxBodyBytes:        cfg.Limits.MaxRequestBytes,
+		MaxFilterValues:     cfg.Limits.MaxFilterValues,
+		RequestTimeout:      cfg.EffectiveRequestTimeout(),
 		Issuer:              cfg.PublicURL,
 		AllowedOrigins:      cfg.Embed.AllowedOrigins,
 		DefaultCapabilities: []string{"download"},
@@ -157,11 +145,12 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		Store:      store,
 		Audit:      aw,
 		Logger:     logger,
+		Health:     checker,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker}, nil
 }
 
 // maintain rotates signing keys on schedule and drops keys whose tokens have all expired. It
@@ -192,6 +181,13 @@ func (s *service) close(ctx context.Context) {
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	return serveHTTPDraining(ctx, ln, h, logger, 10*time.Second, nil)
+}
+
+// serveHTTPDraining serves h on ln until ctx ends. Then it calls drain (readiness turns 503, so
+// a load balancer stops sending requests), stops accepting connections, and waits up to
+// shutdownTimeout for the requests in flight to finish; what is still running after that is cut.
+func serveHTTPDraining(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, shutdownTimeout time.Duration, drain func()) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -206,9 +202,17 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if drain != nil {
+		drain()
+	}
+	logger.Info("shutting down: draining requests in flight", "timeout", shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %v were cut: %w", shutdownTimeout, err)
+	}
+	return nil
 }
 
 // newLogger logs JSON, or text when asked (a terminal).

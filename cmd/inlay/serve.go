@@ -84,7 +84,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sources, err := openSources(ctx, cfg)
+	sources, err := superviseSources(ctx, cfg, logger)
 	if err != nil {
 		_ = store.Close()
 		return err
@@ -103,7 +103,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	logger.Info("serving", "url", url, "public_url", cfg.PublicURL, "dashboards", len(dashboards))
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
-	err = serveHTTP(ctx, ln, svc.handler, logger)
+	err = serveHTTPDraining(ctx, ln, svc.handler, logger, cfg.Server.ShutdownTimeout, svc.health.SetDraining)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

@@ -159,6 +159,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 	} else if err != nil {
 		return err
 	}
+	if err := allBusy(results); err != nil {
+		return err // every widget was refused: one 503 datasource_busy with Retry-After
+	}
 	out := make(map[string]widgetResultJSON, len(results))
 	for name, res := range results {
 		wr := widgetResultJSON{DurationMS: ms(res.Duration), Cached: res.Cached}

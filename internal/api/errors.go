@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/datasource"
@@ -21,6 +22,8 @@ type Error struct {
 	Message string
 	Details map[string]any
 	Cause   error
+	// RetryAfter, in seconds, is sent as Retry-After (429, 503) when positive.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
@@ -88,7 +91,7 @@ func toAPIError(err error) *Error {
 	case errors.Is(err, datasource.ErrTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Code: "query_timeout", Message: "the query took too long", Cause: err}
 	case errors.Is(err, datasource.ErrBusy):
-		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_busy", Message: "too many queries are waiting for the database; try again shortly", Cause: err}
+		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_busy", Message: "too many queries are waiting for the database; try again shortly", Cause: err, RetryAfter: 1}
 	case errors.Is(err, datasource.ErrUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_unavailable", Message: "the database is unavailable", Cause: err}
 	case errors.Is(err, datasource.ErrInvalidQuery):
@@ -117,6 +120,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.Logger.ErrorContext(r.Context(), "request failed", "code", e.Code, "err", err)
 	} else {
 		s.Logger.DebugContext(r.Context(), "request rejected", "code", e.Code, "err", err)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	writeJSON(w, e.Status, envelope{Error: envelopeBody{Code: e.Code, Message: e.Message, Details: e.Details}})
 }

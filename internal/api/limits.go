@@ -114,3 +114,16 @@ func timedOut(d *dashboard.Dashboard, names []string, err error, took time.Durat
 	}
 	return out
 }
+
+// allBusy returns the error of results when every widget was refused because its data source's
+// queue was full, so the request answers 503 as a whole; nil otherwise.
+func allBusy(results map[string]query.WidgetResult) error {
+	var first error
+	for _, r := range results {
+		if r.Err == nil || !errors.Is(r.Err, datasource.ErrBusy) {
+			return nil
+		}
+		first = r.Err
+	}
+	return first
+}
