@@ -98,7 +98,9 @@ func TestLimitQueuesThenRefuses(t *testing.T) {
 
 	// A queued query whose deadline passes while waiting is a timeout.
 	hold, release := context.WithCancel(t.Context())
-	go func() { _, _ = l.Query(hold, datasource.Query{SQL: "SELECT sum(hash(r)) FROM range(1000000000000) t(r)"}) }()
+	go func() {
+		_, _ = l.Query(hold, datasource.Query{SQL: "SELECT sum(hash(r)) FROM range(1000000000000) t(r)"})
+	}()
 	waitFor(t, func() bool { return l.Running() == 1 })
 	short, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
