@@ -26,6 +26,7 @@ import (
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
 	"github.com/inlay/inlay/internal/storage/sqlite"
+	"github.com/inlay/inlay/internal/telemetry"
 	"github.com/inlay/inlay/internal/token"
 )
 
@@ -103,6 +104,8 @@ type service struct {
 	store      storage.Store
 	sources    map[string]datasource.Source
 	health     *health.Checker
+	// stopTracing flushes and stops the tracer provider.
+	stopTracing func(context.Context) error
 }
 
 // newService builds the API over an opened store and data sources; it owns both afterwards.
@@ -117,6 +120,11 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	inst, err := newInstruments(ctx, cfg, sources)
+	if err != nil {
+		return nil, err
+	}
+	sources = inst.observedSource
 	engine := query.New(sources, query.Options{
 		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
 		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes})
@@ -135,22 +143,32 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		ServiceTTL:          cfg.Tokens.ServiceTTL,
 		AdminKey:            cfg.AdminKey.Reveal(),
 	}, api.Deps{
-		Dashboards: dashboards,
-		Engine:     engine,
-		Principals: principals,
-		Issuer:     token.NewIssuer(ring, cfg.PublicURL),
-		Verifier:   token.NewVerifier(ring, cfg.PublicURL, 30*time.Second),
-		Grants:     token.NewGrantSealer(keys, nil),
-		Keys:       ring,
-		Store:      store,
-		Audit:      aw,
-		Logger:     logger,
-		Health:     checker,
+		Dashboards:   dashboards,
+		Engine:       engine,
+		Principals:   principals,
+		Issuer:       token.NewIssuer(ring, cfg.PublicURL),
+		Verifier:     token.NewVerifier(ring, cfg.PublicURL, 30*time.Second),
+		Grants:       token.NewGrantSealer(keys, nil),
+		Keys:         ring,
+		Store:        store,
+		Audit:        aw,
+		Logger:       logger,
+		Health:       checker,
+		Observer:     inst.observer(),
+		Tracer:       inst.tracer.Tracer(telemetry.TracerName),
+		TokenLimiter: inst.tokenLimiterOrNil(),
+		QueryLimiter: inst.queryLimiterOrNil(),
+		Metrics:      inst.metricsHandler(),
 	})
 	if err != nil {
+		_ = inst.stopTracing(context.Background())
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker}, nil
+	if inst.metrics != nil {
+		inst.metrics.WatchEngine(engine.Stats)
+		inst.metrics.WatchAuditQueue(aw.Queued)
+	}
+	return &service{handler: inst.metrics.InFlight(srv.Handler()), stopTracing: inst.stopTracing, engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker}, nil
 }
 
 // maintain rotates signing keys on schedule and drops keys whose tokens have all expired. It
@@ -175,6 +193,9 @@ func (s *service) maintain(ctx context.Context, logger *slog.Logger) {
 
 func (s *service) close(ctx context.Context) {
 	_ = s.audit.Close(ctx)
+	if s.stopTracing != nil {
+		_ = s.stopTracing(ctx)
+	}
 	closeSources(s.sources)
 	_ = s.store.Close()
 }

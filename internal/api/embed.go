@@ -159,6 +159,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 	} else if err != nil {
 		return err
 	}
+	s.traceWidgets(ctx, d.ID, results)
 	if err := allBusy(results); err != nil {
 		return err // every widget was refused: one 503 datasource_busy with Retry-After
 	}
@@ -169,6 +170,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 			ViewerID: c.ViewerID, DashboardID: d.ID, Widget: name, DurationMS: res.Duration.Milliseconds(), Outcome: "ok"}
 		if res.Err != nil {
 			e := toAPIError(res.Err)
+			if e.Code == "rls_value_missing" {
+				s.Observer.RLSRefused()
+			}
 			if e.Status >= 500 {
 				s.Logger.ErrorContext(r.Context(), "widget query failed", "dashboard", d.ID, "widget", name, "err", res.Err)
 			}

@@ -121,6 +121,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		s.Logger.DebugContext(r.Context(), "request rejected", "code", e.Code, "err", err)
 	}
+	if e.Code == "rls_value_missing" {
+		s.Observer.RLSRefused()
+	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}

@@ -87,6 +87,9 @@ type envOptions struct {
 	apiOptions func(*api.Options)
 	// queryTimeout replaces the engine's per-query timeout (30 s).
 	queryTimeout time.Duration
+	// wrapSource wraps the data source the engine uses; deps changes the API's dependencies.
+	wrapSource func(datasource.Source) datasource.Source
+	deps       func(*api.Deps)
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -122,7 +125,11 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := query.New(map[string]datasource.Source{"default": src}, query.Options{
+	var engineSrc datasource.Source = src
+	if o.wrapSource != nil {
+		engineSrc = o.wrapSource(src)
+	}
+	engine := query.New(map[string]datasource.Source{"default": engineSrc}, query.Options{
 		Timeout: cmp.Or(o.queryTimeout, 30*time.Second), MaxRows: 10_000, ExportMaxRows: 100_000, CacheTTL: o.cacheTTL})
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, slog.New(slog.DiscardHandler), audit.Options{})
@@ -139,9 +146,13 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	if o.apiOptions != nil {
 		o.apiOptions(&opts)
 	}
-	s, err := api.New(opts, api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
+	deps := api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
 		Verifier: token.NewVerifier(ring, issuerURL, 5*time.Second), Grants: token.NewGrantSealer(keys, nil), Keys: ring, Store: store, Audit: aw,
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler)}
+	if o.deps != nil {
+		o.deps(&deps)
+	}
+	s, err := api.New(opts, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -33,8 +38,26 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		// A caller's W3C traceparent continues its trace; the span is named for the route once
+		// the mux has matched it.
+		ctx = propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		ctx, span := s.Tracer.Start(ctx, "http.request", trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("inlay.request_id", id)))
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			route := r.Pattern // set by the mux on this request
+			if route == "" {
+				route = "unmatched"
+			}
+			s.Observer.RequestDone(route, r.Method, sw.status, s.Now().Sub(start))
+			span.SetName(route)
+			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", sw.status))
+			if sw.status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(sw.status))
+			}
+			span.End()
+		}()
 		defer func() {
 			v := recover()
 			if v != nil && v != http.ErrAbortHandler {
@@ -154,6 +177,9 @@ func (s *Server) embed(h embedHandlerFunc) http.Handler {
 		d, ok := s.dashboards[id]
 		if !ok {
 			return errorf(http.StatusNotFound, "not_found", "no such dashboard")
+		}
+		if err := s.limitQuery(claims); err != nil {
+			return err
 		}
 		return h(w, r, claims, d)
 	})

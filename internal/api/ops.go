@@ -2,9 +2,18 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/inlay/inlay/internal/health"
+	"github.com/inlay/inlay/internal/query"
+	"github.com/inlay/inlay/internal/token"
 )
 
 // Readiness is what /readyz asks: whether this replica can serve, and the state of each part.
@@ -81,4 +90,86 @@ func (s *Server) adapt(w http.ResponseWriter, r *http.Request, h handlerFunc, wr
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
 	return id
+}
+
+// Observer receives what the API does, for metrics. Implementations must be cheap and safe for
+// concurrent use; labels must not carry request values.
+type Observer interface {
+	// RequestDone reports a served request by its route pattern (never the raw path).
+	RequestDone(route, method string, status int, elapsed time.Duration)
+	TokenMinted(kind string)
+	RLSRefused()
+	RateLimited(limit string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) RequestDone(string, string, int, time.Duration) {}
+func (nopObserver) TokenMinted(string)                              {}
+func (nopObserver) RLSRefused()                                     {}
+func (nopObserver) RateLimited(string)                              {}
+
+// Limiter allows or refuses one event for a key (a principal, an embed token's id).
+type Limiter interface {
+	Allow(key string) (ok bool, retryAfter time.Duration)
+}
+
+// retryAfterSeconds is Retry-After for a wait of d: whole seconds, at least 1.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// limitToken applies the per-principal limit of the token endpoints. When it refuses, it has
+// set Retry-After on w and returns the wait.
+func (s *Server) limitToken(w http.ResponseWriter, principalID string) (refused bool) {
+	if s.TokenLimiter == nil {
+		return false
+	}
+	ok, wait := s.TokenLimiter.Allow(principalID)
+	if ok {
+		return false
+	}
+	s.Observer.RateLimited("token")
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+	return true
+}
+
+// limitQuery applies the per-embed-token limit of the embed API.
+func (s *Server) limitQuery(c *token.Claims) error {
+	if s.QueryLimiter == nil {
+		return nil
+	}
+	ok, wait := s.QueryLimiter.Allow(c.ID)
+	if ok {
+		return nil
+	}
+	s.Observer.RateLimited("query")
+	secs := retryAfterSeconds(wait)
+	return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+		Message: "too many requests with this embed token; retry after " + strconv.Itoa(secs) + "s",
+		Details: map[string]any{"retry_after_seconds": secs}, RetryAfter: secs}
+}
+
+// traceWidgets records one span per widget query of a request, from the engine's timings (the
+// engine runs widgets concurrently and reports each one's duration). Attributes name the
+// dashboard and widget and the outcome: no filter values, RLS values or SQL.
+func (s *Server) traceWidgets(ctx context.Context, dashboardID string, results map[string]query.WidgetResult) {
+	end := time.Now()
+	for name, res := range results {
+		outcome := "ok"
+		if res.Err != nil {
+			outcome = toAPIError(res.Err).Code
+		}
+		_, span := s.Tracer.Start(ctx, "widget.query", trace.WithTimestamp(end.Add(-res.Duration)),
+			trace.WithAttributes(
+				attribute.String("inlay.dashboard", dashboardID),
+				attribute.String("inlay.widget", name),
+				attribute.Bool("inlay.cached", res.Cached),
+				attribute.String("inlay.outcome", outcome),
+			))
+		if res.Err != nil {
+			span.SetStatus(codes.Error, outcome)
+		}
+		span.End(trace.WithTimestamp(end))
+	}
 }

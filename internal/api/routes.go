@@ -31,6 +31,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /healthz", s.plain(s.handleReady))
 	mux.Handle("GET /readyz", s.plain(s.handleReady))
 	mux.Handle("GET /livez", s.plain(s.handleLive))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 	mux.Handle("/", s.plain(s.handleNotFound))
 
 	return s.middleware(mux)

@@ -6,8 +6,12 @@ package api
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/inlay/inlay/internal/audit"
 	"github.com/inlay/inlay/internal/dashboard"
@@ -55,6 +59,16 @@ type Deps struct {
 	Now        func() time.Time
 	// Health answers /readyz; nil means always ready.
 	Health Readiness
+	// Observer receives request, token and refusal events for metrics; nil records nothing.
+	Observer Observer
+	// Tracer traces requests and widget queries; nil traces nothing.
+	Tracer trace.Tracer
+	// TokenLimiter limits token requests per service principal, QueryLimiter embed API requests
+	// per embed token; nil means no limit.
+	TokenLimiter Limiter
+	QueryLimiter Limiter
+	// Metrics serves GET /metrics when set.
+	Metrics http.Handler
 }
 
 // Server serves the HTTP API.
@@ -84,6 +98,12 @@ func New(opts Options, deps Deps) (*Server, error) {
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Observer == nil {
+		deps.Observer = nopObserver{}
+	}
+	if deps.Tracer == nil {
+		deps.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	s := &Server{Deps: deps, opts: opts, dashboards: map[string]*dashboard.Dashboard{}}
 	for _, d := range deps.Dashboards {

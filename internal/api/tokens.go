@@ -74,6 +74,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if s.limitToken(w, p.ClientID) {
+		return &oauthError{Status: http.StatusTooManyRequests, Code: "rate_limited", Description: "too many token requests for this client; retry after the time in Retry-After"}
+	}
 	if gt := form.Get("grant_type"); gt != "client_credentials" {
 		return &oauthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type", Description: "only grant_type=client_credentials is supported"}
 	}
@@ -97,6 +100,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.Observer.TokenMinted(string(claims.Kind))
 	s.Audit.Record(storage.AuditEvent{Time: now, Kind: storage.AuditTokenMinted, PrincipalID: p.ClientID,
 		ViewerID: claims.ViewerID, DashboardID: claims.DashboardID, Outcome: "ok", Detail: string(claims.Kind)})
 	w.Header().Set("Cache-Control", "no-store")
@@ -231,6 +235,9 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 	svc, err := s.serviceClaims(r)
 	if err != nil {
 		return err
+	}
+	if s.limitToken(w, svc.Subject) {
+		return &databricksError{Status: http.StatusTooManyRequests, Code: "REQUEST_LIMIT_EXCEEDED", Message: "too many token requests for this service principal; retry after the time in Retry-After"}
 	}
 	id := r.PathValue("id")
 	if _, ok := s.dashboards[id]; !ok {
