@@ -105,9 +105,9 @@ type Observer interface {
 type nopObserver struct{}
 
 func (nopObserver) RequestDone(string, string, int, time.Duration) {}
-func (nopObserver) TokenMinted(string)                              {}
-func (nopObserver) RLSRefused()                                     {}
-func (nopObserver) RateLimited(string)                              {}
+func (nopObserver) TokenMinted(string)                             {}
+func (nopObserver) RLSRefused()                                    {}
+func (nopObserver) RateLimited(string)                             {}
 
 // Limiter allows or refuses one event for a key (a principal, an embed token's id).
 type Limiter interface {
