@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/inlay/inlay/internal/api"
@@ -33,7 +35,7 @@ import (
 // sourceOpeners names every data-source implementation: the only place concrete engines appear.
 var sourceOpeners = map[string]func(context.Context, config.DataSourceConfig) (datasource.Source, error){
 	config.TypeDuckDB: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
-		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL,
+		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL, Dir: c.Dir,
 			Sandbox: !c.ExternalAccess, AllowedDirectories: c.AllowedDirectories})
 	},
 	config.TypePostgres: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
@@ -52,6 +54,25 @@ var stateOpeners = map[string]func(context.Context, config.StateConfig) (storage
 	config.StateMemory: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
 		return memory.New(), nil
 	},
+}
+
+// openSources opens every configured data source; on failure it closes the ones opened.
+func openSources(ctx context.Context, cfg *config.Config) (map[string]datasource.Source, error) {
+	out := map[string]datasource.Source{}
+	for name, dc := range cfg.DataSources {
+		open, ok := sourceOpeners[dc.Type]
+		if !ok {
+			closeSources(out)
+			return nil, fmt.Errorf("data source %q: unknown type %q", name, dc.Type)
+		}
+		src, err := open(ctx, dc)
+		if err != nil {
+			closeSources(out)
+			return nil, fmt.Errorf("data source %q: %w", name, err)
+		}
+		out[name] = src
+	}
+	return out, nil
 }
 
 func closeSources(m map[string]datasource.Source) {
@@ -94,7 +115,8 @@ func masterKey(cfg *config.Config, projectDir string, logger *slog.Logger) ([]by
 	return k, nil
 }
 
-// service is a running Inlay: everything the HTTP API needs, and how to close it.
+// service is a running Inlay: everything the HTTP API needs. What it starts is closed by the
+// lifecycle it was built with.
 type service struct {
 	handler    http.Handler
 	engine     *query.Engine
@@ -104,19 +126,19 @@ type service struct {
 	store      storage.Store
 	sources    map[string]datasource.Source
 	health     *health.Checker
-	// stopTracing flushes and stops the tracer provider.
-	stopTracing func(context.Context) error
 }
 
-// newService builds the API over an opened store and data sources; it owns both afterwards.
-func newService(ctx context.Context, cfg *config.Config, master []byte, store storage.Store,
+// newService builds the API over an opened store and data sources (which the caller registered
+// with lc). What it starts itself (the audit writer) it registers with lc at once, so a failure
+// later in the start is cleaned up by closing lc.
+func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master []byte, store storage.Store,
 	sources map[string]datasource.Source, dashboards []*dashboard.Dashboard, logger *slog.Logger) (*service, error) {
 	keys, err := secret.NewKeys(master)
 	if err != nil {
 		return nil, err
 	}
 	ring, err := token.NewKeyRing(ctx, store, keys, token.KeyRingOptions{
-		RotateEvery: cfg.Tokens.KeyRotation, MaxTokenTTL: cfg.Tokens.MaxEmbedTTL})
+		RotateEvery: cfg.Tokens.KeyRotation, MaxTokenTTL: cfg.Tokens.LongestTTL()})
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
@@ -124,12 +146,15 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 	if err != nil {
 		return nil, err
 	}
+	lc.add("tracing", inst.stopTracing)
 	sources = inst.observedSource
 	engine := query.New(sources, query.Options{
 		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
 		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes})
+	lc.addCloser("query engine", engine)
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
+	lc.add("audit writer", aw.Close)
 	checker := health.New(store, healthSources(sources), 0)
 	srv, err := api.New(api.Options{
 		MaxBodyBytes:        cfg.Limits.MaxRequestBytes,
@@ -161,20 +186,23 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		Metrics:      inst.metricsHandler(),
 	})
 	if err != nil {
-		_ = inst.stopTracing(context.Background())
 		return nil, err
 	}
 	if inst.metrics != nil {
 		inst.metrics.WatchEngine(engine.Stats)
 		inst.metrics.WatchAuditQueue(aw.Queued)
 	}
-	return &service{handler: inst.metrics.InFlight(srv.Handler()), stopTracing: inst.stopTracing, engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker}, nil
+	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker}, nil
 }
 
+// keyRefreshEvery is how often a running server reloads its signing keys from the state store:
+// how long another replica's rotation, or `inlay keys rotate`, takes to reach its signing.
+const keyRefreshEvery = time.Minute
+
 // maintain rotates signing keys on schedule and drops keys whose tokens have all expired. It
-// runs every minute so that replicas sharing a store pick up another replica's rotation quickly.
-func (s *service) maintain(ctx context.Context, logger *slog.Logger) {
-	t := time.NewTicker(time.Minute)
+// runs every keyRefreshEvery so that replicas sharing a store pick up another replica's rotation quickly.
+func (s *service) maintain(ctx context.Context, logger *slog.Logger) error {
+	t := time.NewTicker(keyRefreshEvery)
 	defer t.Stop()
 	for {
 		if err := s.keys.MaybeRotate(ctx); err != nil {
@@ -185,19 +213,17 @@ func (s *service) maintain(ctx context.Context, logger *slog.Logger) {
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 	}
 }
 
-func (s *service) close(ctx context.Context) {
-	_ = s.audit.Close(ctx)
-	if s.stopTracing != nil {
-		_ = s.stopTracing(ctx)
+// registerSources registers every source of m with lc.
+func registerSources(lc *lifecycle, m map[string]datasource.Source) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		lc.addCloser("data source "+name, m[name])
 	}
-	closeSources(s.sources)
-	_ = s.store.Close()
 }
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.

@@ -119,19 +119,24 @@ func retryAfterSeconds(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))
 }
 
-// limitToken applies the per-principal limit of the token endpoints. When it refuses, it has
-// set Retry-After on w and returns the wait.
-func (s *Server) limitToken(w http.ResponseWriter, principalID string) (refused bool) {
+// codeRateLimited is the code of a 429 (REQUEST_LIMIT_EXCEEDED in Databricks' shape).
+const codeRateLimited = "rate_limited"
+
+// limitToken applies the per-principal limit of the token endpoints. When it refuses, it sets
+// Retry-After on w (every error shape gets it) and returns a 429.
+func (s *Server) limitToken(w http.ResponseWriter, principalID string) error {
 	if s.TokenLimiter == nil {
-		return false
+		return nil
 	}
 	ok, wait := s.TokenLimiter.Allow(principalID)
 	if ok {
-		return false
+		return nil
 	}
 	s.Observer.RateLimited("token")
-	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-	return true
+	secs := retryAfterSeconds(wait)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return &Error{Status: http.StatusTooManyRequests, Code: codeRateLimited,
+		Message: "too many token requests for this service principal; retry after " + strconv.Itoa(secs) + "s"}
 }
 
 // limitQuery applies the per-embed-token limit of the embed API.
@@ -145,7 +150,7 @@ func (s *Server) limitQuery(c *token.Claims) error {
 	}
 	s.Observer.RateLimited("query")
 	secs := retryAfterSeconds(wait)
-	return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+	return &Error{Status: http.StatusTooManyRequests, Code: codeRateLimited,
 		Message: "too many requests with this embed token; retry after " + strconv.Itoa(secs) + "s",
 		Details: map[string]any{"retry_after_seconds": secs}, RetryAfter: secs}
 }

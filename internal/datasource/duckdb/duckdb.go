@@ -8,6 +8,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -22,8 +23,13 @@ type Config struct {
 	// Threads caps DuckDB's worker threads; 0 keeps DuckDB's default (one per core).
 	Threads int
 	// InitSQL statements run once at open, in order, e.g.
-	// CREATE VIEW sales AS SELECT * FROM read_parquet('sales.parquet').
+	// CREATE OR REPLACE VIEW sales AS SELECT * FROM read_parquet('sales.parquet').
+	// On a database file they persist, so they should be idempotent (CREATE OR REPLACE).
 	InitSQL []string
+	// Dir is the folder relative file names in SQL resolve against (read_parquet('x.parquet'),
+	// in InitSQL, in views stored in the file, and in dataset SQL): DuckDB's file_search_path,
+	// set on every connection. "" leaves DuckDB's default, the process's working directory.
+	Dir string
 	// Sandbox, after InitSQL, turns DuckDB's external access off (no files outside
 	// AllowedDirectories, no network, no extension loading) and locks the configuration so
 	// that dashboard SQL cannot turn it back on. See sandbox.go.
@@ -53,12 +59,16 @@ var sessionSetup = []string{"SET TimeZone = 'UTC'"}
 // database once and every pooled connection attaches to that same instance, so an in-memory
 // database is one database shared by all queries.
 func Open(ctx context.Context, cfg Config) (*Source, error) {
+	setup := sessionSetup
+	if cfg.Dir != "" {
+		setup = append(slices.Clip(setup), "SET file_search_path = "+quoteLiteral(cfg.Dir))
+	}
 	locked := new(atomic.Bool)
 	connector, err := duckdb.NewConnector(cfg.dsn(), func(conn driver.ExecerContext) error {
 		if locked.Load() {
 			return nil // set globally before the lock (sandbox)
 		}
-		for _, stmt := range sessionSetup {
+		for _, stmt := range setup {
 			if _, err := conn.ExecContext(context.Background(), stmt, nil); err != nil {
 				return fmt.Errorf("duckdb: session setup %q: %w", stmt, err)
 			}
@@ -78,7 +88,7 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 		}
 	}
 	if cfg.Sandbox {
-		if err := s.sandbox(ctx, cfg.AllowedDirectories); err != nil {
+		if err := s.sandbox(ctx, cfg.AllowedDirectories, cfg.Dir); err != nil {
 			_ = s.db.Close()
 			return nil, err
 		}

@@ -13,19 +13,29 @@ import (
 // extensions, attach databases or write files, and cannot change any setting back
 // (lock_configuration). The session time zone is set globally first, because a locked
 // configuration refuses the per-connection SET.
-func (s *Source) sandbox(ctx context.Context, dirs []string) error {
+func (s *Source) sandbox(ctx context.Context, dirs []string, searchDir string) error {
 	stmts := []string{"SET GLOBAL TimeZone = 'UTC'"}
+	if searchDir != "" {
+		stmts = append(stmts, "SET GLOBAL file_search_path = "+quoteLiteral(searchDir))
+	}
 	if len(dirs) > 0 {
-		quoted := make([]string, len(dirs))
-		for i, d := range dirs {
+		var quoted []string
+		for _, d := range dirs {
 			abs, err := filepath.Abs(d)
 			if err != nil {
 				return fmt.Errorf("duckdb: allowed directory %q: %w", d, err)
 			}
 			// DuckDB matches a directory as a prefix of the path; the trailing separator keeps
 			// /data from allowing /data-private.
-			abs = strings.TrimSuffix(abs, string(filepath.Separator)) + string(filepath.Separator)
-			quoted[i] = "'" + strings.ReplaceAll(abs, "'", "''") + "'"
+			quoted = append(quoted, quoteLiteral(strings.TrimSuffix(abs, string(filepath.Separator))+string(filepath.Separator)))
+			// A relative name in SQL (read_parquet('orders/*.parquet')) is checked both as
+			// written and as resolved through file_search_path, so a folder under searchDir is
+			// allowed in its relative spelling too. DuckDB refuses ".." escapes from it.
+			if searchDir != "" {
+				if rel, err := filepath.Rel(searchDir, abs); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+					quoted = append(quoted, quoteLiteral(filepath.ToSlash(rel)+"/"))
+				}
+			}
 		}
 		stmts = append(stmts, "SET allowed_directories = ["+strings.Join(quoted, ", ")+"]")
 	}

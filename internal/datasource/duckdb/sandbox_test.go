@@ -115,3 +115,39 @@ func TestNoSandboxReadsFiles(t *testing.T) {
 		t.Fatalf("unsandboxed read: %v", err)
 	}
 }
+
+// Relative names resolve against Dir (file_search_path) and stay inside the allowed folders.
+func TestSandboxRelativeNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, sub := range []string{"data", "data-private"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, sub, "f.csv"), []byte("v\n1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := duckdb.Open(t.Context(), duckdb.Config{Dir: dir, Sandbox: true, AllowedDirectories: []string{filepath.Join(dir, "data")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close() })
+	q := func(sql string) error {
+		_, err := src.Query(t.Context(), datasource.Query{SQL: sql, MaxRows: 10})
+		return err
+	}
+	if err := q("SELECT * FROM read_csv('data/f.csv')"); err != nil {
+		t.Errorf("relative name in the allowed folder: %v", err)
+	}
+	if err := q("SELECT * FROM read_csv('data/*.csv')"); err != nil {
+		t.Errorf("relative glob in the allowed folder: %v", err)
+	}
+	for _, sql := range []string{
+		"SELECT * FROM read_csv('data-private/f.csv')",
+		"SELECT * FROM read_csv('data/../data-private/f.csv')",
+	} {
+		if err := q(sql); err == nil {
+			t.Errorf("%s: allowed", sql)
+		}
+	}
+}
