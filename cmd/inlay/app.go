@@ -27,6 +27,7 @@ import (
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
+	pgstate "github.com/inlay/inlay/internal/storage/postgres"
 	"github.com/inlay/inlay/internal/storage/sqlite"
 	"github.com/inlay/inlay/internal/telemetry"
 	"github.com/inlay/inlay/internal/token"
@@ -53,6 +54,9 @@ var stateOpeners = map[string]func(context.Context, config.StateConfig) (storage
 	},
 	config.StateMemory: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
 		return memory.New(), nil
+	},
+	config.StatePostgres: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
+		return pgstate.Open(ctx, pgstate.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
 	},
 }
 
@@ -210,6 +214,11 @@ func (s *service) maintain(ctx context.Context, logger *slog.Logger) error {
 		}
 		if _, err := s.store.DeleteExpiredSigningKeys(ctx, time.Now()); err != nil {
 			logger.Error("expired key clean-up", "err", err)
+		}
+		// Expired records (used tokeninfo grants, nonces, one-time tokens) are invisible already;
+		// this only reclaims their space.
+		if _, err := s.store.DeleteExpiredRecords(ctx, time.Now()); err != nil {
+			logger.Error("expired record clean-up", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -116,7 +116,7 @@ func New(opts Options, deps Deps) (*Server, error) {
 		deps.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	s := &Server{Deps: deps, opts: opts, dashboards: map[string]*dashboard.Dashboard{}, usesExternalValue: map[string]bool{},
-		exchange: &token.Exchange{Grants: deps.Grants, Policy: token.Policy{
+		exchange: &token.Exchange{Grants: deps.Grants, Redeemed: deps.Store, Policy: token.Policy{
 			EmbedTTL: opts.EmbedTTL, MaxEmbedTTL: opts.MaxEmbedTTL, DefaultCapabilities: opts.DefaultCapabilities}}}
 	for _, d := range deps.Dashboards {
 		if _, dup := s.dashboards[d.ID]; dup {

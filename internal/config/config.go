@@ -36,8 +36,9 @@ const (
 
 // State drivers.
 const (
-	StateSQLite = "sqlite"
-	StateMemory = "memory"
+	StateSQLite   = "sqlite"
+	StateMemory   = "memory"
+	StatePostgres = "postgres"
 )
 
 // Config is the whole of Inlay's configuration. YAML keys are snake_case; durations are Go
@@ -59,6 +60,7 @@ type Config struct {
 	Embed       EmbedConfig                 `yaml:"embed" json:"embed"`
 	Tokens      TokenConfig                 `yaml:"tokens" json:"tokens"`
 	Query       QueryConfig                 `yaml:"query" json:"query"`
+	Cache       CacheConfig                 `yaml:"cache" json:"cache"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
 	// Limits, Server and Telemetry are the operations settings (operations.go).
@@ -77,8 +79,21 @@ type Config struct {
 
 // StateConfig selects the store for Inlay's own state (principals, signing keys, audit log).
 type StateConfig struct {
-	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default) or "memory"
+	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default), "memory" or "postgres"
 	Path   string `yaml:"path" json:"path"`     // sqlite file, default <project>/.inlay/state.db
+	// DSN is the PostgreSQL connection string of driver "postgres" (it may hold a password,
+	// hence a Secret). Every replica sharing it shares principals, keys, audit and records.
+	DSN Secret `yaml:"dsn" json:"dsn"`
+	// MaxConns caps the postgres state pool; 0 means the driver's default.
+	MaxConns int `yaml:"max_conns" json:"max_conns"`
+}
+
+// CacheConfig configures the shared result cache.
+type CacheConfig struct {
+	// Redis is a redis:// (or rediss://) URL; when set, query results are shared through Redis
+	// in front of the in-process cache, so replicas serve each other's results. It may hold a
+	// password, hence a Secret.
+	Redis Secret `yaml:"redis" json:"redis"`
 }
 
 // DataSourceConfig configures one named database.
@@ -377,6 +392,9 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set("INLAY_SECRET", "secret", func(v string) { c.Secret = NewSecret(v) })
 	set("INLAY_ADMIN_KEY", "admin_key", func(v string) { c.AdminKey = NewSecret(v) })
 	set("INLAY_STATE_PATH", "state.path", func(v string) { c.State.Path = v })
+	set("INLAY_STATE_DRIVER", "state.driver", func(v string) { c.State.Driver = v })
+	set("INLAY_STATE_DSN", "state.dsn", func(v string) { c.State.DSN = NewSecret(v) })
+	set("INLAY_CACHE_REDIS", "cache.redis", func(v string) { c.Cache.Redis = NewSecret(v) })
 	set("INLAY_ALLOWED_ORIGINS", "embed.allowed_origins", func(v string) {
 		c.Embed.AllowedOrigins = nil
 		for o := range strings.SplitSeq(v, ",") {
@@ -397,6 +415,8 @@ func (c *Config) resolveSecrets(getenv func(string) string, dir string) Problems
 	}
 	try("secret", &c.Secret)
 	try("admin_key", &c.AdminKey)
+	try("state.dsn", &c.State.DSN)
+	try("cache.redis", &c.Cache.Redis)
 	for _, name := range sortedKeys(c.DataSources) {
 		ds := c.DataSources[name]
 		try("data_sources."+name+".dsn", &ds.DSN)
