@@ -87,7 +87,7 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	lc.addCloser("state store", store)
-	sources, err := openSources(ctx, cfg)
+	sources, err := superviseSources(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -105,5 +105,7 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
 	return lc.run(ctx,
 		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
-		func(ctx context.Context) error { return serveHTTP(ctx, ln, svc.handler, logger) })
+		func(ctx context.Context) error {
+			return serveHTTPDraining(ctx, ln, svc.handler, logger, cfg.Server.ShutdownTimeout, svc.health.SetDraining)
+		})
 }

@@ -29,7 +29,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/admin/principals", s.admin(s.handleListPrincipals))
 	mux.Handle("POST /api/v1/admin/reload", s.admin(s.handleReload))
 
-	mux.Handle("GET /healthz", s.plain(s.handleHealth))
+	mux.Handle("GET /healthz", s.plain(s.handleReady))
+	mux.Handle("GET /readyz", s.plain(s.handleReady))
+	mux.Handle("GET /livez", s.plain(s.handleLive))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 	mux.Handle("/", s.plain(s.handleNotFound))
 
 	return s.middleware(mux)

@@ -6,9 +6,13 @@ package api
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/inlay/inlay/internal/audit"
 	"github.com/inlay/inlay/internal/compile"
@@ -35,6 +39,12 @@ type Options struct {
 	AdminKey string
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxFilterValues bounds the values of one filter in a request (default
+	// DefaultMaxFilterValues); more is a 400 too_many_filter_values.
+	MaxFilterValues int
+	// RequestTimeout bounds the whole of an embed API request (compile, bind, queue and
+	// engine); 0 means only the engine's per-query timeout applies.
+	RequestTimeout time.Duration
 }
 
 // Deps are the services the API is built on.
@@ -55,6 +65,18 @@ type Deps struct {
 	Now        func() time.Time
 	// Reload serves POST /api/v1/admin/reload; nil disables it.
 	Reload ReloadFunc
+	// Health answers /readyz; nil means always ready.
+	Health Readiness
+	// Observer receives request, token and refusal events for metrics; nil records nothing.
+	Observer Observer
+	// Tracer traces requests and widget queries; nil traces nothing.
+	Tracer trace.Tracer
+	// TokenLimiter limits token requests per service principal, QueryLimiter embed API requests
+	// per embed token; nil means no limit.
+	TokenLimiter Limiter
+	QueryLimiter Limiter
+	// Metrics serves GET /metrics when set.
+	Metrics http.Handler
 }
 
 // Server serves the HTTP API.
@@ -73,6 +95,9 @@ func New(opts Options, deps Deps) (*Server, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
+	if opts.MaxFilterValues <= 0 {
+		opts.MaxFilterValues = DefaultMaxFilterValues
+	}
 	if opts.EmbedTTL <= 0 || opts.ServiceTTL <= 0 || opts.MaxEmbedTTL < opts.EmbedTTL {
 		return nil, fmt.Errorf("api: token lifetimes must be positive and embed_ttl ≤ max_embed_ttl")
 	}
@@ -89,6 +114,12 @@ func New(opts Options, deps Deps) (*Server, error) {
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Observer == nil {
+		deps.Observer = nopObserver{}
+	}
+	if deps.Tracer == nil {
+		deps.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	s := &Server{Deps: deps, opts: opts,
 		exchange: &token.Exchange{Grants: deps.Grants, Redeemed: deps.Store, Policy: token.Policy{

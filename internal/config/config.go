@@ -64,6 +64,10 @@ type Config struct {
 	Cache       CacheConfig                 `yaml:"cache" json:"cache"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
+	// Limits, Server and Telemetry are the operations settings (operations.go).
+	Limits    LimitsConfig    `yaml:"limits" json:"limits"`
+	Server    ServerConfig    `yaml:"server" json:"server"`
+	Telemetry TelemetryConfig `yaml:"telemetry" json:"telemetry"`
 
 	// file is the config file read (empty when none was).
 	file string
@@ -106,6 +110,16 @@ type DataSourceConfig struct {
 	InitSQL []string `yaml:"init_sql" json:"init_sql"`
 	// MaxConns caps the connection pool; 0 means the implementation's default.
 	MaxConns int `yaml:"max_conns" json:"max_conns"`
+	// MaxConcurrentQueries caps the queries this replica runs on the source at once; more wait
+	// in a queue of MaxQueuedQueries, beyond which a query fails with 503 datasource_busy.
+	// 0 means the default (max_conns for postgres, twice the CPU count for duckdb).
+	MaxConcurrentQueries int `yaml:"max_concurrent_queries" json:"max_concurrent_queries"`
+	MaxQueuedQueries     int `yaml:"max_queued_queries" json:"max_queued_queries"`
+	// AllowedDirectories (DuckDB) are the folders dashboard SQL may read files from once
+	// init_sql has run; every other file and the network are refused.
+	AllowedDirectories []string `yaml:"allowed_directories" json:"allowed_directories"`
+	// ExternalAccess (DuckDB) turns the sandbox off: any file or URL can be read. Default false.
+	ExternalAccess bool `yaml:"external_access" json:"external_access"`
 	// Dir is the project folder, which relative file names in a DuckDB source's SQL
 	// (read_parquet('orders/*.parquet')) resolve against, like Path. Set by Load.
 	Dir string `yaml:"-" json:"-"`
@@ -168,6 +182,8 @@ func Default(projectDir string) *Config {
 			CacheMaxBytes: 256 << 20,
 		},
 		Dashboards: filepath.Join(projectDir, "dashboards"),
+		Limits:     defaultLimits(),
+		Server:     ServerConfig{ShutdownTimeout: DefaultShutdownTimeout},
 		where:      map[string]string{},
 	}
 }
@@ -219,6 +235,7 @@ func loadAll(projectDir string, getenv func(string) string, optional bool) (*Con
 		c.file = path
 		probs = append(probs, c.decode(path, data)...)
 		c.resolvePaths(projectDir)
+		c.resolveOperationPaths(projectDir)
 	}
 	c.applyEnv(getenv)
 	probs = append(probs, c.resolveSecrets(getenv, projectDir)...)
