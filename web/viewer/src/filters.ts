@@ -72,6 +72,11 @@ export class FilterBar {
     this.syncReset();
   }
 
+  /** Back to the dashboard's defaults (the banner's "Reset filters"); emits a change. */
+  resetToDefaults(): void {
+    this.change(defaults(this.filters));
+  }
+
   private change(values: FilterValues): void {
     this.set(values);
     this.onChange(values);
@@ -109,8 +114,14 @@ export class FilterBar {
         return wrap(this.multiSelect(f, id), id);
       case 'date_range': {
         const r = f.range ?? {};
+        const msg = rangeMessage(id);
+        const onchange = () => {
+          const problem = inverted(label, from.value, to.value, 'date');
+          if (showRangeProblem([from, to], msg, problem)) return;
+          this.update(f.name, { from: from.value, to: to.value });
+        };
         const mk = (aria: string) =>
-          h('input', { type: 'date', class: 'input', 'aria-label': `${label} ${aria}`, min: dateOnly(r.min), max: dateOnly(r.max), onchange: () => this.update(f.name, { from: from.value, to: to.value }) });
+          h('input', { type: 'date', class: 'input', 'aria-label': `${label} ${aria}`, 'aria-describedby': msg.id, min: dateOnly(r.min), max: dateOnly(r.max), onchange });
         const from = mk('from');
         from.id = id;
         const to = mk('to');
@@ -118,15 +129,22 @@ export class FilterBar {
           const d = (v ?? {}) as DateRange;
           from.value = dateOnly(d.from) ?? '';
           to.value = dateOnly(d.to) ?? '';
+          showRangeProblem([from, to], msg, undefined);
         };
         set(this.values[f.name] ?? null);
         this.controls.set(f.name, { set });
-        return wrap(h('div', { class: 'range' }, from, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), to), id);
+        return wrap(h('div', { class: 'range-wrap' }, h('div', { class: 'range' }, from, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), to), msg), id);
       }
       case 'numeric_range': {
         const r = f.range ?? {};
+        const msg = rangeMessage(id);
+        const onchange = () => {
+          const problem = inverted(label, min.value, max.value, 'number');
+          if (showRangeProblem([min, max], msg, problem)) return;
+          this.update(f.name, { min: min.value, max: max.value } as unknown as NumericRange);
+        };
         const mk = (aria: string, ph: unknown) =>
-          h('input', { type: 'number', class: 'input input--num', inputmode: 'decimal', 'aria-label': `${label} ${aria}`, placeholder: ph === undefined ? aria : `${aria} ${ph}`, onchange: () => this.update(f.name, { min: min.value, max: max.value } as unknown as NumericRange) });
+          h('input', { type: 'number', class: 'input input--num', inputmode: 'decimal', 'aria-label': `${label} ${aria}`, 'aria-describedby': msg.id, placeholder: ph === undefined ? aria : `${aria} ${ph}`, onchange });
         const min = mk('min', r.min);
         min.id = id;
         const max = mk('max', r.max);
@@ -134,10 +152,11 @@ export class FilterBar {
           const n = (v ?? {}) as NumericRange;
           min.value = n.min === undefined ? '' : String(n.min);
           max.value = n.max === undefined ? '' : String(n.max);
+          showRangeProblem([min, max], msg, undefined);
         };
         set(this.values[f.name] ?? null);
         this.controls.set(f.name, { set });
-        return wrap(h('div', { class: 'range' }, min, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), max), id);
+        return wrap(h('div', { class: 'range-wrap' }, h('div', { class: 'range' }, min, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), max), msg), id);
       }
     }
     return wrap(h('span', {}, 'Unsupported filter'));
@@ -216,4 +235,35 @@ export class FilterBar {
     this.controls.set(f.name, { set });
     return root;
   }
+}
+
+/**
+ * The problem with a range whose start is after its end, naming the filter; undefined when the
+ * range is fine (either end may be empty).
+ */
+export function inverted(label: string, lo: string, hi: string, kind: 'number' | 'date'): string | undefined {
+  if (lo === '' || hi === '') return undefined;
+  if (kind === 'number') {
+    const a = Number(lo);
+    const b = Number(hi);
+    if (!Number.isFinite(a) || !Number.isFinite(b) || a <= b) return undefined;
+    return `${label}: the minimum (${lo}) is above the maximum (${hi}).`;
+  }
+  if (lo <= hi) return undefined; // ISO dates compare as strings
+  return `${label}: the end (${hi}) is before the start (${lo}).`;
+}
+
+function rangeMessage(id: string): HTMLElement {
+  return h('p', { id: `${id}-msg`, class: 'filter-msg', role: 'alert', hidden: true });
+}
+
+/** Marks the inputs invalid and shows the problem (true), or clears both (false). */
+function showRangeProblem(inputs: HTMLInputElement[], msg: HTMLElement, problem: string | undefined): boolean {
+  for (const i of inputs) {
+    if (problem) i.setAttribute('aria-invalid', 'true');
+    else i.removeAttribute('aria-invalid');
+  }
+  msg.textContent = problem ?? '';
+  msg.hidden = !problem;
+  return problem !== undefined;
 }

@@ -31,6 +31,8 @@ export interface TileActions {
   canDownload: boolean;
   download(tile: Tile): void;
   fullscreen(tile: Tile): void;
+  /** Runs this tile's widget again (its error state's Retry). */
+  retry(tile: Tile): void;
 }
 
 export type TileStatus = 'loading' | 'complete' | 'error';
@@ -48,7 +50,7 @@ export class Tile {
 
   constructor(
     readonly widget: Widget,
-    actions: TileActions,
+    private actions: TileActions,
   ) {
     const w = widget;
     const L = w.layout ?? { x: 0, y: 0, w: 4, h: 3 };
@@ -93,6 +95,7 @@ export class Tile {
 
   private setStatus(s: TileStatus) {
     this.status = s;
+    delete this.el.dataset.stale;
     this.el.dataset.status = s;
     this.el.setAttribute('aria-busy', String(s === 'loading'));
   }
@@ -117,9 +120,25 @@ export class Tile {
         h('span', { class: 'state-icon' }, icon(icons.alert)),
         h('p', { class: 'state-title' }, 'Couldn’t load this widget'),
         h('p', { class: 'state-text' }, describeError(e)),
+        h('button', { type: 'button', class: 'btn btn--small tile-retry', 'aria-label': `Retry ${this.title}`, onclick: () => this.actions.retry(this) }, 'Retry'),
         h('code', { class: 'state-code' }, e.code),
       ),
     );
+  }
+
+  /**
+   * The run failed as a whole (the dashboard's banner says why): a tile with data keeps it,
+   * marked stale; a tile without data says it is not loaded, without repeating the cause.
+   */
+  setUnavailable(): void {
+    if (this.result && !this.error) {
+      this.setStatus('complete');
+      this.el.dataset.stale = 'true';
+      return;
+    }
+    this.setStatus('error');
+    this.disposeChart();
+    this.body.replaceChildren(h('div', { class: 'state state--muted' }, h('p', { class: 'state-text' }, 'Not loaded')));
   }
 
   setResult(res: WidgetResult, theme: Theme): void {
