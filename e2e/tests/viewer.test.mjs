@@ -186,4 +186,46 @@ describe('viewer failures in Chromium', () => {
       await context.close();
     }
   });
+
+  test('tables: a sort survives refresh and filter changes; the pivot keeps its Total in view; hidden rows are cued', async () => {
+    const { context, page } = await open({ width: 1024 });
+    try {
+      const frame = await login(page);
+      // The pivot is wider than its tile: the Total column stays in view, on the right.
+      const pivot = frame.locator('[data-widget="region_product"]');
+      const tileBox = await pivot.boundingBox();
+      const totalBox = await pivot.locator('thead th.pv-total').boundingBox();
+      assert.ok(totalBox.x + totalBox.width <= tileBox.x + tileBox.width + 1, `Total (right edge ${totalBox.x + totalBox.width}) inside the tile (${tileBox.x + tileBox.width})`);
+      assert.ok(totalBox.x >= tileBox.x, 'Total not left of the tile');
+      const wrap = pivot.locator('.table-wrap');
+      assert.ok(await wrap.evaluate((e) => e.scrollWidth > e.clientWidth), 'the pivot does scroll sideways at this width');
+      assert.ok(await pivot.locator('.scroll-box').evaluate((e) => e.classList.contains('more-right')), 'a shadow cues the hidden columns');
+      const table = frame.locator('[data-widget="top_customers"]');
+      const ordersHead = table.locator('thead th', { hasText: 'Orders' });
+      await ordersHead.locator('button').click();
+      assert.equal(await ordersHead.getAttribute('aria-sort'), 'descending');
+      const col = async () => (await table.locator('tbody tr td:nth-child(2)').allInnerTexts()).map((t) => Number(t.replace(/,/g, '')));
+      const sortedDesc = (xs) => xs.every((x, i) => i === 0 || xs[i - 1] >= x);
+      assert.ok(sortedDesc(await col()), 'sorted by orders, descending');
+
+      let n = await runs(page);
+      await page.click('#refresh');
+      await settled(page, n + 1);
+      assert.equal(await ordersHead.getAttribute('aria-sort'), 'descending', 'sort kept after refresh');
+      assert.ok(sortedDesc(await col()), 'rows still sorted after refresh');
+
+      n = await runs(page);
+      const select = frame.locator('[data-filter="product"] select');
+      await select.selectOption({ index: 1 });
+      await settled(page, n + 1);
+      assert.equal(await ordersHead.getAttribute('aria-sort'), 'descending', 'sort kept after a filter change');
+      assert.ok(sortedDesc(await col()), 'rows still sorted after a filter change');
+
+      // Rows hidden below the fold are cued with a shadow; the note gives the row count.
+      assert.match(await table.locator('.table-note').innerText(), /^\d+ rows?$|Showing the first/);
+
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -363,12 +363,28 @@ class Viewer {
       this.bridge.send('dashboard:tile:complete', { tile: { name: t.name, title: t.title, status, rows: t.rowCount, ...(err ? { error: { code: err.code, message: err.message } } : {}) } });
       return { tileId: t.name, status, ...(err ? { errors: [{ code: err.code, message: err.message }] } : {}) };
     });
+    this.equalizeCounters();
     performance.mark('inlay:rendered');
     this.bridge.send('dashboard:run:complete', {
       dashboard: this.info(),
       status: tileStatuses.some((s) => s.status === 'error') ? 'error' : 'complete',
       tileStatuses,
     });
+  }
+
+  /** Counters in one row of the grid share one type size: that of the longest value. */
+  private equalizeCounters(): void {
+    const rows = new Map<number, HTMLElement[]>();
+    for (const t of this.tiles) {
+      const v = t.widget.type === 'counter' ? t.el.querySelector<HTMLElement>('.counter-value') : null;
+      if (!v) continue;
+      const y = t.widget.layout?.y ?? 0;
+      rows.set(y, [...(rows.get(y) ?? []), v]);
+    }
+    for (const values of rows.values()) {
+      const len = Math.max(4, ...values.map((v) => (v.title || v.textContent || '').length));
+      for (const v of values) v.style.setProperty('--len', String(len));
+    }
   }
 
   // ---- host actions ----
