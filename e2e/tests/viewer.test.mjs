@@ -228,4 +228,48 @@ describe('viewer failures in Chromium', () => {
       await context.close();
     }
   });
+
+  test('the multi-select is a keyboard combobox: ArrowDown enters the list, Space toggles with aria-selected, Tab applies, Escape discards', async () => {
+    const { context, page } = await open();
+    try {
+      const frame = await login(page);
+      const ms = frame.locator('[data-filter="region"]');
+      const button = ms.locator('.ms-button');
+      await button.focus();
+      await button.press('ArrowDown');
+      const search = ms.locator('.ms-search');
+      await waitFor(async () => (await button.getAttribute('aria-expanded')) === 'true', { what: 'menu open' });
+      assert.ok(await search.evaluate((e) => e === document.activeElement), 'focus moved into the list’s search field');
+      const first = ms.locator('[role="option"]').first();
+      assert.equal(await search.getAttribute('aria-activedescendant'), await first.getAttribute('id'), 'the first option is active');
+      await search.press('ArrowDown');
+      const second = ms.locator('[role="option"]').nth(1);
+      assert.equal(await search.getAttribute('aria-activedescendant'), await second.getAttribute('id'));
+      assert.equal(await second.getAttribute('aria-selected'), 'false');
+      await search.press(' ');
+      assert.equal(await second.getAttribute('aria-selected'), 'true', 'Space selects the active option');
+      const value = (await second.innerText()).trim();
+
+      // Escape discards: no run, nothing selected.
+      let n = await runs(page);
+      await search.press('Escape');
+      assert.equal(await button.getAttribute('aria-expanded'), 'false');
+      await page.waitForTimeout(300);
+      assert.equal(await runs(page), n, 'Escape does not run');
+      assert.equal(await ms.locator('.ms-summary').innerText(), 'All');
+
+      // Again, and Tab: the list closes and the selection applies.
+      await button.press('ArrowDown');
+      await search.press('ArrowDown');
+      await search.press(' ');
+      n = await runs(page);
+      await search.press('Tab');
+      assert.equal(await button.getAttribute('aria-expanded'), 'false', 'Tab closes the list');
+      assert.equal(await ms.locator('.ms-menu').isVisible(), false);
+      await settled(page, n + 1);
+      assert.equal(await ms.locator('.ms-summary').innerText(), value, 'the selection applied');
+    } finally {
+      await context.close();
+    }
+  });
 });
