@@ -269,7 +269,7 @@ export class Tile {
       }),
     );
     const body = rows.map((r) => h('tr', {}, fields.map((f, c) => h('td', { class: numeric[c] ? 'num' : undefined }, formatCell(r[idx[c]], f, columns[idx[c]]?.type, false)))));
-    const wrap = h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': this.title }, h('table', { class: 'grid-table' }, h('thead', {}, head), h('tbody', {}, body)));
+    const wrap = h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `${this.title}, table` }, h('table', { class: 'grid-table' }, h('thead', {}, head), h('tbody', {}, body)));
     const n = formatNumber(rows.length, 'integer');
     const note = res.truncated ? `Showing the first ${n} rows` : `${n} ${rows.length === 1 ? 'row' : 'rows'}`;
     return h('div', { class: 'table-outer' }, scrollShadows(wrap), h('p', { class: 'table-note' }, note));
@@ -384,7 +384,7 @@ function pivot(w: Widget, res: WidgetResult): HTMLElement {
   return scrollShadows(
     h(
       'div',
-      { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': w.title || w.name },
+      { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `${w.title || w.name}, table` },
       h('table', { class: `grid-table pivot-table${nv === 1 ? ' pivot-table--stick-total' : ''}` }, h('thead', {}, headRows), h('tbody', {}, body), foot ? h('tfoot', {}, foot) : null),
     ),
   );
