@@ -174,7 +174,8 @@ func (s *Server) embed(h embedHandlerFunc) http.Handler {
 		}
 		id := r.PathValue("id")
 		if claims.DashboardID != id {
-			return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "the embed token is for another dashboard"}
+			return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "the embed token is for another dashboard",
+				Details: map[string]any{"reason": "other_dashboard"}}
 		}
 		p, ok := s.plan(id)
 		if !ok {
