@@ -489,7 +489,9 @@ func TestLookerSignedURLIsSingleUseUnderConcurrency(t *testing.T) {
 func TestLookerForceLogoutLoginReplacesTheSession(t *testing.T) {
 	l := newLookerEnv(t, envOptions{})
 	first := l.login(alice(), salesTarget, false)
-	api := func(c *http.Cookie) response { return l.send("GET", "/api/v1/embed/dashboards/sales", cookieHeader(c), "") }
+	api := func(c *http.Cookie) response {
+		return l.send("GET", "/api/v1/embed/dashboards/sales", cookieHeader(c), "")
+	}
 	// Without force_logout_login the first session lives on.
 	s := l.sign(alice(), salesTarget)
 	r := l.send("GET", s.tsURL(), map[string]string{"Cookie": "inlay_looker_session=" + first.Value}, "")
