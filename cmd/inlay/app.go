@@ -19,6 +19,7 @@ import (
 	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/datasource/postgres"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/secret"
@@ -119,6 +120,9 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	// looker manages embed secrets (the demo makes one); the API builds its own over the same
+	// store and keys.
+	looker *looker.Service
 }
 
 // newService builds the API over an opened store and data sources; it owns both afterwards.
@@ -162,7 +166,11 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+	lk, err := looker.New(store, keys, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, looker: lk}, nil
 }
 
 // maintain rotates signing keys on schedule and drops keys whose tokens have all expired. It

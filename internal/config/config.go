@@ -61,6 +61,8 @@ type Config struct {
 	Query       QueryConfig                 `yaml:"query" json:"query"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
+	// TLS makes Inlay serve HTTPS (needed by the Looker Embed SDK, docs/looker.md).
+	TLS TLSConfig `yaml:"tls" json:"tls"`
 
 	// file is the config file read (empty when none was).
 	file string
@@ -69,6 +71,36 @@ type Config struct {
 	where map[string]string
 	// publicURLDerived is true while PublicURL is the default derived from Listen.
 	publicURLDerived bool
+}
+
+// TLSConfig makes Inlay serve HTTPS: a certificate and key (PEM files), or a self-signed
+// certificate for 127.0.0.1 and localhost made and kept under <project>/.inlay/tls.
+type TLSConfig struct {
+	Cert       string `yaml:"cert" json:"cert"`
+	Key        string `yaml:"key" json:"key"`
+	SelfSigned bool   `yaml:"self_signed" json:"self_signed"`
+}
+
+// Enabled reports whether Inlay serves HTTPS.
+func (t TLSConfig) Enabled() bool { return t.Cert != "" || t.Key != "" || t.SelfSigned }
+
+// SetTLS sets the TLS settings (e.g. from flags). A PublicURL that was not configured follows
+// the scheme.
+func (c *Config) SetTLS(t TLSConfig) {
+	c.TLS = t
+	c.setBy("tls", "flag")
+	if c.publicURLDerived {
+		c.PublicURL = c.derivedPublicURL(c.Listen)
+	}
+}
+
+// derivedPublicURL is derivePublicURL with https when TLS is on.
+func (c *Config) derivedPublicURL(listen string) string {
+	u := derivePublicURL(listen)
+	if c.TLS.Enabled() {
+		u = "https://" + strings.TrimPrefix(u, "http://")
+	}
+	return u
 }
 
 // StateConfig selects the store for Inlay's own state (principals, signing keys, audit log).
@@ -177,7 +209,7 @@ func load(projectDir string, getenv func(string) string, optional bool) (*Config
 	c.applyEnv(getenv)
 	probs = append(probs, c.resolveSecrets(getenv, projectDir)...)
 	if c.publicURLDerived {
-		c.PublicURL = derivePublicURL(c.Listen)
+		c.PublicURL = c.derivedPublicURL(c.Listen)
 	}
 	if len(probs) > 0 {
 		return nil, probs
@@ -191,7 +223,7 @@ func (c *Config) SetListen(addr string) {
 	c.Listen = addr
 	c.setBy("listen", "flag")
 	if c.publicURLDerived {
-		c.PublicURL = derivePublicURL(addr)
+		c.PublicURL = c.derivedPublicURL(addr)
 	}
 }
 
@@ -321,6 +353,7 @@ func (c *Config) resolvePaths(dir string) {
 	if c.where["dashboards"] != "" {
 		c.Dashboards = abs(c.Dashboards)
 	}
+	c.TLS.Cert, c.TLS.Key = abs(c.TLS.Cert), abs(c.TLS.Key)
 	for name, ds := range c.DataSources {
 		if ds.Type == TypeDuckDB && ds.Path != ":memory:" {
 			ds.Path = abs(ds.Path)
