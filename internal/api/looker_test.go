@@ -42,7 +42,9 @@ const (
 	otherUA   = "Mozilla/5.0 (Macintosh) Safari/605.1.15"
 )
 
-func newLookerEnv(t *testing.T, o envOptions) *lookerEnv {
+func newLookerEnv(t *testing.T, o envOptions) *lookerEnv { return newLookerEnvTB(t, o) }
+
+func newLookerEnvTB(t testing.TB, o envOptions) *lookerEnv {
 	t.Helper()
 	o.tls = true
 	e := newEnv(t, o)
