@@ -922,6 +922,28 @@ func TestLookerEmbedDomainAllowList(t *testing.T) {
 	}
 }
 
+func TestLookerAcquireDefaultsAndAudit(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	api := l.apiLogin()
+	u := cookielessUser("dana", nil)
+	delete(u, "session_length")
+	r := l.acquire(api, browserUA, u)
+	if r.status != 200 || r.json(t)["session_reference_token_ttl"].(float64) != 300 {
+		t.Fatalf("acquire without session_length: %d %s", r.status, r.body)
+	}
+	l.login(alice(), salesTarget, true)
+	ev := l.do("GET", "/api/v1/admin/audit?kind=token.minted", map[string]string{"Authorization": "Bearer " + l.adminKey}, nil)
+	body := string(ev.body)
+	for _, want := range []string{`"detail":"looker.signed_login"`, `"viewer_id":"alice"`, `"detail":"looker.cookieless_acquire"`, `"viewer_id":"dana"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("audit lacks %s: %s", want, body)
+		}
+	}
+	if strings.Contains(body, l.secret) {
+		t.Error("the audit log holds the embed secret")
+	}
+}
+
 func TestLookerAPILogin(t *testing.T) {
 	l := newLookerEnv(t, envOptions{})
 	bad := l.send("POST", "/api/4.0/login?client_id="+l.clientID+"&client_secret=wrong", nil, "")

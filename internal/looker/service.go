@@ -271,6 +271,9 @@ type SignedResult struct {
 	Target string
 	Cookie string
 	MaxAge time.Duration
+	// ExternalUserID and Principal ("embed_secret:<id>") are for the audit log.
+	ExternalUserID string
+	Principal      string
 }
 
 // LoginSigned verifies a signed embed URL (VerifySigned with the active secrets), consumes its
@@ -309,7 +312,8 @@ func (s *Service) LoginSigned(ctx context.Context, hosts []string, escapedPath s
 	if err != nil {
 		return nil, err
 	}
-	return &SignedResult{Target: login.Target, Cookie: s.token(prefixCookie, sid, -1), MaxAge: login.user.sessionDuration()}, nil
+	return &SignedResult{Target: login.Target, Cookie: s.token(prefixCookie, sid, -1), MaxAge: login.user.sessionDuration(),
+		ExternalUserID: login.user.ExternalUserID, Principal: d.Principal}, nil
 }
 
 // SessionFromCookie returns the live session of a session cookie.
