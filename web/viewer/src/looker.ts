@@ -18,6 +18,11 @@ export interface LookerBootstrap {
   /** Filters from the URL, keyed by filter title (or name), as Looker filter expressions. */
   filters: Record<string, string>;
   theme?: string;
+  /** Seconds left in the embed session, when the server says. */
+  sessionTtl?: number;
+  /** Cookieless: the session's current api token, so the first calls need not wait for the host. */
+  apiToken?: string;
+  apiTokenTtl?: number;
 }
 
 /** Parses the bootstrap JSON; undefined when it is absent or not in Looker mode. */
@@ -47,6 +52,9 @@ export function parseBootstrap(text: string | null | undefined): LookerBootstrap
     permissions: Array.isArray(raw.permissions) ? raw.permissions.filter((p: unknown) => typeof p === 'string') : [],
     filters,
     theme: typeof raw.theme === 'string' && raw.theme !== '' ? raw.theme : undefined,
+    sessionTtl: typeof raw.session_ttl === 'number' ? raw.session_ttl : undefined,
+    apiToken: typeof raw.api_token === 'string' && raw.api_token !== '' ? raw.api_token : undefined,
+    apiTokenTtl: typeof raw.api_token_ttl === 'number' ? raw.api_token_ttl : undefined,
   };
 }
 
@@ -463,6 +471,15 @@ export class TokenCycle {
   private asking = false;
 
   constructor(private deps: TokenCycleDeps) {}
+
+  /**
+   * Starts with the api token the page came with (bootstrap), and asks the host for tokens at
+   * once anyway, as Looker's frames do: the SDK counts its token lifetimes from that request.
+   */
+  seed(apiToken: string): void {
+    this.apiToken = apiToken;
+    this.ask();
+  }
 
   /** Resolves with a fresh api token (a new one when stale is the current one). */
   token(stale?: string): Promise<string> {

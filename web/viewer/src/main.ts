@@ -238,6 +238,10 @@ class Viewer {
         this.fail({ code: 'not_embedded', message: 'This cookieless embed needs its host page, and the host page\'s embed_domain must be allowed.' });
         return;
       }
+      if (lk.boot.sessionTtl !== undefined) {
+        this.bridge.send('session:status', looker.events.sessionStatus({ sessionTtl: lk.boot.sessionTtl, expired: false, interrupted: false, recoverable: true }));
+      }
+      if (lk.boot.apiToken) lk.tokens.seed(lk.boot.apiToken);
       try {
         await withTimeout(lk.tokens.token(), TOKEN_TIMEOUT_MS);
         performance.mark('inlay:token');

@@ -266,3 +266,15 @@ describe('cookieless tokens', () => {
     await expect(c.token()).rejects.toBeInstanceOf(SessionExpired);
   });
 });
+
+describe('bootstrap api token', () => {
+  it('is read and used before the host answers', async () => {
+    const b = parseBootstrap('{"mode":"looker","auth":"cookieless","dashboard_id":"s","session_ttl":3599,"api_token":"boot","api_token_ttl":600}')!;
+    expect(b).toMatchObject({ sessionTtl: 3599, apiToken: 'boot', apiTokenTtl: 600 });
+    const asked: string[] = [];
+    const c = new TokenCycle({ request: () => asked.push('r'), status: () => undefined, expired: () => undefined, setTimer: () => 0 as any, clearTimer: () => undefined });
+    c.seed(b.apiToken!);
+    expect(asked).toEqual(['r']);
+    expect(await c.token()).toBe('boot');
+  });
+});
