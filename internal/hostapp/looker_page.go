@@ -159,7 +159,11 @@ aside h2 { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color
     status('Connected');
     document.getElementById('run').addEventListener('click', () => dashboard.run());
     document.getElementById('stop').addEventListener('click', () => dashboard.stop());
-    document.getElementById('region').addEventListener('change', (e) => dashboard.updateFilters({ Region: e.target.value }));
+    // As with Looker, updated filters apply at the next run.
+    document.getElementById('region').addEventListener('change', (e) => {
+      dashboard.updateFilters({ Region: e.target.value });
+      dashboard.run();
+    });
     const end = document.getElementById('end');
     if (end) end.addEventListener('click', async () => {
       await fetch('/looker/session/end', { method: 'POST' });

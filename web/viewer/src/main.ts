@@ -379,7 +379,7 @@ class Viewer {
     if (filters.length) {
       this.filterBar = new FilterBar(filters, this.values, (v) => {
         this.values = v;
-        this.bridge.send('dashboard:filters:changed', { dashboard: this.info() });
+        this.bridge.send('dashboard:filters:changed', this.filtersChanged());
         void this.run();
       });
     }
@@ -530,8 +530,14 @@ class Viewer {
     }
     this.mergeFilters(filters as Record<string, unknown>);
     this.filterBar?.set(this.values);
-    this.bridge.send('dashboard:filters:changed', { dashboard: this.info() });
-    void this.run();
+    this.bridge.send('dashboard:filters:changed', this.filtersChanged());
+    // Looker applies updated filters at the next dashboard:run; Inlay runs at once.
+    if (!this.looker) void this.run();
+  }
+
+  private filtersChanged(): Record<string, unknown> {
+    if (this.looker && this.dashboard) return looker.events.filtersChanged(looker.dashboardDetail(this.dashboard, this.values, this.looker.ctx));
+    return { dashboard: this.info() };
   }
 
   private setTheme(theme: unknown): void {
