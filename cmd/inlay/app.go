@@ -157,6 +157,7 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		Store:      store,
 		Audit:      aw,
 		Logger:     logger,
+		Secrets:    keys,
 	})
 	if err != nil {
 		return nil, err

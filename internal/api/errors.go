@@ -10,6 +10,7 @@ import (
 
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/token"
 )
 
@@ -64,6 +65,10 @@ func toAPIError(err error) *Error {
 	var apiErr *Error
 	if errors.As(err, &apiErr) {
 		return apiErr
+	}
+	var lookerErr *looker.Error
+	if errors.As(err, &lookerErr) {
+		return lookerError(lookerErr)
 	}
 	var rlsErr *compile.RLSError
 	var filterErr *compile.FilterError

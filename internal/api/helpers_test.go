@@ -82,6 +82,10 @@ type envOptions struct {
 	source *duckdb.Source
 	// editDashboards changes the sample dashboards before they are served.
 	editDashboards func([]*dashboard.Dashboard)
+	// tls serves HTTPS (httptest's certificate; the env's client trusts it).
+	tls bool
+	// now replaces the server's clock.
+	now func() time.Time
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -125,6 +129,9 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	e := &testEnv{t: t, adminKey: "test-admin-key-0123456789", ring: ring, store: store, src: src, engine: engine, principals: principals, keys: keys}
 	e.srv = httptest.NewUnstartedServer(nil)
 	issuerURL := "http://" + e.srv.Listener.Addr().String()
+	if o.tls {
+		issuerURL = "https://" + e.srv.Listener.Addr().String()
+	}
 	e.issuer = token.NewIssuer(ring, issuerURL)
 	e.issuerURL = issuerURL
 	s, err := api.New(api.Options{
@@ -132,12 +139,16 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		EmbedTTL: o.embedTTL, MaxEmbedTTL: 24 * time.Hour, ServiceTTL: time.Hour, AdminKey: e.adminKey,
 	}, api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
 		Verifier: token.NewVerifier(ring, issuerURL, 5*time.Second), Grants: token.NewGrantSealer(keys, nil), Keys: ring, Store: store, Audit: aw,
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler), Secrets: keys, Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.srv.Config.Handler = s.Handler()
-	e.srv.Start()
+	if o.tls {
+		e.srv.StartTLS()
+	} else {
+		e.srv.Start()
+	}
 	t.Cleanup(e.srv.Close)
 	e.clientID, e.clientSecret, err = principals.Create(ctx, "test host")
 	if err != nil {
@@ -181,7 +192,7 @@ func (e *testEnv) do(method, path string, header map[string]string, body io.Read
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

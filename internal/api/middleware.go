@@ -142,6 +142,13 @@ func (s *Server) databricks(h handlerFunc) http.Handler {
 // embed authenticates an embed token and checks it is scoped to the dashboard in the path.
 func (s *Server) embed(h embedHandlerFunc) http.Handler {
 	return s.plain(func(w http.ResponseWriter, r *http.Request) error {
+		// Looker credentials (a cookieless API token or the session cookie), docs/looker.md.
+		if c, d, handled, err := s.lookerEmbedAuth(r, r.PathValue("id")); handled {
+			if err != nil {
+				return err
+			}
+			return h(w, r, c, d)
+		}
 		raw, ok := bearer(r)
 		if !ok {
 			return &Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "an embed token is required",

@@ -11,8 +11,10 @@ import (
 
 	"github.com/inlay/inlay/internal/audit"
 	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
+	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -47,6 +49,9 @@ type Deps struct {
 	Audit      *audit.Writer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Secrets enables Looker-compatible embedding (docs/looker.md): its sessions' tokens are
+	// keyed and its embed secrets sealed with them. nil leaves it off.
+	Secrets *secret.Keys
 }
 
 // Server serves the HTTP API.
@@ -55,6 +60,7 @@ type Server struct {
 	opts       Options
 	dashboards map[string]*dashboard.Dashboard
 	order      []string
+	looker     *looker.Service
 }
 
 // grantTTL bounds the time between the tokeninfo call and the token exchange.
@@ -83,6 +89,13 @@ func New(opts Options, deps Deps) (*Server, error) {
 		s.order = append(s.order, d.ID)
 	}
 	slices.Sort(s.order)
+	if deps.Secrets != nil {
+		lk, err := looker.New(deps.Store, deps.Secrets, deps.Now)
+		if err != nil {
+			return nil, err
+		}
+		s.looker = lk
+	}
 	return s, nil
 }
 

@@ -1,0 +1,583 @@
+package api_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a settable clock for expiry tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// lookerEnv is a running Inlay over HTTPS with an embed secret.
+type lookerEnv struct {
+	*testEnv
+	host   string
+	secret string
+	client *http.Client // does not follow redirects
+	now    func() time.Time
+}
+
+const (
+	browserUA = "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/131.0 Safari/537.36"
+	otherUA   = "Mozilla/5.0 (Macintosh) Safari/605.1.15"
+)
+
+func newLookerEnv(t *testing.T, o envOptions) *lookerEnv {
+	t.Helper()
+	o.tls = true
+	e := newEnv(t, o)
+	l := &lookerEnv{testEnv: e, host: strings.TrimPrefix(e.srv.URL, "https://"), now: time.Now}
+	if o.now != nil {
+		l.now = o.now
+	}
+	c := *e.srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	l.client = &c
+	l.secret = l.createSecret()
+	return l
+}
+
+func (l *lookerEnv) createSecret() string {
+	l.t.Helper()
+	r := l.do("POST", "/api/v1/admin/embed_secrets", map[string]string{"Authorization": "Bearer " + l.adminKey}, nil)
+	if r.status != http.StatusCreated {
+		l.t.Fatalf("create embed secret: %d %s", r.status, r.body)
+	}
+	return r.json(l.t)["secret"].(string)
+}
+
+// get sends a request without following redirects.
+func (l *lookerEnv) send(method, path string, header map[string]string, body string) response {
+	l.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, l.srv.URL+path, rd)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := l.client.Do(req)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func nonce() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (l *lookerEnv) sign(u signUser, target string) signedURL {
+	return signedURL{host: l.host, target: target, secret: l.secret, nonce: nonce(), time: l.now().Unix(), user: u}
+}
+
+// sessionCookie returns the embed session cookie a response sets.
+func sessionCookie(t testing.TB, r response) *http.Cookie {
+	t.Helper()
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == "inlay_looker_session" {
+			return c
+		}
+	}
+	t.Fatalf("no session cookie (%d): %s", r.status, r.body)
+	return nil
+}
+
+func (l *lookerEnv) records(kind string) int {
+	l.t.Helper()
+	rs, err := l.store.ListRecords(l.t.Context(), kind, "")
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return len(rs)
+}
+
+func (l *lookerEnv) stateCounts() map[string]int {
+	out := map[string]int{}
+	for _, k := range []string{"looker.session", "looker.user", "looker.nonce", "looker.auth_token"} {
+		out[k] = l.records(k)
+	}
+	return out
+}
+
+var bootstrapRE = regexp.MustCompile(`<script type="application/json" id="inlay-bootstrap">(.*?)</script>`)
+
+func bootstrap(t testing.TB, r response) map[string]any {
+	t.Helper()
+	m := bootstrapRE.FindSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no inlay-bootstrap element (%d): %s", r.status, r.body)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(m[1], &out); err != nil {
+		t.Fatalf("bootstrap is not JSON: %s", m[1])
+	}
+	return out
+}
+
+func looker(code string, r response, t testing.TB) string {
+	t.Helper()
+	m := r.json(t)
+	if c, ok := m["code"].(string); ok {
+		return c
+	}
+	return r.errorCode(t)
+}
+
+func strp(s string) *string { return &s }
+func boolp(b bool) *bool    { return &b }
+
+// alice and bob differ in their access filters (operations) and external value (sales).
+func alice() signUser {
+	return signUser{ExternalUserID: "alice", FirstName: strp("Alice"), Permissions: []string{"access_data", "see_lookml_dashboards"},
+		Models: []string{"sales", "operations"}, UserAttributes: obj{{"external_value", "Sales"}, {"team", "Société générale ✓"}},
+		AccessFilters: obj{{"operations", obj{{"department", "Sales"}, {"regions", []any{"East", "West"}}}}}, SessionLength: 3600}
+}
+
+func bob() signUser {
+	return signUser{ExternalUserID: "bob", Permissions: []string{"access_data", "see_user_dashboards", "download_with_limit"},
+		Models: []string{"sales", "operations"}, UserAttributes: obj{{"external_value", "Engineering"}},
+		AccessFilters: obj{{"operations", obj{{"department", "Engineering"}, {"regions", []any{"North"}}}}}, SessionLength: 600}
+}
+
+const salesTarget = "/embed/dashboards/sales?embed_domain=" + hostOrigin + "&sdk=3"
+
+func (l *lookerEnv) login(u signUser, target string, python bool) *http.Cookie {
+	l.t.Helper()
+	s := l.sign(u, target)
+	p := s.tsURL()
+	if python {
+		p = s.pyURL()
+	}
+	r := l.send("GET", p, nil, "")
+	if r.status != http.StatusFound {
+		l.t.Fatalf("signed login: %d %s", r.status, r.body)
+	}
+	return sessionCookie(l.t, r)
+}
+
+func cookieHeader(c *http.Cookie) map[string]string {
+	return map[string]string{"Cookie": c.Name + "=" + c.Value, "Content-Type": "application/json"}
+}
+
+func TestLookerSignedURLsFromBothHelpersSignIn(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	for _, python := range []bool{false, true} {
+		name := map[bool]string{false: "typescript", true: "python"}[python]
+		t.Run(name, func(t *testing.T) {
+			u := alice()
+			u.ExternalUserID = "alice-" + name
+			if !python {
+				u.GroupIDs = []any{"7", 8} // only present when given
+			}
+			s := l.sign(u, salesTarget+"&Region=West")
+			p := s.tsURL()
+			if python {
+				p = s.pyURL()
+				if !strings.Contains(p, "%5Cu2713") || !strings.Contains(p, "%2C+") {
+					t.Fatalf("the python signer does not write json.dumps style: %s", p)
+				}
+			}
+			r := l.send("GET", p, nil, "")
+			if r.status != http.StatusFound {
+				t.Fatalf("login: %d %s", r.status, r.body)
+			}
+			if loc := r.header.Get("Location"); loc != salesTarget+"&Region=West" {
+				t.Fatalf("Location = %q", loc)
+			}
+			c := sessionCookie(t, r)
+			raw := r.header.Get("Set-Cookie")
+			for _, attr := range []string{"HttpOnly", "Secure", "SameSite=None", "Partitioned", "Path=/", "Max-Age=3600"} {
+				if !strings.Contains(raw, attr) {
+					t.Errorf("Set-Cookie %q lacks %s", raw, attr)
+				}
+			}
+			page := l.send("GET", salesTarget+"&Region=West&theme=dark", cookieHeader(c), "")
+			if page.status != 200 {
+				t.Fatalf("viewer page: %d %s", page.status, page.body)
+			}
+			b := bootstrap(t, page)
+			if b["mode"] != "looker" || b["auth"] != "cookie" || b["dashboard_id"] != "sales" || b["events"] != true ||
+				b["embed_domain"] != hostOrigin || b["theme"] != "dark" {
+				t.Fatalf("bootstrap = %v", b)
+			}
+			if f := b["filters"].(map[string]any); f["region"] != "West" {
+				t.Fatalf("filters from titles = %v", f)
+			}
+			if csp := page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors "+hostOrigin) {
+				t.Fatalf("CSP = %q", csp)
+			}
+			q := l.send("POST", "/api/v1/embed/dashboards/sales/query", cookieHeader(c), `{"widgets":["revenue"]}`)
+			if got, want := widgetValue(t, q, "revenue"), l.scalar("SELECT sum(amount) FROM sales WHERE department = 'Sales'"); got != want {
+				t.Fatalf("revenue = %v, want %v", got, want)
+			}
+		})
+	}
+	// The user was stored with its definition, non-ASCII intact from both helpers.
+	for _, id := range []string{"alice-typescript", "alice-python"} {
+		recs, _ := l.store.ListRecords(t.Context(), "looker.user", id)
+		if len(recs) != 1 || !strings.Contains(string(recs[0].Value), "Société générale ✓") {
+			t.Fatalf("stored user %s: %v", id, recs)
+		}
+	}
+}
+
+func TestLookerAccessFiltersSeparateUsers(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	target := "/embed/dashboards/operations?embed_domain=" + hostOrigin + "&sdk=3"
+	ca, cb := l.login(alice(), target, false), l.login(bob(), target, true)
+	count := func(c *http.Cookie) float64 {
+		return widgetValue(t, l.send("POST", "/api/v1/embed/dashboards/operations/query", cookieHeader(c), `{"widgets":["order_count"]}`), "order_count")
+	}
+	wantA := l.scalar("SELECT count(*) FROM sales WHERE department = 'Sales' AND region IN ('East','West')")
+	wantB := l.scalar("SELECT count(*) FROM sales WHERE department = 'Engineering' AND region IN ('North')")
+	if wantA == wantB || wantA == 0 || wantB == 0 {
+		t.Fatalf("sample data does not tell the users apart: %v %v", wantA, wantB)
+	}
+	if got := count(ca); got != wantA {
+		t.Fatalf("alice sees %v orders, want %v", got, wantA)
+	}
+	if got := count(cb); got != wantB {
+		t.Fatalf("bob sees %v orders, want %v", got, wantB)
+	}
+	// The same cookie opens another dashboard the user's models allow (dashboard:load).
+	if got, want := widgetValue(t, l.send("POST", "/api/v1/embed/dashboards/sales/query", cookieHeader(cb), `{"widgets":["revenue"]}`), "revenue"),
+		l.scalar("SELECT sum(amount) FROM sales WHERE department = 'Engineering'"); got != want {
+		t.Fatalf("bob's sales revenue = %v, want %v", got, want)
+	}
+	// Downloads follow the permissions: bob has download_with_limit, alice nothing.
+	exp := func(c *http.Cookie) response {
+		return l.send("POST", "/api/v1/embed/dashboards/operations/widgets/latest_orders/export", cookieHeader(c), `{}`)
+	}
+	if r := exp(cb); r.status != 200 {
+		t.Fatalf("bob's export: %d %s", r.status, r.body)
+	}
+	if r := exp(ca); r.status != http.StatusForbidden {
+		t.Fatalf("alice's export: %d %s", r.status, r.body)
+	}
+	// A user without the access filter the rules need fails closed.
+	u := alice()
+	u.ExternalUserID, u.AccessFilters = "carol", nil
+	cc := l.login(u, target, false)
+	r := l.send("POST", "/api/v1/embed/dashboards/operations/query", cookieHeader(cc), `{"widgets":["order_count"]}`)
+	res := r.json(t)["results"].(map[string]any)["order_count"].(map[string]any)
+	if e, _ := res["error"].(map[string]any); e == nil || e["code"] != "rls_value_missing" {
+		t.Fatalf("carol without access filters: %s", r.body)
+	}
+}
+
+func TestLookerPermissionsAndModelsGateViewing(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	cases := []struct {
+		name  string
+		edit  func(*signUser)
+		code  string
+		dash  string
+		allow bool
+	}{
+		{"viewer", func(*signUser) {}, "", "sales", true},
+		{"no see permission", func(u *signUser) { u.Permissions = []string{"access_data"} }, "permission_denied", "sales", false},
+		{"no access_data", func(u *signUser) { u.Permissions = []string{"see_user_dashboards"} }, "permission_denied", "sales", false},
+		{"model not allowed", func(u *signUser) { u.Models = []string{"operations"} }, "model_not_allowed", "sales", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := alice()
+			tc.edit(&u)
+			target := "/embed/dashboards/" + tc.dash + "?embed_domain=" + hostOrigin + "&sdk=3"
+			c := l.login(u, target, false)
+			page := l.send("GET", target, cookieHeader(c), "")
+			api := l.send("GET", "/api/v1/embed/dashboards/"+tc.dash, cookieHeader(c), "")
+			if tc.allow {
+				if page.status != 200 || api.status != 200 {
+					t.Fatalf("page %d, api %d %s", page.status, api.status, api.body)
+				}
+				return
+			}
+			if page.status != http.StatusForbidden || page.header.Get("X-Inlay-Error-Code") != tc.code || bootstrapRE.Match(page.body) {
+				t.Fatalf("page: %d %q", page.status, page.header.Get("X-Inlay-Error-Code"))
+			}
+			if api.status != http.StatusForbidden || api.errorCode(t) != tc.code {
+				t.Fatalf("api: %d %s", api.status, api.body)
+			}
+		})
+	}
+}
+
+func TestLookerSignedURLRefusals(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	// tamper changes one parameter of a correctly signed URL.
+	tamper := func(name, value string) func(t *testing.T) string {
+		return func(t *testing.T) string {
+			p := l.sign(alice(), salesTarget).tsURL()
+			u, _ := url.Parse(p)
+			q := u.Query()
+			if _, ok := q[name]; !ok {
+				t.Fatalf("no %s in %s", name, p)
+			}
+			q.Set(name, value)
+			return u.EscapedPath() + "?" + q.Encode()
+		}
+	}
+	signed := func(edit func(*signUser), target string, shift time.Duration) func(t *testing.T) string {
+		return func(t *testing.T) string {
+			u := alice()
+			edit(&u)
+			s := l.sign(u, target)
+			s.time = l.now().Add(shift).Unix()
+			return s.tsURL()
+		}
+	}
+	same := func(*signUser) {}
+	cases := []struct {
+		name   string
+		url    func(t *testing.T) string
+		status int
+		code   string
+	}{
+		{"tampered signature", tamper("signature", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="), 401, "invalid_signature"},
+		{"tampered external_user_id", tamper("external_user_id", `"mallory"`), 401, "invalid_signature"},
+		{"tampered permissions", tamper("permissions", `["access_data","see_lookml_dashboards","download_without_limit"]`), 401, "invalid_signature"},
+		{"tampered models", tamper("models", `["sales","operations","finance"]`), 401, "invalid_signature"},
+		{"tampered access_filters", tamper("access_filters", `{}`), 401, "invalid_signature"},
+		{"tampered user_attributes", tamper("user_attributes", `{"external_value":"Engineering"}`), 401, "invalid_signature"},
+		{"tampered session_length", tamper("session_length", "7200"), 401, "invalid_signature"},
+		{"tampered nonce", tamper("nonce", `"other"`), 401, "invalid_signature"},
+		{"tampered time", tamper("time", "1"), 401, "invalid_signature"},
+		{"tampered target", func(t *testing.T) string {
+			p := l.sign(alice(), salesTarget).tsURL()
+			return strings.Replace(p, "sales%3F", "operations%3F", 1)
+		}, 401, "invalid_signature"},
+		{"signed for another host", func(t *testing.T) string {
+			s := l.sign(alice(), salesTarget)
+			s.host = "looker.example.com"
+			return s.tsURL()
+		}, 401, "invalid_signature"},
+		{"wrong secret", func(t *testing.T) string {
+			s := l.sign(alice(), salesTarget)
+			s.secret = strings.Repeat("ab", 32)
+			return s.tsURL()
+		}, 401, "invalid_signature"},
+		{"signature missing", func(t *testing.T) string {
+			p := l.sign(alice(), salesTarget).tsURL()
+			return p[:strings.Index(p, "&signature=")]
+		}, 400, "missing_parameter"},
+		{"parameter twice", func(t *testing.T) string {
+			return l.sign(alice(), salesTarget).tsURL() + "&models=%5B%22x%22%5D"
+		}, 400, "duplicate_parameter"},
+		{"stale time", signed(same, salesTarget, -6*time.Minute), 401, "time_out_of_range"},
+		{"future time", signed(same, salesTarget, 6*time.Minute), 401, "time_out_of_range"},
+		{"oversized session_length", signed(func(u *signUser) { u.SessionLength = 2_592_001 }, salesTarget, 0), 400, "session_length_out_of_range"},
+		{"zero session_length", signed(func(u *signUser) { u.SessionLength = 0 }, salesTarget, 0), 400, "session_length_out_of_range"},
+		{"unknown permission", signed(func(u *signUser) { u.Permissions = append(u.Permissions, "administer") }, salesTarget, 0), 400, "unknown_permission"},
+		{"permissions not a list", func(t *testing.T) string {
+			s := l.sign(alice(), salesTarget)
+			return signRaw(s, map[string]string{"permissions": `"access_data"`})
+		}, 400, "invalid_parameter"},
+		{"target outside /embed/", signed(same, "/api/v1/admin/audit", 0), 400, "invalid_target"},
+		{"open redirect, absolute", signed(same, "https://evil.example.net/embed/dashboards/sales", 0), 400, "invalid_target"},
+		{"open redirect, scheme-relative", signed(same, "//evil.example.net/embed/dashboards/sales", 0), 400, "invalid_target"},
+		{"open redirect, backslash", signed(same, "/embed/\\evil.example.net", 0), 400, "invalid_target"},
+		{"dot segments", signed(same, "/embed/../api/v1/admin/audit", 0), 400, "invalid_target"},
+		{"encoded dot segments", signed(same, "/embed/%2e%2e/api/v1/admin/audit", 0), 400, "invalid_target"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := l.stateCounts()
+			r := l.send("GET", tc.url(t), nil, "")
+			if r.status != tc.status || r.errorCode(t) != tc.code {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tc.status, tc.code)
+			}
+			if r.header.Get("Set-Cookie") != "" || r.header.Get("Location") != "" {
+				t.Fatalf("a refused login set a cookie or redirected: %v", r.header)
+			}
+			if after := l.stateCounts(); !equalCounts(before, after) {
+				t.Fatalf("a refused login created state: %v -> %v", before, after)
+			}
+		})
+	}
+}
+
+// signRaw signs a TypeScript-style URL with some values replaced by raw text (for values the
+// typed signer cannot write).
+func signRaw(s signedURL, raw map[string]string) string {
+	p := s.tsURL()
+	u, _ := url.Parse(p)
+	q := u.Query()
+	for k, v := range raw {
+		q.Set(k, v)
+	}
+	lines := []string{s.host, u.EscapedPath()}
+	for _, name := range []string{"nonce", "time", "session_length", "external_user_id", "permissions", "models", "group_ids", "external_group_id", "user_attributes", "access_filters"} {
+		if v, ok := q[name]; ok {
+			lines = append(lines, v[0])
+		}
+	}
+	q.Set("signature", hmacSHA1(s.secret, strings.Join(lines, "\n")))
+	return u.EscapedPath() + "?" + q.Encode()
+}
+
+func equalCounts(a, b map[string]int) bool {
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}
+
+func TestLookerSignedURLIsSingleUseUnderConcurrency(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	p := l.sign(alice(), salesTarget).pyURL()
+	const n = 50
+	codes := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := l.send("GET", p, nil, "")
+			if r.status == http.StatusFound {
+				codes <- "ok"
+				return
+			}
+			codes <- r.errorCode(t)
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	got := map[string]int{}
+	for c := range codes {
+		got[c]++
+	}
+	if got["ok"] != 1 || got["nonce_reused"] != n-1 {
+		t.Fatalf("outcomes of %d concurrent uses of one URL: %v", n, got)
+	}
+	if s := l.records("looker.session"); s != 1 {
+		t.Fatalf("%d sessions for one URL", s)
+	}
+}
+
+func TestLookerForceLogoutLoginReplacesTheSession(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	first := l.login(alice(), salesTarget, false)
+	api := func(c *http.Cookie) response { return l.send("GET", "/api/v1/embed/dashboards/sales", cookieHeader(c), "") }
+	// Without force_logout_login the first session lives on.
+	s := l.sign(alice(), salesTarget)
+	r := l.send("GET", s.tsURL(), map[string]string{"Cookie": "inlay_looker_session=" + first.Value}, "")
+	second := sessionCookie(t, r)
+	if api(first).status != 200 || api(second).status != 200 {
+		t.Fatal("both sessions should work without force_logout_login")
+	}
+	u := alice()
+	u.ForceLogoutLogin = boolp(true)
+	r = l.send("GET", l.sign(u, salesTarget).pyURL(), map[string]string{"Cookie": "inlay_looker_session=" + second.Value}, "")
+	third := sessionCookie(t, r)
+	if got := api(second); got.status != 401 || got.errorCode(t) != "session_expired" {
+		t.Fatalf("the replaced session: %d %s", got.status, got.body)
+	}
+	if api(third).status != 200 || api(first).status != 200 {
+		t.Fatal("the new session (and an unrelated older one) should work")
+	}
+}
+
+func TestLookerSessionCookieRefusals(t *testing.T) {
+	now := &clock{t: time.Now()}
+	l := newLookerEnv(t, envOptions{now: now.Now})
+	u := alice()
+	u.SessionLength = 60
+	c := l.login(u, salesTarget, false)
+	// Another site's page cannot use the cookie.
+	h := cookieHeader(c)
+	h["Origin"] = otherOrigin
+	if r := l.send("POST", "/api/v1/embed/dashboards/sales/query", h, `{}`); r.status != 403 || r.errorCode(t) != "cross_origin_request" {
+		t.Fatalf("cross-origin: %d %s", r.status, r.body)
+	}
+	h["Origin"] = l.srv.URL
+	if r := l.send("POST", "/api/v1/embed/dashboards/sales/query", h, `{"widgets":["revenue"]}`); r.status != 200 {
+		t.Fatalf("same-origin: %d %s", r.status, r.body)
+	}
+	forged := *c
+	forged.Value = c.Value[:len(c.Value)-2] + "AA"
+	if r := l.send("GET", "/api/v1/embed/dashboards/sales", cookieHeader(&forged), ""); r.status != 401 || r.errorCode(t) != "invalid_token" {
+		t.Fatalf("forged cookie: %d %s", r.status, r.body)
+	}
+	now.Advance(61 * time.Second)
+	if r := l.send("GET", "/api/v1/embed/dashboards/sales", cookieHeader(c), ""); r.status != 401 || r.errorCode(t) != "session_expired" {
+		t.Fatalf("expired session: %d %s", r.status, r.body)
+	}
+	page := l.send("GET", salesTarget, cookieHeader(c), "")
+	if page.status != 401 || page.header.Get("X-Inlay-Error-Code") != "session_expired" {
+		t.Fatalf("expired session page: %d", page.status)
+	}
+	// Without sdk=3 a stale cookie does not turn an Inlay page into a Looker one.
+	if p := l.send("GET", "/embed/dashboards/sales?embed_domain="+hostOrigin, cookieHeader(c), ""); p.status != 200 || bootstrapRE.Match(p.body) {
+		t.Fatalf("Inlay page with a stale cookie: %d", p.status)
+	}
+}
+
+func TestLookerEmbedSecretsRotate(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	oldSecret := l.secret
+	newSecret := l.createSecret()
+	admin := map[string]string{"Authorization": "Bearer " + l.adminKey}
+	list := l.do("GET", "/api/v1/admin/embed_secrets", admin, nil)
+	if strings.Contains(string(list.body), oldSecret) || strings.Contains(string(list.body), newSecret) {
+		t.Fatal("the list shows secrets")
+	}
+	items := list.json(t)["embed_secrets"].([]any)
+	if len(items) != 2 {
+		t.Fatalf("secrets: %s", list.body)
+	}
+	for _, sec := range []string{oldSecret, newSecret} {
+		s := l.sign(alice(), salesTarget)
+		s.secret = sec
+		if r := l.send("GET", s.tsURL(), nil, ""); r.status != http.StatusFound {
+			t.Fatalf("a URL signed with an active secret: %d %s", r.status, r.body)
+		}
+	}
+	oldID := items[0].(map[string]any)["id"].(string)
+	if r := l.do("DELETE", "/api/v1/admin/embed_secrets/"+oldID, admin, nil); r.status != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", r.status, r.body)
+	}
+	s := l.sign(alice(), salesTarget)
+	s.secret = oldSecret
+	if r := l.send("GET", s.tsURL(), nil, ""); r.status != 401 || r.errorCode(t) != "invalid_signature" {
+		t.Fatalf("a URL signed with a revoked secret: %d %s", r.status, r.body)
+	}
+	if r := l.do("DELETE", "/api/v1/admin/embed_secrets/"+oldID, admin, nil); r.status != http.StatusNotFound {
+		t.Fatalf("revoking twice: %d", r.status)
+	}
+	if r := l.do("POST", "/api/v1/admin/embed_secrets", nil, nil); r.status != 401 {
+		t.Fatalf("creating without the admin key: %d", r.status)
+	}
+	_ = html.EscapeString
+}
