@@ -60,8 +60,9 @@ func (a *App) lookerUser(u User) map[string]any {
 		"force_logout_login": true,
 		"permissions":        lookerPermissions,
 		"models":             a.cfg.Looker.Models,
-		"user_attributes":    map[string]any{"department": u.Department, "email": u.Email},
-		"access_filters":     filters,
+		// external_value is what the sales dashboard's SQL filters on (__aibi_external_value).
+		"user_attributes": map[string]any{"external_value": u.Department, "department": u.Department, "email": u.Email},
+		"access_filters":  filters,
 	}
 }
 

@@ -74,7 +74,9 @@ class Viewer {
 
     if (this.looker) {
       const lk = this.looker;
-      this.api = new Api(cfg.apiBase || location.origin, cfg.dashboardId, this.lookerAuth(lk), { credentials: lk.boot.auth === 'cookie' ? 'include' : 'omit' });
+      // Same origin as the page: the session cookie is Inlay's own, and the page's CSP allows
+      // connections to 'self' only.
+      this.api = new Api(location.origin, cfg.dashboardId, this.lookerAuth(lk), { credentials: lk.boot.auth === 'cookie' ? 'same-origin' : 'omit' });
       // Events flow only when the server allowed embed_domain (bootstrap "events").
       this.bridge = new Bridge(lk.boot.events ? cfg.embedDomain : '', {
         'dashboard:run': () => void this.run(),
