@@ -489,7 +489,9 @@ func TestLookerSignedURLIsSingleUseUnderConcurrency(t *testing.T) {
 func TestLookerForceLogoutLoginReplacesTheSession(t *testing.T) {
 	l := newLookerEnv(t, envOptions{})
 	first := l.login(alice(), salesTarget, false)
-	api := func(c *http.Cookie) response { return l.send("GET", "/api/v1/embed/dashboards/sales", cookieHeader(c), "") }
+	api := func(c *http.Cookie) response {
+		return l.send("GET", "/api/v1/embed/dashboards/sales", cookieHeader(c), "")
+	}
 	// Without force_logout_login the first session lives on.
 	s := l.sign(alice(), salesTarget)
 	r := l.send("GET", s.tsURL(), map[string]string{"Cookie": "inlay_looker_session=" + first.Value}, "")
@@ -580,4 +582,367 @@ func TestLookerEmbedSecretsRotate(t *testing.T) {
 		t.Fatalf("creating without the admin key: %d", r.status)
 	}
 	_ = html.EscapeString
+}
+
+// apiLogin logs in at /api/4.0/login with the env's service principal.
+func (l *lookerEnv) apiLogin() string {
+	l.t.Helper()
+	r := l.send("POST", "/api/4.0/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		url.Values{"client_id": {l.clientID}, "client_secret": {l.clientSecret}}.Encode())
+	if r.status != 200 {
+		l.t.Fatalf("api login: %d %s", r.status, r.body)
+	}
+	m := r.json(l.t)
+	if m["token_type"] != "Bearer" || m["expires_in"].(float64) != 3600 {
+		l.t.Fatalf("api login answer: %s", r.body)
+	}
+	return m["access_token"].(string)
+}
+
+func (l *lookerEnv) acquire(api, ua string, body map[string]any) response {
+	l.t.Helper()
+	b, _ := json.Marshal(body)
+	// An empty User-Agent value makes the client send none.
+	h := map[string]string{"Authorization": "token " + api, "Content-Type": "application/json", "User-Agent": ua}
+	return l.send("POST", "/api/4.0/embed/cookieless_session/acquire", h, string(b))
+}
+
+func (l *lookerEnv) generate(api, ua string, ref, apiTok, nav string) response {
+	l.t.Helper()
+	b, _ := json.Marshal(map[string]string{"session_reference_token": ref, "api_token": apiTok, "navigation_token": nav})
+	return l.send("PUT", "/api/4.0/embed/cookieless_session/generate_tokens",
+		map[string]string{"Authorization": "Bearer " + api, "Content-Type": "application/json", "User-Agent": ua}, string(b))
+}
+
+func cookielessUser(id string, extra map[string]any) map[string]any {
+	m := map[string]any{
+		"external_user_id": id, "first_name": "Pat", "session_length": 3600, "force_logout_login": true,
+		"permissions": []string{"access_data", "see_user_dashboards"}, "models": []string{"sales", "operations"},
+		"user_attributes": map[string]any{"external_value": "Sales"},
+		"access_filters":  map[string]any{"operations": map[string]any{"department": "Sales", "regions": []string{"East"}}},
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+type cookieless struct {
+	auth, nav, api, ref string
+}
+
+func tokensOf(t testing.TB, r response) cookieless {
+	t.Helper()
+	if r.status != 200 {
+		t.Fatalf("tokens: %d %s", r.status, r.body)
+	}
+	m := r.json(t)
+	s := func(k string) string { v, _ := m[k].(string); return v }
+	return cookieless{auth: s("authentication_token"), nav: s("navigation_token"), api: s("api_token"), ref: s("session_reference_token")}
+}
+
+// firstLoad is the SDK's first iframe URL of a cookieless session.
+func firstLoad(target string, c cookieless) string {
+	return "/login/embed/" + encodeURIComponent(target+"&embed_navigation_token="+c.nav) + "?embed_authentication_token=" + c.auth
+}
+
+func uaHeader(ua string) map[string]string {
+	return map[string]string{"User-Agent": ua, "Content-Type": "application/json"}
+}
+
+func bearerUA(tok, ua string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + tok, "User-Agent": ua, "Content-Type": "application/json"}
+}
+
+func TestLookerCookielessSession(t *testing.T) {
+	now := &clock{t: time.Now()}
+	l := newLookerEnv(t, envOptions{now: now.Now})
+	api := l.apiLogin()
+	r := l.acquire(api, browserUA, cookielessUser("pat", nil))
+	m := r.json(t)
+	for k, want := range map[string]float64{"authentication_token_ttl": 30, "navigation_token_ttl": 600, "api_token_ttl": 600, "session_reference_token_ttl": 3600} {
+		if m[k] != want {
+			t.Errorf("%s = %v, want %v", k, m[k], want)
+		}
+	}
+	c := tokensOf(t, r)
+
+	// First load: the authentication token is redeemed once, the answer is a redirect to the
+	// target (no cookie), and the page works with the navigation token.
+	loc := l.send("GET", firstLoad(salesTarget, c), uaHeader(browserUA), "")
+	if loc.status != http.StatusFound || loc.header.Get("Set-Cookie") != "" {
+		t.Fatalf("first load: %d %v %s", loc.status, loc.header, loc.body)
+	}
+	target := loc.header.Get("Location")
+	if target != salesTarget+"&embed_navigation_token="+c.nav {
+		t.Fatalf("Location = %q", target)
+	}
+	if again := l.send("GET", firstLoad(salesTarget, c), uaHeader(browserUA), ""); again.status != 401 || again.errorCode(t) != "invalid_authentication_token" {
+		t.Fatalf("reused authentication token: %d %s", again.status, again.body)
+	}
+	page := l.send("GET", target, uaHeader(browserUA), "")
+	if page.status != 200 {
+		t.Fatalf("page: %d %s", page.status, page.body)
+	}
+	b := bootstrap(t, page)
+	if b["auth"] != "cookieless" || b["api_token"] != c.api || b["events"] != true {
+		t.Fatalf("bootstrap = %v", b)
+	}
+	revenue := func(tok, ua string) response {
+		return l.send("POST", "/api/v1/embed/dashboards/sales/query", bearerUA(tok, ua), `{"widgets":["revenue"]}`)
+	}
+	want := l.scalar("SELECT sum(amount) FROM sales WHERE department = 'Sales'")
+	if got := widgetValue(t, revenue(c.api, browserUA), "revenue"); got != want {
+		t.Fatalf("revenue = %v, want %v", got, want)
+	}
+	// Another dashboard of the user's models, same token (page:load).
+	if r := l.send("GET", "/api/v1/embed/dashboards/operations", bearerUA(c.api, browserUA), ""); r.status != 200 {
+		t.Fatalf("operations with the same token: %d %s", r.status, r.body)
+	}
+
+	// Another browser cannot use the session's tokens.
+	if r := revenue(c.api, otherUA); r.status != 403 || r.errorCode(t) != "user_agent_mismatch" {
+		t.Fatalf("api token from another UA: %d %s", r.status, r.body)
+	}
+	if p := l.send("GET", target, uaHeader(otherUA), ""); p.status != 403 || p.header.Get("X-Inlay-Error-Code") != "user_agent_mismatch" {
+		t.Fatalf("page from another UA: %d", p.status)
+	}
+	if g := l.generate(api, otherUA, c.ref, c.api, c.nav); g.status != 403 || looker("", g, t) != "user_agent_mismatch" {
+		t.Fatalf("generate from another UA: %d %s", g.status, g.body)
+	}
+
+	// Refresh: new tokens; old ones keep working until their own expiry.
+	g1 := tokensOf(t, l.generate(api, browserUA, c.ref, c.api, c.nav))
+	if g1.api == c.api || g1.nav == c.nav || g1.ref != "" {
+		t.Fatalf("generate_tokens did not make new tokens (or leaked the reference token): %+v", g1)
+	}
+	// Idempotent: the old tokens again give the same new ones.
+	if g1b := tokensOf(t, l.generate(api, browserUA, c.ref, c.api, c.nav)); g1b != g1 {
+		t.Fatalf("generate with the previous tokens: %+v, want %+v", g1b, g1)
+	}
+	if revenue(c.api, browserUA).status != 200 || revenue(g1.api, browserUA).status != 200 {
+		t.Fatal("both the previous and the new api token should work")
+	}
+	// After ten minutes the first generation has expired; the current one too once another 10
+	// minutes pass without refresh, but generate_tokens still works with expired tokens.
+	now.Advance(10*time.Minute + time.Second)
+	if r := revenue(c.api, browserUA); r.status != 401 || r.errorCode(t) != "session_expired" {
+		t.Fatalf("expired api token: %d %s", r.status, r.body)
+	}
+	if revenue(g1.api, browserUA).status != 401 {
+		t.Fatal("the second generation should have expired too (issued at the same clock time)")
+	}
+	g2 := tokensOf(t, l.generate(api, browserUA, c.ref, g1.api, g1.nav))
+	if revenue(g2.api, browserUA).status != 200 {
+		t.Fatal("tokens generated after expiry should work")
+	}
+
+	// Join: acquire with the reference token gives the same session (no user update).
+	j := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", map[string]any{"session_reference_token": c.ref,
+		"user_attributes": map[string]any{"external_value": "Engineering"}})))
+	if j.ref != c.ref || j.auth == "" {
+		t.Fatalf("join: %+v", j)
+	}
+	if got := widgetValue(t, revenue(j.api, browserUA), "revenue"); got != want {
+		t.Fatalf("joining updated the user: revenue %v, want %v", got, want)
+	}
+	if r := l.acquire(api, otherUA, cookielessUser("pat", map[string]any{"session_reference_token": c.ref})); r.status != 403 || looker("", r, t) != "user_agent_mismatch" {
+		t.Fatalf("join from another UA: %d %s", r.status, r.body)
+	}
+
+	// End: tokens stop working, generate says ttl 0, acquire with the ended reference makes a new session.
+	del := l.send("DELETE", "/api/4.0/embed/cookieless_session/"+c.ref, map[string]string{"Authorization": "token " + api}, "")
+	if del.status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", del.status, del.body)
+	}
+	if r := revenue(j.api, browserUA); r.status != 401 || r.errorCode(t) != "session_expired" {
+		t.Fatalf("api token of an ended session: %d %s", r.status, r.body)
+	}
+	end := l.generate(api, browserUA, c.ref, j.api, j.nav)
+	if end.status != 200 || end.json(t)["session_reference_token_ttl"].(float64) != 0 {
+		t.Fatalf("generate on an ended session: %d %s", end.status, end.body)
+	}
+	fresh := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", map[string]any{"session_reference_token": c.ref})))
+	if fresh.ref == c.ref {
+		t.Fatal("acquire with an ended reference token joined it")
+	}
+}
+
+func TestLookerCookielessRefusals(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	api := l.apiLogin()
+	a := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", nil)))
+	b := tokensOf(t, l.acquire(api, browserUA, cookielessUser("sam", nil)))
+	cases := []struct {
+		name   string
+		do     func() response
+		status int
+		code   string
+	}{
+		{"acquire without api login", func() response { return l.acquire("lkl.nope", browserUA, cookielessUser("x", nil)) }, 401, "unauthorized"},
+		{"acquire without user agent", func() response { return l.acquire(api, "", cookielessUser("x", nil)) }, 400, "user_agent_required"},
+		{"acquire with unknown permission", func() response {
+			return l.acquire(api, browserUA, cookielessUser("x", map[string]any{"permissions": []string{"access_data", "sudo"}}))
+		}, 400, "unknown_permission"},
+		{"acquire with oversized session_length", func() response {
+			return l.acquire(api, browserUA, cookielessUser("x", map[string]any{"session_length": 2_592_001}))
+		}, 400, "session_length_out_of_range"},
+		{"acquire with a bad embed_domain", func() response {
+			return l.acquire(api, browserUA, cookielessUser("x", map[string]any{"embed_domain": "https://app.example.com/path"}))
+		}, 400, "invalid_embed_domain"},
+		{"acquire with a forged reference token", func() response {
+			return l.acquire(api, browserUA, cookielessUser("x", map[string]any{"session_reference_token": a.ref[:len(a.ref)-3] + "abc"}))
+		}, 400, "invalid_session_reference_token"},
+		{"acquire with an unknown field", func() response {
+			return l.acquire(api, browserUA, cookielessUser("x", map[string]any{"is_admin": true}))
+		}, 400, "invalid_parameter"},
+		{"generate with an unknown reference token", func() response { return l.generate(api, browserUA, "lkr.nope.x", a.api, a.nav) }, 400, "invalid_session_reference_token"},
+		{"generate with another session's api token", func() response { return l.generate(api, browserUA, a.ref, b.api, a.nav) }, 403, "token_session_mismatch"},
+		{"generate with another session's navigation token", func() response { return l.generate(api, browserUA, a.ref, a.api, b.nav) }, 403, "token_session_mismatch"},
+		{"generate with a navigation token as api token", func() response { return l.generate(api, browserUA, a.ref, a.nav, a.nav) }, 401, "invalid_token"},
+		{"login with another session's navigation token", func() response {
+			return l.send("GET", firstLoad(salesTarget, cookieless{auth: a.auth, nav: b.nav}), uaHeader(browserUA), "")
+		}, 403, "token_session_mismatch"},
+		{"login with an unknown authentication token", func() response {
+			return l.send("GET", firstLoad(salesTarget, cookieless{auth: "lkt.unknown", nav: b.nav}), uaHeader(browserUA), "")
+		}, 401, "invalid_authentication_token"},
+		{"login to a target outside /embed/", func() response {
+			return l.send("GET", "/login/embed/"+encodeURIComponent("/api/v1/admin/audit?embed_navigation_token="+b.nav)+"?embed_authentication_token="+b.auth, uaHeader(browserUA), "")
+		}, 400, "invalid_target"},
+		{"page with a forged navigation token", func() response {
+			return l.send("GET", salesTarget+"&embed_navigation_token="+b.nav[:len(b.nav)-2]+"xx", uaHeader(browserUA), "")
+		}, 401, "invalid_token"},
+		{"api with an expired-looking token", func() response {
+			return l.send("GET", "/api/v1/embed/dashboards/sales", bearerUA("lka.00000000000000000000000000000000.0.AAAA", browserUA), "")
+		}, 401, "invalid_token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := l.stateCounts()
+			r := tc.do()
+			code := r.header.Get("X-Inlay-Error-Code")
+			if code == "" {
+				code = looker("", r, t)
+			}
+			if r.status != tc.status || code != tc.code {
+				t.Fatalf("got %d %q (%s), want %d %s", r.status, code, r.body, tc.status, tc.code)
+			}
+			if after := l.stateCounts(); !equalCounts(before, after) {
+				t.Fatalf("a refused request created state: %v -> %v", before, after)
+			}
+		})
+	}
+}
+
+func TestLookerAuthenticationTokenRedeemedOnceUnder100WayConcurrency(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	api := l.apiLogin()
+	c := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", nil)))
+	const n = 100
+	var wg sync.WaitGroup
+	results := make(chan int, n)
+	start := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results <- l.send("GET", firstLoad(salesTarget, c), uaHeader(browserUA), "").status
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	got := map[int]int{}
+	for s := range results {
+		got[s]++
+	}
+	if got[http.StatusFound] != 1 || got[http.StatusUnauthorized] != n-1 {
+		t.Fatalf("outcomes: %v", got)
+	}
+}
+
+func TestLookerGenerateTokensConcurrentTabsBothKeepWorking(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	api := l.apiLogin()
+	c := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", nil)))
+	const tabs = 8
+	var wg sync.WaitGroup
+	out := make([]cookieless, tabs)
+	for i := range tabs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = tokensOf(t, l.generate(api, browserUA, c.ref, c.api, c.nav))
+		}()
+	}
+	wg.Wait()
+	for i := range tabs {
+		if out[i] != out[0] {
+			t.Fatalf("tab %d got other tokens than tab 0: %+v vs %+v", i, out[i], out[0])
+		}
+		r := l.send("GET", "/api/v1/embed/dashboards/sales", bearerUA(out[i].api, browserUA), "")
+		if r.status != 200 {
+			t.Fatalf("tab %d: %d %s", i, r.status, r.body)
+		}
+	}
+	if r := l.send("GET", "/api/v1/embed/dashboards/sales", bearerUA(c.api, browserUA), ""); r.status != 200 {
+		t.Fatalf("the previous token during the refresh: %d %s", r.status, r.body)
+	}
+}
+
+func TestLookerEmbedDomainAllowList(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	api := l.apiLogin()
+	const dynamic = "https://tenant.example.org"
+	c := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", map[string]any{"embed_domain": dynamic})))
+	load := func(domain, nav string) response {
+		return l.send("GET", "/embed/dashboards/sales?embed_domain="+domain+"&sdk=3&embed_navigation_token="+nav, uaHeader(browserUA), "")
+	}
+	p := load(dynamic, c.nav)
+	if b := bootstrap(t, p); b["events"] != true {
+		t.Fatalf("the acquire-time embed_domain: %v", b)
+	}
+	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, dynamic) {
+		t.Fatalf("CSP lacks the session's embed_domain: %q", csp)
+	}
+	p = load(otherOrigin, c.nav)
+	if b := bootstrap(t, p); b["events"] != false || b["events_refused"] != "embed_domain_not_allowed" {
+		t.Fatalf("an embed_domain not on the list: %v", b)
+	}
+	if csp := p.header.Get("Content-Security-Policy"); strings.Contains(csp, otherOrigin) {
+		t.Fatalf("CSP allows a domain not on the list: %q", csp)
+	}
+	// Another session without that embed_domain does not get it.
+	d := tokensOf(t, l.acquire(api, browserUA, cookielessUser("sam", nil)))
+	if b := bootstrap(t, load(dynamic, d.nav)); b["events"] != false {
+		t.Fatalf("embed_domain leaked across sessions: %v", b)
+	}
+}
+
+func TestLookerAPILogin(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	bad := l.send("POST", "/api/4.0/login?client_id="+l.clientID+"&client_secret=wrong", nil, "")
+	if bad.status != 401 || looker("", bad, t) != "unauthorized" {
+		t.Fatalf("wrong secret: %d %s", bad.status, bad.body)
+	}
+	// Query form, as Looker's SDKs also send it.
+	r := l.send("POST", "/api/4.0/login?client_id="+l.clientID+"&client_secret="+url.QueryEscape(l.clientSecret), nil, "")
+	if r.status != 200 {
+		t.Fatalf("login: %d %s", r.status, r.body)
+	}
+	tok := r.json(t)["access_token"].(string)
+	for _, scheme := range []string{"token", "Bearer"} {
+		a := l.send("POST", "/api/4.0/embed/cookieless_session/acquire", map[string]string{"Authorization": scheme + " " + tok, "User-Agent": browserUA}, `{"external_user_id":"x","permissions":[],"models":[]}`)
+		if a.status != 200 {
+			t.Fatalf("%s scheme: %d %s", scheme, a.status, a.body)
+		}
+	}
+	if out := l.send("DELETE", "/api/4.0/logout", map[string]string{"Authorization": "token " + tok}, ""); out.status != 204 {
+		t.Fatalf("logout: %d %s", out.status, out.body)
+	}
+	a := l.send("POST", "/api/4.0/embed/cookieless_session/acquire", map[string]string{"Authorization": "token " + tok, "User-Agent": browserUA}, `{"external_user_id":"x","permissions":[],"models":[]}`)
+	if a.status != 401 || looker("", a, t) != "unauthorized" {
+		t.Fatalf("after logout: %d %s", a.status, a.body)
+	}
 }

@@ -637,26 +637,21 @@ func (s *Service) EndSession(ctx context.Context, reference string) error {
 
 // RedeemAuthentication uses up a one-time authentication token (exactly one of concurrent
 // redeemers succeeds) and returns its live session. The navigation token inside the target,
-// when given, must belong to the same session.
+// when given, must belong to the same session. Every check is made before the token is used up,
+// so a refused request leaves it usable.
 func (s *Service) RedeemAuthentication(ctx context.Context, tok, userAgent, navigation string) (*Session, error) {
+	unknown := unauthenticated(CodeInvalidAuthToken, "the authentication token is unknown, used or expired")
 	if !strings.HasPrefix(tok, prefixAuth+".") || len(tok) > 128 {
-		return nil, unauthenticated(CodeInvalidAuthToken, "the authentication token is unknown, used or expired")
+		return nil, unknown
 	}
-	r, err := s.store.TakeRecord(ctx, kindAuthToken, digest(tok))
+	r, err := s.store.GetRecord(ctx, kindAuthToken, digest(tok))
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, unauthenticated(CodeInvalidAuthToken, "the authentication token is unknown, used or expired")
+		return nil, unknown
 	}
 	if err != nil {
-		return nil, fmt.Errorf("looker: take authentication token: %w", err)
+		return nil, fmt.Errorf("looker: authentication token: %w", err)
 	}
 	sid := string(r.Value)
-	d, err := s.getSession(ctx, sid)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.checkUA(userAgent); err != nil {
-		return nil, err
-	}
 	if navigation != "" {
 		nsid, _, err := s.parseToken(prefixNav, navigation, true)
 		if err != nil {
@@ -665,6 +660,23 @@ func (s *Service) RedeemAuthentication(ctx context.Context, tok, userAgent, navi
 		if nsid != sid {
 			return nil, forbidden(CodeTokenSessionMismatch, "the navigation token belongs to another embed session")
 		}
+	}
+	d, err := s.getSession(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.checkUA(userAgent); err != nil {
+		return nil, err
+	}
+	taken, err := s.store.TakeRecord(ctx, kindAuthToken, digest(tok))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, unknown
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looker: take authentication token: %w", err)
+	}
+	if string(taken.Value) != sid {
+		return nil, unknown
 	}
 	ses := d.session(sid)
 	return &ses, nil
