@@ -121,6 +121,15 @@ async function checkEmbed(mode) {
     const runs = await waitForRuns(a.page, 2);
     assert.equal(runs[1].dashboard.dashboard_filters.Region, 'East');
     await waitFor(async () => near(await counter(a.frame, 'revenue'), aliceEast.revenue), { what: 'revenue of Sales in the East' });
+
+    // loadDashboard() (page:load, the viewer reports Looker 25) opens another dashboard in the
+    // same frame and session: no new sign-in.
+    await a.page.evaluate(() => window.lookerConnection.loadDashboard('operations'));
+    const ops = await waitFor(async () => (await events(a.page, 'dashboard:run:complete')).find((e) => e.dashboard.id === 'operations'), {
+      what: 'a run of the operations dashboard',
+    });
+    assert.equal(ops.status, 'complete', JSON.stringify(ops.tileStatuses));
+    assert.ok((await events(a.page, 'page:changed')).some((e) => e.page.url.startsWith('/embed/dashboards/operations?')));
   } finally {
     await a.context.close();
   }

@@ -50,7 +50,9 @@ func (a *App) lookerUser(u User) map[string]any {
 	first, last, _ := strings.Cut(u.Name, " ")
 	filters := map[string]any{}
 	for _, m := range a.cfg.Looker.Models {
-		filters[m] = map[string]any{"external_value": u.Department}
+		if f, ok := lookerAccessFilters(u)[m]; ok {
+			filters[m] = f
+		}
 	}
 	return map[string]any{
 		"external_user_id":   u.ID,
@@ -63,6 +65,20 @@ func (a *App) lookerUser(u User) map[string]any {
 		// external_value is what the sales dashboard's SQL filters on (__aibi_external_value).
 		"user_attributes": map[string]any{"external_value": u.Department, "department": u.Department, "email": u.Email},
 		"access_filters":  filters,
+	}
+}
+
+// lookerAccessFilters are each user's row-level security per model of the sample dashboards:
+// sales filters on the external value (the department), operations on the department and a list
+// of regions.
+func lookerAccessFilters(u User) map[string]map[string]any {
+	regions := []string{"North", "South", "East", "West"}
+	if u.Username == "bob" {
+		regions = []string{"East", "West"}
+	}
+	return map[string]map[string]any{
+		"sales":      {"external_value": u.Department},
+		"operations": {"department": u.Department, "regions": regions},
 	}
 }
 
