@@ -21,11 +21,13 @@ import (
 	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/datasource/postgres"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
+	pgstate "github.com/inlay/inlay/internal/storage/postgres"
 	"github.com/inlay/inlay/internal/storage/sqlite"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -50,6 +52,9 @@ var stateOpeners = map[string]func(context.Context, config.StateConfig) (storage
 	},
 	config.StateMemory: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
 		return memory.New(), nil
+	},
+	config.StatePostgres: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
+		return pgstate.Open(ctx, pgstate.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
 	},
 }
 
@@ -122,6 +127,9 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	// looker manages embed secrets (the demo makes one); the API builds its own over the same
+	// store and keys.
+	looker *looker.Service
 }
 
 // newService builds the API over an opened store and data sources (which the caller registered
@@ -169,7 +177,11 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+	lk, err := looker.New(store, keys, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, looker: lk}, nil
 }
 
 // keyRefreshEvery is how often a running server reloads its signing keys from the state store:
@@ -187,6 +199,11 @@ func (s *service) maintain(ctx context.Context, logger *slog.Logger) error {
 		}
 		if _, err := s.store.DeleteExpiredSigningKeys(ctx, time.Now()); err != nil {
 			logger.Error("expired key clean-up", "err", err)
+		}
+		// Expired records (used tokeninfo grants, nonces, one-time tokens) are invisible already;
+		// this only reclaims their space.
+		if _, err := s.store.DeleteExpiredRecords(ctx, time.Now()); err != nil {
+			logger.Error("expired record clean-up", "err", err)
 		}
 		select {
 		case <-ctx.Done():

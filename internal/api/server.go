@@ -91,7 +91,7 @@ func New(opts Options, deps Deps) (*Server, error) {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{Deps: deps, opts: opts, dashboards: map[string]*dashboard.Dashboard{}, usesExternalValue: map[string]bool{},
-		exchange: &token.Exchange{Grants: deps.Grants, Policy: token.Policy{
+		exchange: &token.Exchange{Grants: deps.Grants, Redeemed: deps.Store, Policy: token.Policy{
 			EmbedTTL: opts.EmbedTTL, MaxEmbedTTL: opts.MaxEmbedTTL, DefaultCapabilities: opts.DefaultCapabilities}}}
 	for _, d := range deps.Dashboards {
 		if _, dup := s.dashboards[d.ID]; dup {

@@ -36,8 +36,9 @@ const (
 
 // State drivers.
 const (
-	StateSQLite = "sqlite"
-	StateMemory = "memory"
+	StateSQLite   = "sqlite"
+	StateMemory   = "memory"
+	StatePostgres = "postgres"
 )
 
 // Config is the whole of Inlay's configuration. YAML keys are snake_case; durations are Go
@@ -59,8 +60,11 @@ type Config struct {
 	Embed       EmbedConfig                 `yaml:"embed" json:"embed"`
 	Tokens      TokenConfig                 `yaml:"tokens" json:"tokens"`
 	Query       QueryConfig                 `yaml:"query" json:"query"`
+	Cache       CacheConfig                 `yaml:"cache" json:"cache"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
+	// TLS makes Inlay serve HTTPS (needed by the Looker Embed SDK, docs/looker.md).
+	TLS TLSConfig `yaml:"tls" json:"tls"`
 
 	// file is the config file read (empty when none was).
 	file string
@@ -71,10 +75,53 @@ type Config struct {
 	publicURLDerived bool
 }
 
+// TLSConfig makes Inlay serve HTTPS: a certificate and key (PEM files), or a self-signed
+// certificate for 127.0.0.1 and localhost made and kept under <project>/.inlay/tls.
+type TLSConfig struct {
+	Cert       string `yaml:"cert" json:"cert"`
+	Key        string `yaml:"key" json:"key"`
+	SelfSigned bool   `yaml:"self_signed" json:"self_signed"`
+}
+
+// Enabled reports whether Inlay serves HTTPS.
+func (t TLSConfig) Enabled() bool { return t.Cert != "" || t.Key != "" || t.SelfSigned }
+
+// SetTLS sets the TLS settings (e.g. from flags). A PublicURL that was not configured follows
+// the scheme.
+func (c *Config) SetTLS(t TLSConfig) {
+	c.TLS = t
+	c.setBy("tls", "flag")
+	if c.publicURLDerived {
+		c.PublicURL = c.derivedPublicURL(c.Listen)
+	}
+}
+
+// derivedPublicURL is derivePublicURL with https when TLS is on.
+func (c *Config) derivedPublicURL(listen string) string {
+	u := derivePublicURL(listen)
+	if c.TLS.Enabled() {
+		u = "https://" + strings.TrimPrefix(u, "http://")
+	}
+	return u
+}
+
 // StateConfig selects the store for Inlay's own state (principals, signing keys, audit log).
 type StateConfig struct {
-	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default) or "memory"
+	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default), "memory" or "postgres"
 	Path   string `yaml:"path" json:"path"`     // sqlite file, default <project>/.inlay/state.db
+	// DSN is the PostgreSQL connection string of driver "postgres" (it may hold a password,
+	// hence a Secret). Every replica sharing it shares principals, keys, audit and records.
+	DSN Secret `yaml:"dsn" json:"dsn"`
+	// MaxConns caps the postgres state pool; 0 means the driver's default.
+	MaxConns int `yaml:"max_conns" json:"max_conns"`
+}
+
+// CacheConfig configures the shared result cache.
+type CacheConfig struct {
+	// Redis is a redis:// (or rediss://) URL; when set, query results are shared through Redis
+	// in front of the in-process cache, so replicas serve each other's results. It may hold a
+	// password, hence a Secret.
+	Redis Secret `yaml:"redis" json:"redis"`
 }
 
 // DataSourceConfig configures one named database.
@@ -188,7 +235,7 @@ func load(projectDir string, getenv func(string) string, optional bool) (*Config
 	c.applyEnv(getenv)
 	probs = append(probs, c.resolveSecrets(getenv, projectDir)...)
 	if c.publicURLDerived {
-		c.PublicURL = derivePublicURL(c.Listen)
+		c.PublicURL = c.derivedPublicURL(c.Listen)
 	}
 	if len(probs) > 0 {
 		return nil, probs
@@ -202,7 +249,7 @@ func (c *Config) SetListen(addr string) {
 	c.Listen = addr
 	c.setBy("listen", "flag")
 	if c.publicURLDerived {
-		c.PublicURL = derivePublicURL(addr)
+		c.PublicURL = c.derivedPublicURL(addr)
 	}
 }
 
@@ -332,6 +379,7 @@ func (c *Config) resolvePaths(dir string) {
 	if c.where["dashboards"] != "" {
 		c.Dashboards = abs(c.Dashboards)
 	}
+	c.TLS.Cert, c.TLS.Key = abs(c.TLS.Cert), abs(c.TLS.Key)
 	for name, ds := range c.DataSources {
 		if ds.Type == TypeDuckDB && ds.Path != ":memory:" {
 			ds.Path = abs(ds.Path)
@@ -360,6 +408,9 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set("INLAY_SECRET", "secret", func(v string) { c.Secret = NewSecret(v) })
 	set("INLAY_ADMIN_KEY", "admin_key", func(v string) { c.AdminKey = NewSecret(v) })
 	set("INLAY_STATE_PATH", "state.path", func(v string) { c.State.Path = v })
+	set("INLAY_STATE_DRIVER", "state.driver", func(v string) { c.State.Driver = v })
+	set("INLAY_STATE_DSN", "state.dsn", func(v string) { c.State.DSN = NewSecret(v) })
+	set("INLAY_CACHE_REDIS", "cache.redis", func(v string) { c.Cache.Redis = NewSecret(v) })
 	set("INLAY_ALLOWED_ORIGINS", "embed.allowed_origins", func(v string) {
 		c.Embed.AllowedOrigins = nil
 		for o := range strings.SplitSeq(v, ",") {
@@ -380,6 +431,8 @@ func (c *Config) resolveSecrets(getenv func(string) string, dir string) Problems
 	}
 	try("secret", &c.Secret)
 	try("admin_key", &c.AdminKey)
+	try("state.dsn", &c.State.DSN)
+	try("cache.redis", &c.Cache.Redis)
 	for _, name := range sortedKeys(c.DataSources) {
 		ds := c.DataSources[name]
 		try("data_sources."+name+".dsn", &ds.DSN)
