@@ -1,41 +1,38 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
+	"strings"
 
+	"github.com/inlay/inlay/internal/demo"
 	"github.com/inlay/inlay/internal/hostapp"
 )
 
-// demoLooker prepares the host app's Looker mode (docs/embedding.md, "Looker mode"): an embed
-// secret made through Inlay's admin API (in process), the sample dashboards' models, and the
-// host's own origin as the embed domain of its cookieless sessions.
-func demoLooker(ctx context.Context, h http.Handler, adminKey, inlayURL, hostURL string) (*hostapp.LookerConfig, error) {
+// demoLookerMode configures the host app's Looker page (docs/embedding.md, "Looker mode"): the
+// host's alice and bob are the demo's Looker users looker-alice and looker-bob, signed URLs use
+// the demo's embed secret, and cookieless sessions get the host's origin as embed domain.
+func demoLookerMode(inlayURL, hostURL, embedSecret string) (*hostapp.LookerConfig, error) {
 	u, err := url.Parse(inlayURL)
 	if err != nil {
 		return nil, err
 	}
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/api/v1/admin/embed_secrets", nil)
-	req.Header.Set("Authorization", "Bearer "+adminKey)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusCreated {
-		return nil, fmt.Errorf("demo: create embed secret: HTTP %d %s", rec.Code, rec.Body.String())
+	users := map[string]map[string]any{}
+	for _, lu := range demo.LookerUsers {
+		b, err := json.Marshal(lu)
+		if err != nil {
+			return nil, err
+		}
+		var def map[string]any
+		if err := json.Unmarshal(b, &def); err != nil {
+			return nil, err
+		}
+		name, ok := strings.CutPrefix(lu.ExternalUserID, "looker-")
+		if !ok {
+			return nil, fmt.Errorf("demo: Looker user %q is not looker-<host user>", lu.ExternalUserID)
+		}
+		users[name] = def
 	}
-	var created struct {
-		Secret string `json:"secret"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil || created.Secret == "" {
-		return nil, fmt.Errorf("demo: create embed secret: unreadable answer")
-	}
-	return &hostapp.LookerConfig{
-		Host:        u.Host,
-		EmbedSecret: created.Secret,
-		Models:      []string{"sales", "operations"},
-		HostOrigin:  hostURL,
-	}, nil
+	return &hostapp.LookerConfig{Host: u.Host, EmbedSecret: embedSecret, Users: users, HostOrigin: hostURL}, nil
 }

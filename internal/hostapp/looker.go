@@ -32,61 +32,27 @@ type LookerConfig struct {
 	Host string
 	// EmbedSecret signs /login/embed URLs; empty leaves out the signed mode.
 	EmbedSecret string
-	// Models the embed users may open (the dashboards' model names).
-	Models []string
+	// Users maps a host username to its Looker embed user: the fields a Looker host signs or
+	// sends to acquire (external_user_id, permissions, models, user_attributes, access_filters,
+	// session_length, ...), as JSON values. A host user without one cannot open the Looker page.
+	Users map[string]map[string]any
 	// HostOrigin is this host page's origin, sent as embed_domain in acquire calls (a host maps
 	// users to domains itself rather than trusting the browser's).
 	HostOrigin string
-	// SessionLength of embed sessions; 0 means one hour.
-	SessionLength time.Duration
 }
 
-// lookerPermissions are what the demo's embed users may do: view dashboards and download.
-var lookerPermissions = []string{"access_data", "see_lookml_dashboards", "see_user_dashboards", "download_with_limit"}
-
-// lookerUser is the embed user definition for one of the host's users: the same person, with
-// an access filter on the department (the row-level security the sales dashboard applies).
-func (a *App) lookerUser(u User) map[string]any {
-	first, last, _ := strings.Cut(u.Name, " ")
-	filters := map[string]any{}
-	for _, m := range a.cfg.Looker.Models {
-		if f, ok := lookerAccessFilters(u)[m]; ok {
-			filters[m] = f
-		}
+// lookerUser is the embed user definition for one of the host's users, and false if it has none.
+func (a *App) lookerUser(u User) (map[string]any, bool) {
+	def, ok := a.cfg.Looker.Users[u.Username]
+	if !ok {
+		return nil, false
 	}
-	return map[string]any{
-		"external_user_id":   u.ID,
-		"first_name":         first,
-		"last_name":          last,
-		"session_length":     int64(a.lookerSessionLength().Seconds()),
-		"force_logout_login": true,
-		"permissions":        lookerPermissions,
-		"models":             a.cfg.Looker.Models,
-		// external_value is what the sales dashboard's SQL filters on (__aibi_external_value).
-		"user_attributes": map[string]any{"external_value": u.Department, "department": u.Department, "email": u.Email},
-		"access_filters":  filters,
+	out := make(map[string]any, len(def)+1)
+	for k, v := range def {
+		out[k] = v
 	}
-}
-
-// lookerAccessFilters are each user's row-level security per model of the sample dashboards:
-// sales filters on the external value (the department), operations on the department and a list
-// of regions.
-func lookerAccessFilters(u User) map[string]map[string]any {
-	regions := []string{"North", "South", "East", "West"}
-	if u.Username == "bob" {
-		regions = []string{"East", "West"}
-	}
-	return map[string]map[string]any{
-		"sales":      {"external_value": u.Department},
-		"operations": {"department": u.Department, "regions": regions},
-	}
-}
-
-func (a *App) lookerSessionLength() time.Duration {
-	if a.cfg.Looker.SessionLength > 0 {
-		return a.cfg.Looker.SessionLength
-	}
-	return time.Hour
+	out["force_logout_login"] = true // a new sign-in replaces this browser's embed session
+	return out, true
 }
 
 func (a *App) lookerRoutes(mux *http.ServeMux) {
@@ -110,7 +76,12 @@ func (a *App) handleLookerAuth(w http.ResponseWriter, r *http.Request, user User
 		writeError(w, http.StatusBadRequest, "invalid_src", "src must be an /embed/ path")
 		return
 	}
-	signed, err := signEmbedURL(a.cfg.Looker.Host, a.cfg.Looker.EmbedSecret, src, a.lookerUser(user), time.Now())
+	def, ok := a.lookerUser(user)
+	if !ok {
+		writeError(w, http.StatusForbidden, "no_embed_user", "this user has no Looker embed user")
+		return
+	}
+	signed, err := signEmbedURL(a.cfg.Looker.Host, a.cfg.Looker.EmbedSecret, src, def, time.Now())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "internal", "could not sign the embed URL")
 		return
@@ -225,7 +196,11 @@ func (a *App) cookielessKey(r *http.Request) string {
 }
 
 func (a *App) handleLookerAcquire(w http.ResponseWriter, r *http.Request, user User) {
-	body := a.lookerUser(user)
+	body, ok := a.lookerUser(user)
+	if !ok {
+		writeError(w, http.StatusForbidden, "no_embed_user", "this user has no Looker embed user")
+		return
+	}
 	body["embed_domain"] = a.cfg.Looker.HostOrigin
 	key := a.cookielessKey(r)
 	a.looker.mu.Lock()

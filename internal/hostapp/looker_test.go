@@ -26,13 +26,24 @@ func TestEncodeURIComponent(t *testing.T) {
 // values and the encoded path, one a line, under HMAC-SHA1 of the secret.
 func TestSignEmbedURL(t *testing.T) {
 	app, err := New(Config{InlayURL: "https://127.0.0.1:8443", ClientID: "id", ClientSecret: "secret", DashboardID: "sales",
-		Looker: &LookerConfig{Host: "127.0.0.1:8443", EmbedSecret: "s3cret", Models: []string{"sales"}}})
+		Looker: &LookerConfig{Host: "127.0.0.1:8443", EmbedSecret: "s3cret", Users: map[string]map[string]any{"alice": {
+			"external_user_id": "looker-alice", "first_name": "Alice", "session_length": 3600,
+			"permissions": []string{"access_data", "see_lookml_dashboards"}, "models": []string{"sales"},
+			"user_attributes": map[string]any{"external_value": "Sales"},
+			"access_filters":  map[string]any{"sales": map[string]any{"region": "East"}}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	target := "/embed/dashboards/sales?embed_domain=http://127.0.0.1:8471&sdk=3&Region=East"
 	now := time.Unix(1_700_000_000, 0)
-	signed, err := signEmbedURL("127.0.0.1:8443", "s3cret", target, app.lookerUser(users["alice"]), now)
+	def, ok := app.lookerUser(users["alice"])
+	if !ok {
+		t.Fatal("alice has no embed user")
+	}
+	if _, ok := app.lookerUser(users["bob"]); ok {
+		t.Fatal("bob has an embed user he was not given")
+	}
+	signed, err := signEmbedURL("127.0.0.1:8443", "s3cret", target, def, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,11 +80,12 @@ func TestSignEmbedURL(t *testing.T) {
 		t.Fatalf("signature %s, want %s", q.Get("signature"), want)
 	}
 	for k, want := range map[string]string{
-		"time":             "1700000000",
-		"external_user_id": `"user_alice"`,
-		"models":           `["sales"]`,
-		"access_filters":   `{"sales":{"external_value":"Sales"}}`,
-		"first_name":       `"Alice"`,
+		"time":               "1700000000",
+		"external_user_id":   `"looker-alice"`,
+		"models":             `["sales"]`,
+		"access_filters":     `{"sales":{"region":"East"}}`,
+		"first_name":         `"Alice"`,
+		"force_logout_login": `true`,
 	} {
 		if q.Get(k) != want {
 			t.Errorf("%s = %s, want %s", k, q.Get(k), want)
