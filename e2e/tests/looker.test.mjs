@@ -161,6 +161,10 @@ describe('Looker Embed SDK (unmodified, from npm) against inlay demo --https', (
       const status = await waitFor(async () => (await events(a.page, 'session:status'))[0], { what: 'session:status' });
       assert.equal(status.expired, false);
       assert.ok(status.session_ttl > 0);
+      // The host's acquire endpoint hands the browser tokens, never the session reference token.
+      const acquired = await a.page.evaluate(() => fetch('/looker/acquire').then((r) => r.json()));
+      assert.ok(acquired.api_token && acquired.navigation_token, 'acquire gave tokens');
+      assert.equal('session_reference_token' in acquired, false);
       // The host ends the embed session at Inlay (DELETE cookieless_session/{reference}), then runs.
       await a.page.click('#end');
       await waitFor(async () => (await events(a.page, 'session:expired')).length > 0, { what: 'session:expired' });
