@@ -139,10 +139,13 @@ func (e *env) checkNothingLost(ctx context.Context, live []*replica, killed int,
 		}
 		json.NewDecoder(r.Body).Decode(&body)
 		r.Body.Close()
-		if r.StatusCode == 200 {
+		switch {
+		case r.StatusCode == 200:
 			res.Failures = append(res.Failures, fmt.Sprintf("a grant exchanged during the faults (on replica %d) was exchanged again", g.replica))
-		} else if body.Error == "invalid_grant" {
+		case body.Error == "invalid_grant":
 			reused++
+		default:
+			res.Failures = append(res.Failures, fmt.Sprintf("re-sent grant: %d %s", r.StatusCode, body.Error))
 		}
 	}
 

@@ -82,7 +82,12 @@ func viewer(v string) rls.Viewer { return rls.Viewer{ID: v, ExternalValue: &v} }
 
 func run(t *testing.T, e *query.Engine, d *dashboard.Dashboard, v rls.Viewer) map[string]query.WidgetResult {
 	t.Helper()
-	out, err := e.Run(t.Context(), d, v, nil, nil)
+	c, _, err := e.Compile([]*dashboard.Dashboard{d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := c.Plan(d.ID)
+	out, err := e.Run(t.Context(), p, v, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
