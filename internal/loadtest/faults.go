@@ -12,7 +12,8 @@ import (
 // faults runs the cached load on three replicas for FaultFor, split in four: normal, then a
 // replica killed with SIGKILL, then PostgreSQL restarted, then Redis stopped. Afterwards it
 // checks that nothing acknowledged was lost: every exchanged grant stays used, and every token
-// minted by a surviving replica is in the audit log, read with `inlay audit` and the admin API.
+// handed out, by the killed replica too, is in the audit log, read with `inlay audit` and the
+// admin API.
 func (e *env) faults(ctx context.Context, res *Result) error {
 	cfg := e.cfg
 	fmt.Fprintf(cfg.Log, "faults: starting 3 replicas\n")
@@ -111,13 +112,13 @@ func (e *env) faults(ctx context.Context, res *Result) error {
 	if recovered < 0 {
 		res.Failures = append(res.Failures, "faults: no token was minted after PostgreSQL came back")
 	}
-	e.checkNothingLost(ctx, rs[:2], killed, grants, res)
+	e.checkNothingLost(ctx, rs[:2], grants, res)
 	return nil
 }
 
 // checkNothingLost re-sends a sample of exchanged grants (each must be refused as already used)
 // and counts the audit log's token.minted events per minting replica.
-func (e *env) checkNothingLost(ctx context.Context, live []*replica, killed int, grants []exchange, res *Result) {
+func (e *env) checkNothingLost(ctx context.Context, live []*replica, grants []exchange, res *Result) {
 	cfg := e.cfg
 	client := &http.Client{Timeout: 10 * time.Second}
 	reused, sampled := 0, 0
@@ -200,15 +201,11 @@ func (e *env) checkNothingLost(ctx context.Context, live []*replica, killed int,
 		res.Failures = append(res.Failures, fmt.Sprintf("of %d exchanged grants sent again, %d were refused as used", sampled, reused))
 	}
 	fmt.Fprintf(cfg.Out, ". The admin API on replica 0 lists %d token.minted events (limit 10000), `inlay audit` %d.\n", apiCount, total)
+	// Mints are audited before the token is handed out, so even the killed replica's are all
+	// in the log (it may hold one more: a mint audited whose answer never left).
 	for r := range 3 {
-		if r == killed {
-			if lost := minted[r] - logged[r]; lost > 0 {
-				fmt.Fprintf(cfg.Out, "Replica %d was killed with SIGKILL: %d of its acknowledged mints were still in its audit buffer (flushed every second) and are missing from the log.\n", r, lost)
-			}
-			continue
-		}
 		if logged[r] < minted[r] {
-			res.Failures = append(res.Failures, fmt.Sprintf("replica %d acknowledged %d embed tokens but the audit log has %d", r, minted[r], logged[r]))
+			res.Failures = append(res.Failures, fmt.Sprintf("replica %d handed out %d embed tokens but the audit log has %d", r, minted[r], logged[r]))
 		}
 	}
 	if apiCount < 0 || (total <= 10000 && apiCount != total) {
