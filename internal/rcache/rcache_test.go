@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/inlay/inlay/internal/rcache/redistest"
 	"github.com/inlay/inlay/internal/rls"
 	"github.com/inlay/inlay/internal/secret"
+	"github.com/inlay/inlay/internal/telemetry"
 )
 
 func newKeys(t *testing.T) *secret.Keys {
@@ -149,6 +152,14 @@ func TestSharedAcrossReplicas(t *testing.T) {
 	}
 	if got := eng["total"].Result.Rows[0][0]; fmt.Sprint(got) != "40" || len(eng["rows"].Result.Rows) != 1 {
 		t.Fatalf("Eng's answer: %v", eng)
+	}
+	// Prometheus shows the shared hits.
+	m := telemetry.NewMetrics()
+	m.WatchEngine(b.Stats)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), "inlay_query_shared_cache_hits_total 2") {
+		t.Fatalf("metrics lack the shared cache hits:\n%s", rec.Body.String())
 	}
 	// The in-process cache now answers b's repeat without Redis.
 	run(t, b, f.dash, viewer("Sales"))
