@@ -100,6 +100,7 @@ func (e *env) faults(ctx context.Context, res *Result) error {
 	fmt.Fprintf(cfg.Out, "RSS of the two survivors from the first quarter to the end: %s.\n\n", rssChange(rss0[:2], rss1))
 
 	e.check(res, "faults", s, true)
+	checkMemory(res, "faults", rss0[:2], rss1)
 	if len(onLive) > 0 {
 		res.Failures = append(res.Failures, fmt.Sprintf("faults: %d connection errors to live replicas (e.g. %s)", len(onLive), onLive[0]))
 	}

@@ -335,6 +335,7 @@ func (e *env) scaling(ctx context.Context, mode, project string, res *Result) er
 			ms(s.p50), ms(s.p99), ratio(s.p50, base.p50), ratio(s.p99, base.p99), bad, rssChange(rss0, rss1))
 		fmt.Fprintf(cfg.Log, "%s, %d replicas: %.0f ok/s, p50 %s, p99 %s, %d bad\n", mode, n, s.okPerSec, ms(s.p50), ms(s.p99), bad)
 		e.check(res, fmt.Sprintf("%s, %d replicas", mode, n), s, false)
+		checkMemory(res, fmt.Sprintf("%s, %d replicas", mode, n), rss0, rss1)
 	}
 	fmt.Fprintln(cfg.Out)
 	return nil
@@ -358,6 +359,16 @@ func (e *env) check(res *Result, phase string, s summary, faults bool) {
 	}
 	if s.counts[okQuery] == 0 || s.counts[okMint] == 0 {
 		res.Failures = append(res.Failures, fmt.Sprintf("%s: no successful query or mint (%d, %d)", phase, s.counts[okQuery], s.counts[okMint]))
+	}
+}
+
+// checkMemory fails a phase whose replicas grew by more than half plus 64 MiB: flat memory
+// under steady load, with room for caches filling and the runtime's own swings.
+func checkMemory(res *Result, phase string, before, after []int64) {
+	for i := range before {
+		if before[i] > 0 && after[i] > before[i]*3/2+64<<20 {
+			res.Failures = append(res.Failures, fmt.Sprintf("%s: replica %d grew from %d to %d MiB", phase, i, before[i]>>20, after[i]>>20))
+		}
 	}
 }
 
