@@ -28,6 +28,26 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/admin/audit", s.admin(s.handleAudit))
 	mux.Handle("GET /api/v1/admin/principals", s.admin(s.handleListPrincipals))
 
+	// OAuth integrations (Posit Connect's API shapes; docs/oauth.md).
+	mux.Handle("GET /__api__/v1/oauth/integrations", s.oauthAdmin(s.handleListIntegrations))
+	mux.Handle("POST /__api__/v1/oauth/integrations", s.oauthAdmin(s.handleCreateIntegration))
+	mux.Handle("GET /__api__/v1/oauth/integrations/{guid}", s.oauthAdmin(s.handleGetIntegration))
+	mux.Handle("PATCH /__api__/v1/oauth/integrations/{guid}", s.oauthAdmin(s.handlePatchIntegration))
+	mux.Handle("DELETE /__api__/v1/oauth/integrations/{guid}", s.oauthAdmin(s.handleDeleteIntegration))
+	mux.Handle("POST /__api__/v1/oauth/integrations/credentials", http.HandlerFunc(s.handleCredentials))
+	mux.Handle("GET /__api__/v1/oauth/sessions", s.oauthAdmin(s.handleListSessions))
+	mux.Handle("DELETE /__api__/v1/oauth/sessions/{guid}", s.oauthAdmin(s.handleDeleteSession))
+	mux.Handle("POST /__api__/v1/oauth/user-session-tokens", s.contentKeyed(s.handleUserSessionToken))
+	mux.Handle("POST /__api__/v1/oauth/content-session-tokens", s.contentKeyed(s.handleContentSessionToken))
+	mux.Handle("GET /__api__/v1/content", s.oauthAdmin(s.handleListContent))
+	mux.Handle("POST /__api__/v1/content", s.oauthAdmin(s.handleCreateContent))
+	mux.Handle("DELETE /__api__/v1/content/{id}", s.oauthAdmin(s.handleDeleteContent))
+	mux.Handle("GET /__api__/v1/content/{id}/oauth/integrations/associations", s.oauthAdmin(s.handleGetAssociations))
+	mux.Handle("PUT /__api__/v1/content/{id}/oauth/integrations/associations", s.oauthAdmin(s.handlePutAssociations))
+	mux.Handle("GET /__oauth__/integrations/{guid}/login", http.HandlerFunc(s.handleOAuthLogin))
+	mux.Handle("GET /__oauth__/integrations/callback", http.HandlerFunc(s.handleOAuthCallback))
+	mux.Handle("GET /api/v1/embed/dashboards/{id}/oauth", s.embed(s.handleEmbedOAuth))
+
 	mux.Handle("GET /healthz", s.plain(s.handleHealth))
 	mux.Handle("/", s.plain(s.handleNotFound))
 

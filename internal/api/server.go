@@ -11,6 +11,7 @@ import (
 
 	"github.com/inlay/inlay/internal/audit"
 	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/oauth"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/storage"
@@ -32,6 +33,9 @@ type Options struct {
 	AdminKey string
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// OAuthSources maps every data source name to the OAuth integration its queries run with
+	// ("" for none).
+	OAuthSources map[string]string
 }
 
 // Deps are the services the API is built on.
@@ -47,6 +51,8 @@ type Deps struct {
 	Audit      *audit.Writer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// OAuth brokers OAuth integrations (nil disables the integrations API).
+	OAuth *oauth.Broker
 }
 
 // Server serves the HTTP API.
