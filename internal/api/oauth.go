@@ -430,7 +430,7 @@ if(window.opener){try{window.opener.postMessage(m,{{.Origin}});}catch(e){}{{if .
 // Inlay's origin) and closes itself on success.
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, err error, integration string) {
 	data := struct {
-		OK                                         bool
+		OK                                        bool
 		Code, Message, Integration, Origin, Nonce string
 	}{OK: err == nil, Integration: integration, Nonce: newRequestID()}
 	if u, perr := url.Parse(s.opts.Issuer); perr == nil {

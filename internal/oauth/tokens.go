@@ -83,7 +83,7 @@ func (b *Broker) sealToken(r storage.Record, rec tokenRecord, set tokenSet) (sto
 func (b *Broker) saveLogin(ctx context.Context, viewer, guid string, tok *oauth2.Token) error {
 	key := tokenKey(viewer, guid)
 	rec := tokenRecord{Session: newGUID(), Viewer: viewer, Integration: guid, Created: b.now().UTC()}
-	r, err := b.sealToken(storage.Record{Kind: kindToken, Key: key}, rec, setOf(tok, ""))
+	r, err := b.sealToken(storage.Record{Kind: kindToken, Key: key}, rec, b.setOf(tok, ""))
 	if err != nil {
 		return err
 	}
@@ -91,8 +91,13 @@ func (b *Broker) saveLogin(ctx context.Context, viewer, guid string, tok *oauth2
 	return b.store.PutRecord(ctx, r)
 }
 
-func setOf(tok *oauth2.Token, previousRefresh string) tokenSet {
+// setOf is what is stored of a token response. The expiry is taken from expires_in on the
+// broker's clock (the one fresh() reads), falling back to what the client library computed.
+func (b *Broker) setOf(tok *oauth2.Token, previousRefresh string) tokenSet {
 	s := tokenSet{Access: tok.AccessToken, Refresh: tok.RefreshToken, Type: tok.Type(), Expiry: tok.Expiry.UTC()}
+	if tok.ExpiresIn > 0 {
+		s.Expiry = b.now().Add(time.Duration(tok.ExpiresIn) * time.Second).UTC()
+	}
 	if s.Refresh == "" {
 		s.Refresh = previousRefresh // no rotation: the refresh token stays valid
 	}
@@ -231,7 +236,7 @@ func (b *Broker) refresh(ctx context.Context, it Integration, viewer, key string
 		return AccessToken{}, &Error{Code: CodeProviderUnavailable, OAuth: "temporarily_unavailable",
 			Message: "the provider could not refresh the token", Cause: err}
 	}
-	next := setOf(newTok, usedRefresh)
+	next := b.setOf(newTok, usedRefresh)
 	var out AccessToken
 	_, err = b.store.UpdateRecord(ctx, kindToken, key, func(r storage.Record) (storage.Record, error) {
 		rec, _, err := b.openToken(r)
@@ -306,7 +311,11 @@ func (b *Broker) ServiceToken(ctx context.Context, it Integration) (AccessToken,
 			}
 			return nil, &Error{Code: CodeProviderUnavailable, OAuth: "temporarily_unavailable", Message: "the provider could not be reached", Cause: err}
 		}
-		at := AccessToken{Token: tok.AccessToken, Type: tokenType(tok.TokenType), Expiry: tok.Expiry, Owner: "service:" + it.GUID}
+		exp := tok.Expiry
+		if tok.ExpiresIn > 0 {
+			exp = b.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+		}
+		at := AccessToken{Token: tok.AccessToken, Type: tokenType(tok.TokenType), Expiry: exp, Owner: "service:" + it.GUID}
 		b.local.Store(key, localToken{tok: at})
 		return at, nil
 	})

@@ -12,7 +12,8 @@
 // "inlay-service" (secret "service-secret", client credentials only).
 //
 // Besides the provider's own routes: GET /__test/stats gives counts of token-endpoint grants by
-// grant type and client ({"refresh_token": {"inlay-confidential": 1}, ...}).
+// grant type and client ({"refresh_token": {"inlay-confidential": 1}, ...}); GET
+// /__test/refresh-token?sub=alice gives the newest refresh token issued to an account.
 //
 // The development interactions are on: any login and password are accepted by posting the
 // login form, then the consent form.
@@ -87,6 +88,9 @@ provider.on('grant.success', (ctx) => {
   stats[gt] ??= {};
   stats[gt][cid] = (stats[gt][cid] || 0) + 1;
 });
+// The newest refresh token of each account, so a test can revoke it as its provider admin would.
+const lastRefresh = {};
+provider.on('refresh_token.saved', (t) => { lastRefresh[t.accountId] = t.jti; });
 provider.on('server_error', (_ctx, err) => console.error('server_error', err));
 
 const callback = provider.callback();
@@ -94,6 +98,12 @@ server.on('request', (req, res) => {
   if (req.url === '/__test/stats') {
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify(stats));
+    return;
+  }
+  if (req.url.startsWith('/__test/refresh-token?')) {
+    const sub = new URL(req.url, issuer).searchParams.get('sub');
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ token: lastRefresh[sub] || '' }));
     return;
   }
   callback(req, res);
