@@ -192,5 +192,8 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(e.stdout, "rotated: new tokens are signed with a new key; the previous key stays published until its tokens expire")
+	if err := resealOAuth(ctx, e, st); err != nil {
+		return err
+	}
 	return nil
 }

@@ -137,6 +137,10 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
 		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes})
 	principals := principal.NewService(store, keys, time.Now)
+	broker, oauthSources, err := newBroker(ctx, cfg, store, keys, logger)
+	if err != nil {
+		return nil, err
+	}
 	aw := audit.NewWriter(store, logger, audit.Options{})
 	srv, err := api.New(api.Options{
 		Issuer:              cfg.PublicURL,
@@ -146,6 +150,7 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		MaxEmbedTTL:         cfg.Tokens.MaxEmbedTTL,
 		ServiceTTL:          cfg.Tokens.ServiceTTL,
 		AdminKey:            cfg.AdminKey.Reveal(),
+		OAuthSources:        oauthSources,
 	}, api.Deps{
 		Dashboards: dashboards,
 		Engine:     engine,
@@ -157,6 +162,7 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		Store:      store,
 		Audit:      aw,
 		Logger:     logger,
+		OAuth:      broker,
 	})
 	if err != nil {
 		return nil, err
@@ -175,6 +181,9 @@ func (s *service) maintain(ctx context.Context, logger *slog.Logger) {
 		}
 		if _, err := s.store.DeleteExpiredSigningKeys(ctx, time.Now()); err != nil {
 			logger.Error("expired key clean-up", "err", err)
+		}
+		if _, err := s.store.DeleteExpiredRecords(ctx, time.Now()); err != nil {
+			logger.Error("expired record clean-up", "err", err)
 		}
 		select {
 		case <-ctx.Done():

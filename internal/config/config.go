@@ -61,6 +61,8 @@ type Config struct {
 	Query       QueryConfig                 `yaml:"query" json:"query"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
+	// OAuth declares OAuth integrations (see OAuthConfig).
+	OAuth OAuthConfig `yaml:"oauth" json:"oauth"`
 
 	// file is the config file read (empty when none was).
 	file string
@@ -88,6 +90,9 @@ type DataSourceConfig struct {
 	InitSQL []string `yaml:"init_sql" json:"init_sql"`
 	// MaxConns caps the connection pool; 0 means the implementation's default.
 	MaxConns int `yaml:"max_conns" json:"max_conns"`
+	// OAuthIntegration names the OAuth integration (guid or name) whose credentials the queries
+	// of this source run with: the viewer's own, or a service account's.
+	OAuthIntegration string `yaml:"oauth_integration" json:"oauth_integration,omitempty"`
 }
 
 // EmbedConfig controls which host pages may embed dashboards.
@@ -367,6 +372,11 @@ func (c *Config) resolveSecrets(getenv func(string) string, dir string) Problems
 		ds := c.DataSources[name]
 		try("data_sources."+name+".dsn", &ds.DSN)
 		c.DataSources[name] = ds
+	}
+	for _, name := range sortedKeys(c.OAuth.Integrations) {
+		it := c.OAuth.Integrations[name]
+		try("oauth.integrations."+name+".config.client_secret", &it.Config.ClientSecret)
+		c.OAuth.Integrations[name] = it
 	}
 	return probs
 }
