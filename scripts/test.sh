@@ -29,6 +29,7 @@ export INLAY_TEST_OIDC_PROVIDER=1
 
 echo "== go vet"
 go vet ./...
+go vet -tags bench ./cmd/inlay
 echo "== go test"
 go test -count=1 ./...
 

@@ -1,3 +1,8 @@
+//go:build bench
+
+// The benchmark is built only with -tags bench (make bench), so that the server binary does not
+// link net/http/httptest and the benchmark's code.
+
 package main
 
 import (
@@ -48,7 +53,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	lc := &lifecycle{}
+	lc.addCloser("sample database", src)
+	defer func() { _ = lc.closeWithin(closeTimeout) }()
 	var sales *dashboard.Dashboard
 	for _, d := range dashes {
 		if d.ID == "sales" {
@@ -61,7 +68,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		cfg.Query.CacheTTL = cacheTTL
 		hs := httptest.NewUnstartedServer(nil)
 		cfg.PublicURL = "http://" + hs.Listener.Addr().String()
-		svc, err := sampleService(ctx, e, cfg, src, dashes, logger)
+		svc, err := sampleService(ctx, lc, cfg, src, dashes, logger)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/inlay/inlay/internal/oauth"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
+	"github.com/inlay/inlay/internal/rls"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -61,10 +62,11 @@ type Server struct {
 	opts       Options
 	dashboards map[string]*dashboard.Dashboard
 	order      []string
+	// usesExternalValue is true for dashboards with a dataset naming __aibi_external_value.
+	usesExternalValue map[string]bool
+	// exchange applies the token exchange's rules.
+	exchange *token.Exchange
 }
-
-// grantTTL bounds the time between the tokeninfo call and the token exchange.
-const grantTTL = 5 * time.Minute
 
 // New checks the options and builds a Server.
 func New(opts Options, deps Deps) (*Server, error) {
@@ -74,18 +76,29 @@ func New(opts Options, deps Deps) (*Server, error) {
 	if opts.EmbedTTL <= 0 || opts.ServiceTTL <= 0 || opts.MaxEmbedTTL < opts.EmbedTTL {
 		return nil, fmt.Errorf("api: token lifetimes must be positive and embed_ttl ≤ max_embed_ttl")
 	}
+	// The key ring keeps a retired key published for its longest token: a lifetime beyond it
+	// would fail every token request, so refuse to start instead.
+	if deps.Keys != nil {
+		if max := deps.Keys.MaxTokenTTL(); opts.ServiceTTL > max || opts.MaxEmbedTTL > max {
+			return nil, fmt.Errorf("api: service_ttl (%v) and max_embed_ttl (%v) must be at most the key ring's token lifetime (%v)",
+				opts.ServiceTTL, opts.MaxEmbedTTL, max)
+		}
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Deps: deps, opts: opts, dashboards: map[string]*dashboard.Dashboard{}}
+	s := &Server{Deps: deps, opts: opts, dashboards: map[string]*dashboard.Dashboard{}, usesExternalValue: map[string]bool{},
+		exchange: &token.Exchange{Grants: deps.Grants, Policy: token.Policy{
+			EmbedTTL: opts.EmbedTTL, MaxEmbedTTL: opts.MaxEmbedTTL, DefaultCapabilities: opts.DefaultCapabilities}}}
 	for _, d := range deps.Dashboards {
 		if _, dup := s.dashboards[d.ID]; dup {
 			return nil, fmt.Errorf("api: two dashboards with id %q", d.ID)
 		}
 		s.dashboards[d.ID] = d
+		s.usesExternalValue[d.ID] = usesExternalValue(d)
 		s.order = append(s.order, d.ID)
 	}
 	slices.Sort(s.order)
@@ -112,4 +125,14 @@ func (s *Server) frameAncestors(d *dashboard.Dashboard) []string {
 		}
 	}
 	return out
+}
+
+// usesExternalValue reports whether a dataset of d names __aibi_external_value.
+func usesExternalValue(d *dashboard.Dashboard) bool {
+	for _, ds := range d.Datasets {
+		if _, n, err := rls.RewriteExternalValue(ds.SQL, func() string { return "NULL" }); err != nil || n > 0 {
+			return true // a dataset the rewriter cannot read is treated as needing it: fail closed
+		}
+	}
+	return false
 }

@@ -37,10 +37,12 @@ type Options struct {
 
 // Writer batches audit events into a storage.Store. Its methods are safe for concurrent use.
 //
-// Record never drops an event: when the buffer is full (the store is slower than the traffic)
-// it blocks until there is room. An audit log with silent gaps would be worse than a slower
-// query, and a bounded buffer keeps memory bounded. Events recorded by one goroutine are stored
-// in the order it recorded them.
+// Record never drops an event for load: when the buffer is full (the store is slower than the
+// traffic) it blocks until there is room. An audit log with silent gaps would be worse than a
+// slower query, and a bounded buffer keeps memory bounded. Events recorded by one goroutine are
+// stored in the order it recorded them. Events are lost (never silently) when the store fails a
+// batch twice (logged, and returned by Flush and Close), when recorded after Close (logged),
+// and when the process ends before their batch is stored.
 type Writer struct {
 	store  storage.Store
 	logger *slog.Logger

@@ -86,13 +86,18 @@ type DataSourceConfig struct {
 	Path string `yaml:"path" json:"path"`
 	// DSN is the PostgreSQL connection string (it may hold a password, hence a Secret).
 	DSN Secret `yaml:"dsn" json:"dsn"`
-	// InitSQL runs once on each new connection (DuckDB: e.g. CREATE VIEW over Parquet files).
+	// InitSQL runs once, in order, when the source is opened at start (DuckDB: e.g.
+	// CREATE OR REPLACE VIEW over Parquet files). Statements on a database file persist, so
+	// they should be idempotent.
 	InitSQL []string `yaml:"init_sql" json:"init_sql"`
 	// MaxConns caps the connection pool; 0 means the implementation's default.
 	MaxConns int `yaml:"max_conns" json:"max_conns"`
 	// OAuthIntegration names the OAuth integration (guid or name) whose credentials the queries
 	// of this source run with: the viewer's own, or a service account's.
 	OAuthIntegration string `yaml:"oauth_integration" json:"oauth_integration,omitempty"`
+	// Dir is the project folder, which relative file names in a DuckDB source's SQL
+	// (read_parquet('orders/*.parquet')) resolve against, like Path. Set by Load.
+	Dir string `yaml:"-" json:"-"`
 }
 
 // EmbedConfig controls which host pages may embed dashboards.
@@ -107,6 +112,12 @@ type TokenConfig struct {
 	MaxEmbedTTL time.Duration `yaml:"max_embed_ttl" json:"max_embed_ttl"` // the longest a caller may ask for
 	ServiceTTL  time.Duration `yaml:"service_ttl" json:"service_ttl"`     // lifetime of a service token
 	KeyRotation time.Duration `yaml:"key_rotation" json:"key_rotation"`   // how long a signing key signs
+}
+
+// LongestTTL is the longest lifetime of any token Inlay issues (embed or service): how long the
+// key ring keeps a retired signing key published.
+func (t TokenConfig) LongestTTL() time.Duration {
+	return max(t.MaxEmbedTTL, t.EmbedTTL, t.ServiceTTL)
 }
 
 // QueryConfig bounds dashboard queries.
@@ -291,7 +302,7 @@ func walk(n *yaml.Node, t reflect.Type, prefix string, visit func(key string, li
 func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag == name && f.IsExported() {
+		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag == name && tag != "-" && f.IsExported() {
 			return f, true
 		}
 	}
@@ -329,6 +340,12 @@ func (c *Config) resolvePaths(dir string) {
 	for name, ds := range c.DataSources {
 		if ds.Type == TypeDuckDB && ds.Path != ":memory:" {
 			ds.Path = abs(ds.Path)
+		}
+		if ds.Type == TypeDuckDB {
+			ds.Dir = dir
+			if a, err := filepath.Abs(dir); err == nil {
+				ds.Dir = a
+			}
 		}
 		c.DataSources[name] = ds
 	}
