@@ -150,3 +150,14 @@ func resealOAuth(ctx context.Context, e *env, st *adminState) error {
 	fmt.Fprintf(e.stdout, "resealed %d OAuth secret(s) and token(s) with the current master key\n", n)
 	return nil
 }
+
+// credentialed is the set of data sources whose queries run with brokered credentials.
+func credentialed(sources map[string]string) map[string]struct{} {
+	out := map[string]struct{}{}
+	for name, it := range sources {
+		if it != "" {
+			out[name] = struct{}{}
+		}
+	}
+	return out
+}

@@ -505,3 +505,14 @@ func (s *Server) handleEmbedOAuth(w http.ResponseWriter, r *http.Request, c *tok
 	writeJSON(w, http.StatusOK, map[string]any{"integrations": needs})
 	return nil
 }
+
+// oauthQueryError renders the broker's errors that reach the API through a query (a data source
+// that runs with the viewer's credentials): the viewer sees the code and, where logging in to
+// the integration fixes it, the login URL.
+func oauthQueryError(err error) *Error {
+	var oe *oauth.Error
+	if !errors.As(err, &oe) {
+		return nil
+	}
+	return oauthToAPI(err).(*Error)
+}

@@ -136,3 +136,32 @@ func (b *Broker) chooseIntegration(ctx context.Context, content, audience string
 	}
 	return it, nil
 }
+
+// QueryCredentials returns the query engine's credential hook for the data sources that name an
+// integration (source name -> integration guid or name): a viewer's queries on such a source run
+// with that viewer's token, or the service account's. Without them the query fails with the
+// broker's error (CodeLoginRequired with a login URL when the viewer must connect); never with
+// anyone else's.
+func (b *Broker) QueryCredentials(sources map[string]string) func(ctx context.Context, source, viewer string) (string, func(context.Context) (string, error), error) {
+	return func(ctx context.Context, source, viewer string) (string, func(context.Context) (string, error), error) {
+		name := sources[source]
+		if name == "" {
+			return "", nil, nil
+		}
+		it, err := b.load(ctx, name)
+		if errors.Is(err, ErrNotFound) {
+			return "", nil, &Error{Code: CodeIntegrationNotFound, OAuth: "invalid_request",
+				Message: "the data source names an OAuth integration that does not exist", Cause: err}
+		} else if err != nil {
+			return "", nil, err
+		}
+		tok, err := b.TokenFor(ctx, it, viewer)
+		if err != nil {
+			return "", nil, err
+		}
+		return tok.Owner, func(ctx context.Context) (string, error) {
+			t, err := b.TokenFor(ctx, it, viewer)
+			return t.Token, err
+		}, nil
+	}
+}

@@ -40,6 +40,10 @@ type Options struct {
 	CacheMaxBytes uint64
 	// Parallelism bounds how many of one Run's widget queries run at once; 0 means 8.
 	Parallelism int
+	// Credentials supplies per-query credentials for the sources in CredentialedSources (their
+	// queries run with the viewer's, or a service account's, own token; see credentials.go).
+	Credentials         CredentialsFunc
+	CredentialedSources map[string]struct{}
 }
 
 // Stats counts what the engine did since it was built.
@@ -126,6 +130,7 @@ func (e *Engine) Stats() Stats {
 // filter values f, at most Options.Parallelism at a time. Each widget's failure stays in its
 // WidgetResult; an unknown widget name fails the whole call with compile.ErrUnknownWidget.
 func (e *Engine) Run(ctx context.Context, d *dashboard.Dashboard, v rls.Viewer, widgets []string, f compile.FilterValues) (map[string]WidgetResult, error) {
+	ctx = withViewer(ctx, v.ID)
 	if len(widgets) == 0 {
 		for _, w := range d.Widgets {
 			widgets = append(widgets, w.Name)
@@ -188,6 +193,13 @@ func (e *Engine) counters(ctx context.Context, d *dashboard.Dashboard, names []s
 		}
 		return out
 	}
+	if name, _ := compile.WidgetSource(d, names[0]); e.credentialed(name) {
+		// Per-viewer credentials: each counter goes through exec, whose cache key has the owner.
+		for _, name := range names {
+			out[name] = e.widget(ctx, d, name, v, f, e.opts.MaxRows)
+		}
+		return out
+	}
 	var missing []string
 	keys := map[string]cacheKey{}
 	for _, name := range names {
@@ -246,6 +258,7 @@ func (e *Engine) counters(ctx context.Context, d *dashboard.Dashboard, names []s
 // Export runs a widget's query for download, capped at Options.ExportMaxRows rows, through the
 // same compile path (RLS and filters apply) and cache.
 func (e *Engine) Export(ctx context.Context, d *dashboard.Dashboard, widget string, v rls.Viewer, f compile.FilterValues) (*datasource.Result, error) {
+	ctx = withViewer(ctx, v.ID)
 	src, err := e.source(compile.WidgetSource(d, widget))
 	if err != nil {
 		return nil, err
@@ -261,6 +274,7 @@ func (e *Engine) Export(ctx context.Context, d *dashboard.Dashboard, widget stri
 // FilterOptions computes every filter's choices for viewer v (RLS applies; other filters do
 // not). A filter's failure is in its entry's Err.
 func (e *Engine) FilterOptions(ctx context.Context, d *dashboard.Dashboard, v rls.Viewer) (map[string]FilterOptions, error) {
+	ctx = withViewer(ctx, v.ID)
 	out := make(map[string]FilterOptions, len(d.Filters))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -335,7 +349,10 @@ func (e *Engine) source(name string, err error) (datasource.Source, error) {
 // exec answers q from the cache, or by joining an identical running query, or by running it.
 // Only successful results are cached.
 func (e *Engine) exec(ctx context.Context, src datasource.Source, q compile.Query, maxRows int) (*datasource.Result, bool, error) {
-	key := keyOf(q, maxRows)
+	key, owner, cred, err := e.credentials(ctx, q.Source, keyOf(q, maxRows))
+	if err != nil {
+		return nil, false, err
+	}
 	if e.cache != nil {
 		if ent, ok := e.cache.GetIfPresent(key); ok {
 			e.cacheHits.Add(1)
@@ -346,7 +363,7 @@ func (e *Engine) exec(ctx context.Context, src datasource.Source, q compile.Quer
 		e.executed.Add(1)
 		e.inFlight.Add(1)
 		defer e.inFlight.Add(-1)
-		res, err := src.Query(runCtx, datasource.Query{SQL: q.SQL, Args: q.Args, MaxRows: maxRows, Timeout: e.opts.Timeout})
+		res, err := src.Query(runCtx, datasource.Query{SQL: q.SQL, Args: q.Args, MaxRows: maxRows, Timeout: e.opts.Timeout, Credential: cred, CredentialOwner: owner})
 		if err != nil {
 			if runCtx.Err() != nil {
 				e.canceled.Add(1)
