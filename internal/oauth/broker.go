@@ -65,6 +65,7 @@ type Broker struct {
 	mu        sync.Mutex
 	providers map[string]*providerInfo // by guid + updated time
 	local     sync.Map                 // token key -> localToken
+	decoded   sync.Map                 // integration guid -> decodedIntegration
 	flights   singleflight.Group
 	holderID  string
 
@@ -179,6 +180,7 @@ func (b *Broker) endpoints(ctx context.Context, it Integration) (*providerInfo, 
 }
 
 func (b *Broker) forgetIntegration(guid string) {
+	b.decoded.Delete(guid)
 	b.mu.Lock()
 	delete(b.providers, guid)
 	b.mu.Unlock()

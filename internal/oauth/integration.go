@@ -386,7 +386,22 @@ func (b *Broker) load(ctx context.Context, guidOrName string) (Integration, erro
 	} else if err != nil {
 		return Integration{}, err
 	}
-	return b.decodeIntegration(r.Value)
+	// Decoding and opening the secret is most of a fresh-token exchange's work: keep the
+	// decoded integration per stored version.
+	if v, ok := b.decoded.Load(guid); ok && v.(decodedIntegration).version == r.Version && v.(decodedIntegration).updated.Equal(r.UpdatedAt) {
+		return v.(decodedIntegration).it, nil
+	}
+	it, err := b.decodeIntegration(r.Value)
+	if err == nil {
+		b.decoded.Store(guid, decodedIntegration{version: r.Version, updated: r.UpdatedAt, it: it})
+	}
+	return it, err
+}
+
+type decodedIntegration struct {
+	version int64
+	updated time.Time
+	it      Integration
 }
 
 func (b *Broker) decodeIntegration(val []byte) (Integration, error) {
