@@ -156,6 +156,21 @@ func (s *Server) handlePatchIntegration(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
+// handleIntegrationAssociations is GET /__api__/v1/oauth/integrations/{guid}/associations: the
+// content the integration is associated with.
+func (s *Server) handleIntegrationAssociations(w http.ResponseWriter, r *http.Request) error {
+	ids, err := s.OAuth.ContentOf(r.Context(), r.PathValue("guid"))
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, map[string]string{"app_guid": id})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 func (s *Server) handleDeleteIntegration(w http.ResponseWriter, r *http.Request) error {
 	if err := s.OAuth.DeleteIntegration(r.Context(), r.PathValue("guid")); err != nil {
 		return err

@@ -307,6 +307,9 @@ func TestOAuthIntegrationsAdminAPI(t *testing.T) {
 	if !strings.Contains(string(as.body), `"oauth_integration_guid":"`+guid+`"`) {
 		t.Fatalf("associations: %s", as.body)
 	}
+	if r := e.mustStatus(e.admin("GET", "/__api__/v1/oauth/integrations/dbx/associations", nil), 200); !strings.Contains(string(r.body), `"app_guid":"datasource:warehouse"`) {
+		t.Fatalf("integration associations: %s", r.body)
+	}
 	if r := e.admin("PUT", "/__api__/v1/content/datasource:nope/oauth/integrations/associations", []any{}); r.status != 404 {
 		t.Fatalf("unknown content: %d", r.status)
 	}

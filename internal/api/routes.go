@@ -34,6 +34,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /__api__/v1/oauth/integrations/{guid}", s.oauthAdmin(s.handleGetIntegration))
 	mux.Handle("PATCH /__api__/v1/oauth/integrations/{guid}", s.oauthAdmin(s.handlePatchIntegration))
 	mux.Handle("DELETE /__api__/v1/oauth/integrations/{guid}", s.oauthAdmin(s.handleDeleteIntegration))
+	mux.Handle("GET /__api__/v1/oauth/integrations/{guid}/associations", s.oauthAdmin(s.handleIntegrationAssociations))
 	mux.Handle("POST /__api__/v1/oauth/integrations/credentials", http.HandlerFunc(s.handleCredentials))
 	mux.Handle("GET /__api__/v1/oauth/sessions", s.oauthAdmin(s.handleListSessions))
 	mux.Handle("DELETE /__api__/v1/oauth/sessions/{guid}", s.oauthAdmin(s.handleDeleteSession))

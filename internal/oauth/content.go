@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -199,4 +200,24 @@ func (b *Broker) associated(ctx context.Context, content string) ([]string, erro
 		return nil, err
 	}
 	return guids, nil
+}
+
+// ContentOf lists the content an integration is associated with (ids as in Content).
+func (b *Broker) ContentOf(ctx context.Context, guidOrName string) ([]string, error) {
+	it, err := b.load(ctx, guidOrName)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := b.store.ListRecords(ctx, kindAssoc, "")
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, r := range rs {
+		var guids []string
+		if json.Unmarshal(r.Value, &guids) == nil && slices.Contains(guids, it.GUID) {
+			out = append(out, r.Key)
+		}
+	}
+	return out, nil
 }
