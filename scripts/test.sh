@@ -22,6 +22,11 @@ export INLAY_TEST_POSTGRES_DSN="${INLAY_TEST_POSTGRES_DSN:-postgres://postgres@1
 
 bash scripts/build-ui.sh
 
+# A real OpenID provider (npm oidc-provider) for the OAuth integration tests.
+echo "== test OpenID provider"
+npm --prefix internal/oauth/testdata/provider ci --no-audit --no-fund
+export INLAY_TEST_OIDC_PROVIDER=1
+
 echo "== go vet"
 go vet ./...
 go vet -tags bench ./cmd/inlay
