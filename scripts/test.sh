@@ -36,6 +36,11 @@ export INLAY_TEST_REDIS_URL="${INLAY_TEST_REDIS_URL:-redis://127.0.0.1:6379/9}"
 
 bash scripts/build-ui.sh
 
+# A real OpenID provider (npm oidc-provider) for the OAuth integration tests.
+echo "== test OpenID provider"
+npm --prefix internal/oauth/testdata/provider ci --no-audit --no-fund
+export INLAY_TEST_OIDC_PROVIDER=1
+
 echo "== go vet"
 go vet ./...
 go vet -tags bench ./cmd/inlay

@@ -19,6 +19,7 @@ import (
 	"github.com/inlay/inlay/internal/config"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/datasource/databricks"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/datasource/postgres"
 	"github.com/inlay/inlay/internal/health"
@@ -40,6 +41,10 @@ var sourceOpeners = map[string]func(context.Context, config.DataSourceConfig) (d
 	config.TypeDuckDB: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
 		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL, Dir: c.Dir,
 			Sandbox: !c.ExternalAccess, AllowedDirectories: c.AllowedDirectories})
+	},
+	config.TypeDatabricks: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
+		return databricks.Open(ctx, databricks.Config{Host: c.Host, HTTPPath: c.HTTPPath, Catalog: c.Catalog, Schema: c.Schema,
+			AccessToken: c.Token.Reveal(), RequireCredential: c.OAuthIntegration != "", MaxConnsPerOwner: c.MaxConns})
 	},
 	config.TypePostgres: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
 		return postgres.Open(ctx, postgres.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
@@ -169,9 +174,14 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		sharedCache = shared
 		lc.addCloser("shared cache", shared)
 	}
+	broker, oauthSources, err := newBroker(ctx, cfg, store, keys, logger)
+	if err != nil {
+		return nil, err
+	}
 	engine := query.New(sources, query.Options{
 		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
-		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes, Shared: sharedCache})
+		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes, Shared: sharedCache,
+		Credentials: broker.QueryCredentials(oauthSources), CredentialedSources: credentialed(oauthSources)})
 	lc.addCloser("query engine", engine)
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
@@ -189,6 +199,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		MaxEmbedTTL:         cfg.Tokens.MaxEmbedTTL,
 		ServiceTTL:          cfg.Tokens.ServiceTTL,
 		AdminKey:            cfg.AdminKey.Reveal(),
+		OAuthSources:        oauthSources,
 	}, api.Deps{
 		Dashboards:   dashboards,
 		Engine:       engine,
@@ -208,6 +219,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		Metrics:      inst.metricsHandler(),
 		Reload:       reload,
 		Secrets:      keys,
+		OAuth:        broker,
 	})
 	if err != nil {
 		return nil, err

@@ -24,6 +24,7 @@ Usage:
   inlay keys rotate [--project DIR]                                   start signing with a new key
   inlay loadtest [--phase D] [--workers N] [--faults=false]           3 replicas over PostgreSQL and Redis, with faults
   inlay embed-secret create [--json] | list | revoke ID               Looker embed secrets (--project DIR)
+  inlay integration create --name N --template T [...] | list | delete N   OAuth integrations (--project DIR)
   inlay bench [--rows N]                                              the README's performance figures (built with -tags bench)
 
 Run "inlay COMMAND -h" for a command's flags.
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runLoadtest(ctx, env, args[1:])
 	case "embed-secret":
 		return runEmbedSecret(ctx, env, args[1:])
+	case "integration":
+		return runIntegration(ctx, env, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

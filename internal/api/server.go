@@ -18,6 +18,7 @@ import (
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/looker"
+	"github.com/inlay/inlay/internal/oauth"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/rls"
@@ -47,6 +48,9 @@ type Options struct {
 	// RequestTimeout bounds the whole of an embed API request (compile, bind, queue and
 	// engine); 0 means only the engine's per-query timeout applies.
 	RequestTimeout time.Duration
+	// OAuthSources maps every data source name to the OAuth integration its queries run with
+	// ("" for none).
+	OAuthSources map[string]string
 }
 
 // Deps are the services the API is built on.
@@ -82,6 +86,8 @@ type Deps struct {
 	// Secrets enables Looker-compatible embedding (docs/looker.md): its sessions' tokens are
 	// keyed and its embed secrets sealed with them. nil leaves it off.
 	Secrets *secret.Keys
+	// OAuth brokers OAuth integrations (nil disables the integrations API).
+	OAuth *oauth.Broker
 }
 
 // Server serves the HTTP API.

@@ -33,6 +33,9 @@ const DefaultDataSource = "default"
 const (
 	TypeDuckDB   = "duckdb"
 	TypePostgres = "postgres"
+	// TypeDatabricks is a Databricks SQL warehouse (host, http_path; credentials from
+	// oauth_integration, or a token).
+	TypeDatabricks = "databricks"
 )
 
 // State drivers.
@@ -70,6 +73,8 @@ type Config struct {
 	Telemetry TelemetryConfig `yaml:"telemetry" json:"telemetry"`
 	// TLS makes Inlay serve HTTPS (needed by the Looker Embed SDK, docs/looker.md).
 	TLS TLSConfig `yaml:"tls" json:"tls"`
+	// OAuth declares OAuth integrations (see OAuthConfig).
+	OAuth OAuthConfig `yaml:"oauth" json:"oauth"`
 
 	// file is the config file read (empty when none was).
 	file string
@@ -152,6 +157,16 @@ type DataSourceConfig struct {
 	AllowedDirectories []string `yaml:"allowed_directories" json:"allowed_directories"`
 	// ExternalAccess (DuckDB) turns the sandbox off: any file or URL can be read. Default false.
 	ExternalAccess bool `yaml:"external_access" json:"external_access"`
+	// OAuthIntegration names the OAuth integration (guid or name) whose credentials the queries
+	// of this source run with: the viewer's own, or a service account's.
+	OAuthIntegration string `yaml:"oauth_integration" json:"oauth_integration,omitempty"`
+	// Databricks: the workspace host, the warehouse's HTTP path, the initial catalog and
+	// schema, and a static token for sources without oauth_integration.
+	Host     string `yaml:"host" json:"host,omitempty"`
+	HTTPPath string `yaml:"http_path" json:"http_path,omitempty"`
+	Catalog  string `yaml:"catalog" json:"catalog,omitempty"`
+	Schema   string `yaml:"schema" json:"schema,omitempty"`
+	Token    Secret `yaml:"token" json:"token"`
 	// Dir is the project folder, which relative file names in a DuckDB source's SQL
 	// (read_parquet('orders/*.parquet')) resolve against, like Path. Set by Load.
 	Dir string `yaml:"-" json:"-"`
@@ -482,7 +497,13 @@ func (c *Config) resolveSecrets(getenv func(string) string, dir string) Problems
 	for _, name := range sortedKeys(c.DataSources) {
 		ds := c.DataSources[name]
 		try("data_sources."+name+".dsn", &ds.DSN)
+		try("data_sources."+name+".token", &ds.Token)
 		c.DataSources[name] = ds
+	}
+	for _, name := range sortedKeys(c.OAuth.Integrations) {
+		it := c.OAuth.Integrations[name]
+		try("oauth.integrations."+name+".config.client_secret", &it.Config.ClientSecret)
+		c.OAuth.Integrations[name] = it
 	}
 	return probs
 }

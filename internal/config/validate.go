@@ -102,6 +102,16 @@ func (c *Config) Validate() error {
 			if ds.Path != "" {
 				bad(key+".path", "is for duckdb; a postgres source takes dsn")
 			}
+		case TypeDatabricks:
+			if ds.Host == "" || ds.HTTPPath == "" {
+				bad(key, "a databricks source needs host and http_path")
+			}
+			if ds.OAuthIntegration != "" && ds.Token.IsSet() {
+				bad(key+".token", "a source with oauth_integration runs with each viewer's credentials: remove token")
+			}
+			if ds.OAuthIntegration == "" && !ds.Token.IsSet() {
+				bad(key, "a databricks source needs oauth_integration or token")
+			}
 		case "":
 			bad(key+".type", "is required (%q or %q)", TypeDuckDB, TypePostgres)
 		default:

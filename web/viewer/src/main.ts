@@ -8,6 +8,7 @@ import { Banner, causeOf } from './banner';
 import type { BannerAction } from './banner';
 import { csvRecords } from './csv';
 import { Bridge } from './bridge';
+import { connectPrompt, needsLogin } from './connect';
 import { append, h, icon, icons } from './dom';
 import { FilterBar, defaults, normalize } from './filters';
 import type { FilterValues } from './filters';
@@ -132,6 +133,11 @@ class Viewer {
       this.fail({ code: 'token_unavailable', message: 'The host page did not provide a session token.' });
       return;
     }
+    await this.load();
+  }
+
+  /** Loads the definition and runs the first time (again after the viewer connects an account). */
+  private async load(): Promise<void> {
     // The definition and the first run of every widget go out together: the server applies
     // the dashboard's filter defaults, with the host's initial filters on top.
     const initial = this.pendingFilters;
@@ -146,6 +152,10 @@ class Viewer {
       loaded = await this.api.dashboard();
     } catch (e) {
       first.abort.abort();
+      if (needsLogin(apiError(e))) {
+        await this.connect(apiError(e).code === 'refresh_failed');
+        return;
+      }
       this.fail(apiError(e), e instanceof ApiFailure ? e.status : 500);
       return;
     }
@@ -404,6 +414,31 @@ class Viewer {
     ]);
   }
 
+  /**
+   * Shows "Connect your … account" for the integrations this viewer has not connected, and loads
+   * the dashboard once the popup login has connected them.
+   */
+  private async connect(again: boolean): Promise<void> {
+    let needs;
+    try {
+      needs = (await this.api.oauth()).integrations;
+    } catch (e) {
+      this.fail(apiError(e));
+      return;
+    }
+    if (!needs.some((n) => !n.connected)) {
+      // Connected meanwhile (another tab): just load.
+      await this.load();
+      return;
+    }
+    const prompt = connectPrompt(needs, again);
+    this.main.replaceChildren(prompt.el);
+    this.bridge.send('dashboard:error', { code: 'login_required', message: 'The viewer must connect an account this dashboard uses.' });
+    await prompt.done;
+    this.main.replaceChildren(pageSkeleton());
+    await this.load();
+  }
+
   private fail(e: ApiError, status = 500): void {
     this.bridge.send('dashboard:error', { code: e.code, message: e.message });
     const cause = e.code === 'not_embedded' ? undefined : causeOf(status, e);
@@ -577,6 +612,8 @@ class Viewer {
       status: tileStatuses.some((s) => s.status === 'error') ? 'error' : 'complete',
       tileStatuses,
     });
+    const login = this.tiles.map((t) => (needsLogin(failure) ? failure : results?.[t.name]?.error)).find(needsLogin);
+    if (login) await this.connect(login.code === 'refresh_failed');
   }
 
   /** Counters in one row of the grid share one type size: that of the longest value. */

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestIntegrationCommands: create (secret from the environment, never printed or stored in
+// clear), list, keys rotate reseals it, delete.
+func TestIntegrationCommands(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "inlay.yaml"), "state:\n  driver: sqlite\n")
+	const secret = "dbx-client-secret-value-123"
+	getenv := func(k string) string {
+		if k == "DBX_SECRET" {
+			return secret
+		}
+		return ""
+	}
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"integration", "create", "--project", dir, "--name", "databricks", "--template", "databricks",
+		"--workspace-host", "adb-1.azuredatabricks.net", "--client-id", "cid", "--client-secret-env", "DBX_SECRET", "--json"}, getenv, &out, &errb); err != nil {
+		t.Fatalf("create: %v %s", err, errb.String())
+	}
+	var created struct {
+		GUID   string         `json:"guid"`
+		Config map[string]any `json:"config"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &created); err != nil || created.GUID == "" {
+		t.Fatalf("create printed %q", out.String())
+	}
+	if strings.Contains(out.String(), secret) {
+		t.Fatal("create printed the secret")
+	}
+	// Bad input: an error, and nothing created.
+	if err := run(t.Context(), []string{"integration", "create", "--project", dir, "--name", "bad name", "--template", "oidc"}, getenv, &out, &errb); err == nil {
+		t.Fatal("an invalid integration was accepted")
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"integration", "list", "--project", dir}, getenv, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), created.GUID) || strings.Contains(out.String(), secret) || strings.Count(out.String(), "\n") != 2 {
+		t.Fatalf("list: %s", out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"keys", "rotate", "--project", dir}, getenv, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "resealed 1 OAuth") {
+		t.Fatalf("keys rotate: %s", out.String())
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, ".inlay", "state.db*"))
+	for _, f := range files {
+		if db, _ := os.ReadFile(f); bytes.Contains(db, []byte(secret)) {
+			t.Errorf("%s holds the client secret in clear", f)
+		}
+	}
+	if err := run(t.Context(), []string{"integration", "delete", "--project", dir, "databricks"}, getenv, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	_ = run(t.Context(), []string{"integration", "list", "--project", dir}, getenv, &out, &errb)
+	if strings.Contains(out.String(), created.GUID) {
+		t.Error("the deleted integration is still listed")
+	}
+}
