@@ -14,4 +14,4 @@ build: ui
 	go build -o bin/inlay ./cmd/inlay
 
 bench: ui
-	go run ./cmd/inlay bench
+	go run -tags bench ./cmd/inlay bench

@@ -24,6 +24,7 @@ bash scripts/build-ui.sh
 
 echo "== go vet"
 go vet ./...
+go vet -tags bench ./cmd/inlay
 echo "== go test"
 go test -count=1 ./...
 

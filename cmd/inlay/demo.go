@@ -9,8 +9,6 @@ import (
 	"net"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/inlay/inlay/internal/config"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource"
@@ -24,7 +22,7 @@ import (
 
 // runDemo starts Inlay on sample data with no configuration at all, plus the seed-000 host
 // application on its own origin that logs users in and embeds the sales dashboard.
-func runDemo(ctx context.Context, e *env, args []string) error {
+func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	addr := fs.String("addr", config.DefaultListen, "where Inlay listens")
@@ -44,11 +42,18 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
+	lc := &lifecycle{}
+	defer func() { err = errors.Join(err, lc.closeWithin(closeTimeout)) }()
 	ln, inlayURL, err := listen(*addr)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
+	started := false // once serving, shutting down closes the listeners
+	defer func() {
+		if !started {
+			_ = ln.Close()
+		}
+	}()
 	cfg := config.Default(".")
 	cfg.SetListen(ln.Addr().String())
 	cfg.State.Driver = config.StateMemory
@@ -62,7 +67,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		if hostLn, hostURL, err = listen(*hostAddr); err != nil {
 			return err
 		}
-		defer hostLn.Close()
+		defer func() {
+			if !started {
+				_ = hostLn.Close()
+			}
+		}()
 		cfg.Embed.AllowedOrigins = []string{hostURL}
 	}
 
@@ -75,12 +84,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := sampleService(ctx, e, cfg, src, dashes, logger)
+	lc.addCloser("sample database", src)
+	svc, err := sampleService(ctx, lc, cfg, src, dashes, logger)
 	if err != nil {
-		_ = src.Close()
 		return err
 	}
-	defer svc.close(context.Background())
 	clientID, clientSecret, err := svc.principals.Create(ctx, "demo host app")
 	if err != nil {
 		return err
@@ -100,21 +108,20 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout)
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveHTTP(gctx, ln, svc.handler, logger) })
+	tasks := []func(context.Context) error{
+		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
+		func(ctx context.Context) error { return serveHTTP(ctx, ln, svc.handler, logger) },
+	}
 	if hostURL != "" {
 		app, err := hostapp.New(hostapp.Config{InlayURL: inlayURL, ClientID: clientID, ClientSecret: clientSecret,
 			DashboardID: "sales", Logger: logger})
 		if err != nil {
 			return err
 		}
-		g.Go(func() error { return serveHTTP(gctx, hostLn, app.Handler(), logger) })
+		tasks = append(tasks, func(ctx context.Context) error { return serveHTTP(ctx, hostLn, app.Handler(), logger) })
 	}
-	err = g.Wait()
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	started = true
+	return lc.run(ctx, tasks...)
 }
 
 // sampleData generates the sample table in a new in-memory DuckDB and loads the sample
@@ -138,12 +145,14 @@ func sampleData(ctx context.Context, e *env, rows int) (*duckdb.Source, []*dashb
 	return src, dashes, nil
 }
 
-// sampleService builds Inlay over the sample data with a fresh master key and an in-memory
-// state store; the service owns the database afterwards.
-func sampleService(ctx context.Context, e *env, cfg *config.Config, src *duckdb.Source, dashes []*dashboard.Dashboard, logger *slog.Logger) (*service, error) {
+// sampleService builds Inlay over the sample data (which the caller closes) with a fresh master
+// key and an in-memory state store, registering what it starts with lc.
+func sampleService(ctx context.Context, lc *lifecycle, cfg *config.Config, src *duckdb.Source, dashes []*dashboard.Dashboard, logger *slog.Logger) (*service, error) {
 	master, err := secret.GenerateMasterKey()
 	if err != nil {
 		return nil, err
 	}
-	return newService(ctx, cfg, master, memory.New(), map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
+	store := memory.New()
+	lc.addCloser("state store", store)
+	return newService(ctx, lc, cfg, master, store, map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
 }

@@ -22,7 +22,7 @@ import (
 // runDev serves a project for its author: on loopback only, with the preview page at /dev/,
 // checking the project against the data on every save and swapping in the new plans when it is
 // clean.
-func runDev(ctx context.Context, e *env, args []string) error {
+func runDev(ctx context.Context, e *env, args []string) (err error) {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var p projectFlags
@@ -63,7 +63,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
+	defer ln.Close() // if the start fails before serving; serving closes it too
 	cfg.SetListen(ln.Addr().String())
 	// The preview page frames the viewer from this origin.
 	cfg.Embed.AllowedOrigins = append(cfg.Embed.AllowedOrigins, url)
@@ -72,19 +72,19 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	lc := &lifecycle{}
+	defer func() { err = errors.Join(err, lc.closeWithin(closeTimeout)) }()
 	store, err := openState(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	lc.addCloser("state store", store)
 	sources, openProblems := openEachSource(ctx, cfg)
-	svc, err := newService(ctx, cfg, master, store, sources, nil, logger)
+	registerSources(lc, sources)
+	svc, err := newService(ctx, lc, cfg, master, store, sources, nil, logger)
 	if err != nil {
-		closeSources(sources)
-		_ = store.Close()
 		return err
 	}
-	defer svc.close(context.Background())
-	go svc.maintain(ctx, logger)
 
 	issuer := token.NewIssuer(svc.keys, cfg.PublicURL)
 	pv := preview.New(preview.Options{
@@ -117,7 +117,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	// recheck checks the whole project against the data and, when it is clean, publishes the
 	// new plans. At start, dashboards whose files have no problem are published anyway, so the
 	// preview has something to show under the problems.
-	recheck := func(first bool) {
+	recheck := func(ctx context.Context, first bool) {
 		proj, problems := check.Static(p.project, e.getenv)
 		problems = append(problems, openProblems...)
 		problems = append(problems, check.Data(ctx, proj.Dashboards, sources, check.SampleViewer(proj.Dashboards, cf.externalValue, cf.attrs))...)
@@ -144,14 +144,16 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			logger.Warn(pr.String())
 		}
 	}
-	recheck(true)
+	recheck(ctx, true)
 	dirs := []string{p.project}
 	if st, err := os.Stat(cfg.Dashboards); err == nil && st.IsDir() {
 		dirs = append(dirs, cfg.Dashboards)
 	}
-	if err := watch.Dirs(ctx, dirs, 150*time.Millisecond, func() { recheck(false) }); err != nil {
+	watcher, err := watch.New(dirs)
+	if err != nil {
 		return err
 	}
+	lc.addCloser("file watcher", watcher)
 
 	mux := http.NewServeMux()
 	mux.Handle("/dev/", pv.Handler())
@@ -160,11 +162,12 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
 	fmt.Fprintf(e.stdout, "Preview:    %s/dev/\n", url)
 	fmt.Fprintf(e.stdout, "Watching:   %s\n", strings.Join(dirs, ", "))
-	err = serveHTTP(ctx, ln, mux, logger)
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	return lc.run(ctx,
+		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
+		func(ctx context.Context) error { return serveHTTP(ctx, ln, mux, logger) },
+		func(ctx context.Context) error {
+			return watcher.Run(ctx, 150*time.Millisecond, func() { recheck(ctx, false) })
+		})
 }
 
 // withoutProblems keeps the dashboards whose files have no problem.

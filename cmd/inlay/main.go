@@ -22,7 +22,7 @@ Usage:
   inlay principal create --name NAME [--json] | list | delete ID      service principals (--project DIR)
   inlay audit [--project DIR] [--kind K] [--viewer ID] [--dashboard ID] [--limit N] [--json]
   inlay keys rotate [--project DIR]                                   start signing with a new key
-  inlay bench [--rows N]                                              the README's performance figures
+  inlay bench [--rows N]                                              the README's performance figures (built with -tags bench)
 
 Run "inlay COMMAND -h" for a command's flags.
 `

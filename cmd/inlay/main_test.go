@@ -253,6 +253,7 @@ data_sources:
     init_sql: ["CREATE VIEW orders AS SELECT * FROM read_csv('`+filepath.Join(dir, "orders.csv")+`')"]
 embed:
   allowed_origins: [https://app.example.com]
+tokens: {service_ttl: 48h, embed_ttl: 10m, max_embed_ttl: 2h}
 `)
 	write(t, filepath.Join(dir, "dashboards", "orders.yaml"), `id: orders
 title: Orders
@@ -309,9 +310,15 @@ widgets:
 		doJSONTest(t, req, &m)
 		return m
 	}
-	svc := post("grant_type=client_credentials&scope=all-apis")["access_token"].(string)
+	svcResp := post("grant_type=client_credentials&scope=all-apis")
+	// A service token may live longer than embed tokens (tokens.service_ttl: 48h).
+	if got, _ := svcResp["expires_in"].(float64); got < 48*3600-5 || got > 48*3600 {
+		t.Errorf("service token expires_in = %v, want %d", got, 48*3600)
+	}
+	svc := svcResp["access_token"].(string)
 	var info map[string]any
-	getJSON(t, http.DefaultClient, base+"/api/2.0/lakeview/dashboards/orders/published/tokeninfo?external_viewer_id=u1&external_value=acme", svc, &info)
+	// The caller asks for an embed token longer than embed_ttl (10m), within max_embed_ttl (2h).
+	getJSON(t, http.DefaultClient, base+"/api/2.0/lakeview/dashboards/orders/published/tokeninfo?external_viewer_id=u1&external_value=acme&expires_in=3600", svc, &info)
 	form := url.Values{"grant_type": {"client_credentials"}}
 	for k, v := range info {
 		if s, ok := v.(string); ok {
@@ -321,7 +328,11 @@ widgets:
 			form.Set(k, string(b))
 		}
 	}
-	embed := post(form.Encode())["access_token"].(string)
+	embedResp := post(form.Encode())
+	if got, _ := embedResp["expires_in"].(float64); got < 3600-5 || got > 3600 {
+		t.Errorf("embed token expires_in = %v, want 3600 (asked for in tokeninfo)", got)
+	}
+	embed := embedResp["access_token"].(string)
 	req, _ := http.NewRequest("POST", base+"/api/v1/embed/dashboards/orders/query", strings.NewReader(`{}`))
 	req.Header.Set("Authorization", "Bearer "+embed)
 	var res struct {
@@ -463,5 +474,19 @@ widgets:
 	}
 	if !strings.Contains(stdout.String(), "ok: inlay.yaml and 1 dashboard(s), checked against the data") {
 		t.Errorf("stdout: %s", stdout.String())
+	}
+}
+
+// TestKeysRotateSaysWhenItApplies: rotating keys from the command line tells the operator how
+// long a running server takes to sign with the new key.
+func TestKeysRotateSaysWhenItApplies(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "inlay.yaml"), "state:\n  driver: sqlite\n")
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"keys", "rotate", "--project", dir}, func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("keys rotate: %v %s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "within "+keyRefreshEvery.String()) {
+		t.Errorf("keys rotate printed %q; it must say how long a running server takes to apply it", out.String())
 	}
 }

@@ -53,17 +53,17 @@ func toDashboardProblems(ps []check.Problem) []dashboard.Problem {
 	return out
 }
 
-// reloadOnSIGHUP reloads the dashboards on every SIGHUP until ctx ends. The signal is caught
-// from the moment it returns.
-func reloadOnSIGHUP(ctx context.Context, reload api.ReloadFunc, logger *slog.Logger) {
+// sighupReloader catches SIGHUP from now on and returns the task (for lifecycle.run) that
+// reloads the dashboards on each one until its context ends.
+func sighupReloader(reload api.ReloadFunc, logger *slog.Logger) func(context.Context) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP)
-	go func() {
+	return func(ctx context.Context) error {
 		defer signal.Stop(sig)
 		for {
 			select {
 			case <-ctx.Done():
-				return
+				return nil
 			case <-sig:
 				logger.InfoContext(ctx, "SIGHUP: reloading the dashboards")
 				if _, _, err := reload(ctx); err != nil {
@@ -71,5 +71,5 @@ func reloadOnSIGHUP(ctx context.Context, reload api.ReloadFunc, logger *slog.Log
 				}
 			}
 		}
-	}()
+	}
 }

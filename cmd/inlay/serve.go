@@ -57,7 +57,7 @@ func loadProject(e *env, p projectFlags) (*config.Config, []*dashboard.Dashboard
 	return cfg, dashboards, nil
 }
 
-func runServe(ctx context.Context, e *env, args []string) error {
+func runServe(ctx context.Context, e *env, args []string) (err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var p projectFlags
@@ -80,33 +80,31 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	lc := &lifecycle{}
+	defer func() { err = errors.Join(err, lc.closeWithin(closeTimeout)) }()
 	store, err := openState(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	lc.addCloser("state store", store)
 	sources, err := openSources(ctx, cfg)
 	if err != nil {
-		_ = store.Close()
 		return err
 	}
-	svc, err := newService(ctx, cfg, master, store, sources, dashboards, logger)
+	registerSources(lc, sources)
+	svc, err := newService(ctx, lc, cfg, master, store, sources, dashboards, logger)
 	if err != nil {
-		closeSources(sources)
-		_ = store.Close()
 		return err
 	}
-	defer svc.close(context.Background())
-	go svc.maintain(ctx, logger)
-	reloadOnSIGHUP(ctx, svc.reload, logger)
+	onSIGHUP := sighupReloader(svc.reload, logger)
 	ln, url, err := listen(cfg.Listen)
 	if err != nil {
 		return err
 	}
 	logger.Info("serving", "url", url, "public_url", cfg.PublicURL, "dashboards", len(dashboards))
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
-	err = serveHTTP(ctx, ln, svc.handler, logger)
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	return lc.run(ctx,
+		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
+		func(ctx context.Context) error { return serveHTTP(ctx, ln, svc.handler, logger) },
+		onSIGHUP)
 }

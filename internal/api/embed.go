@@ -93,10 +93,12 @@ type queryRequest struct {
 	Defaults bool `json:"defaults"`
 }
 
+// widgetResultJSON is one widget's result. columns, rows and truncated are always present
+// (empty lists and false when there is nothing, or when error says why).
 type widgetResultJSON struct {
-	Columns    []datasource.Column `json:"columns,omitempty"`
-	Rows       [][]any             `json:"rows,omitempty"`
-	Truncated  bool                `json:"truncated,omitempty"`
+	Columns    []datasource.Column `json:"columns"`
+	Rows       [][]any             `json:"rows"`
+	Truncated  bool                `json:"truncated"`
 	DurationMS float64             `json:"duration_ms"`
 	Cached     bool                `json:"cached"`
 	Error      *envelopeBody       `json:"error,omitempty"`
@@ -147,7 +149,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 	}
 	out := make(map[string]widgetResultJSON, len(results))
 	for name, res := range results {
-		wr := widgetResultJSON{DurationMS: ms(res.Duration), Cached: res.Cached}
+		wr := widgetResultJSON{DurationMS: ms(res.Duration), Cached: res.Cached, Columns: []datasource.Column{}, Rows: [][]any{}}
 		ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject,
 			ViewerID: c.ViewerID, DashboardID: d.ID, Widget: name, DurationMS: res.Duration.Milliseconds(), Outcome: "ok"}
 		if res.Err != nil {
@@ -158,7 +160,13 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 			wr.Error = &envelopeBody{Code: e.Code, Message: e.Message, Details: e.Details}
 			ev.Outcome = e.Code
 		} else {
-			wr.Columns, wr.Rows, wr.Truncated = res.Result.Columns, jsonRows(res.Result), res.Result.Truncated
+			if res.Result.Columns != nil {
+				wr.Columns = res.Result.Columns
+			}
+			if rows := jsonRows(res.Result); rows != nil {
+				wr.Rows = rows
+			}
+			wr.Truncated = res.Result.Truncated
 			ev.Rows = int64(len(res.Result.Rows))
 		}
 		s.Audit.Record(ev)
@@ -172,9 +180,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 // as CSV, through the same query path (and so the same row-level security) as the widget.
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
 	d := p.Dashboard
-	if !c.Has(capabilityDownload) {
+	if !c.Has(token.CapabilityDownload) {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this embed token does not allow downloads",
-			Details: map[string]any{"capability": capabilityDownload}}
+			Details: map[string]any{"capability": token.CapabilityDownload}}
 	}
 	name := r.PathValue("widget")
 	wd, ok := d.Widget(name)

@@ -59,10 +59,9 @@ type Deps struct {
 type Server struct {
 	Deps
 	opts Options
+	// exchange applies the token exchange's rules.
+	exchange *token.Exchange
 }
-
-// grantTTL bounds the time between the tokeninfo call and the token exchange.
-const grantTTL = 5 * time.Minute
 
 // New checks the options and builds a Server.
 func New(opts Options, deps Deps) (*Server, error) {
@@ -72,13 +71,23 @@ func New(opts Options, deps Deps) (*Server, error) {
 	if opts.EmbedTTL <= 0 || opts.ServiceTTL <= 0 || opts.MaxEmbedTTL < opts.EmbedTTL {
 		return nil, fmt.Errorf("api: token lifetimes must be positive and embed_ttl ≤ max_embed_ttl")
 	}
+	// The key ring keeps a retired key published for its longest token: a lifetime beyond it
+	// would fail every token request, so refuse to start instead.
+	if deps.Keys != nil {
+		if max := deps.Keys.MaxTokenTTL(); opts.ServiceTTL > max || opts.MaxEmbedTTL > max {
+			return nil, fmt.Errorf("api: service_ttl (%v) and max_embed_ttl (%v) must be at most the key ring's token lifetime (%v)",
+				opts.ServiceTTL, opts.MaxEmbedTTL, max)
+		}
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Deps: deps, opts: opts}
+	s := &Server{Deps: deps, opts: opts,
+		exchange: &token.Exchange{Grants: deps.Grants, Redeemed: deps.Store, Policy: token.Policy{
+			EmbedTTL: opts.EmbedTTL, MaxEmbedTTL: opts.MaxEmbedTTL, DefaultCapabilities: opts.DefaultCapabilities}}}
 	if deps.Dashboards != nil {
 		c, _, err := deps.Engine.Compile(deps.Dashboards)
 		if err != nil {
@@ -125,3 +134,4 @@ func (s *Server) frameAncestors(d *dashboard.Dashboard) []string {
 	}
 	return out
 }
+

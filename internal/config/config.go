@@ -37,8 +37,9 @@ const (
 
 // State drivers.
 const (
-	StateSQLite = "sqlite"
-	StateMemory = "memory"
+	StateSQLite   = "sqlite"
+	StateMemory   = "memory"
+	StatePostgres = "postgres"
 )
 
 // Config is the whole of Inlay's configuration. YAML keys are snake_case; durations are Go
@@ -60,6 +61,7 @@ type Config struct {
 	Embed       EmbedConfig                 `yaml:"embed" json:"embed"`
 	Tokens      TokenConfig                 `yaml:"tokens" json:"tokens"`
 	Query       QueryConfig                 `yaml:"query" json:"query"`
+	Cache       CacheConfig                 `yaml:"cache" json:"cache"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
 
@@ -74,8 +76,21 @@ type Config struct {
 
 // StateConfig selects the store for Inlay's own state (principals, signing keys, audit log).
 type StateConfig struct {
-	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default) or "memory"
+	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default), "memory" or "postgres"
 	Path   string `yaml:"path" json:"path"`     // sqlite file, default <project>/.inlay/state.db
+	// DSN is the PostgreSQL connection string of driver "postgres" (it may hold a password,
+	// hence a Secret). Every replica sharing it shares principals, keys, audit and records.
+	DSN Secret `yaml:"dsn" json:"dsn"`
+	// MaxConns caps the postgres state pool; 0 means the driver's default.
+	MaxConns int `yaml:"max_conns" json:"max_conns"`
+}
+
+// CacheConfig configures the shared result cache.
+type CacheConfig struct {
+	// Redis is a redis:// (or rediss://) URL; when set, query results are shared through Redis
+	// in front of the in-process cache, so replicas serve each other's results. It may hold a
+	// password, hence a Secret.
+	Redis Secret `yaml:"redis" json:"redis"`
 }
 
 // DataSourceConfig configures one named database.
@@ -85,10 +100,15 @@ type DataSourceConfig struct {
 	Path string `yaml:"path" json:"path"`
 	// DSN is the PostgreSQL connection string (it may hold a password, hence a Secret).
 	DSN Secret `yaml:"dsn" json:"dsn"`
-	// InitSQL runs once on each new connection (DuckDB: e.g. CREATE VIEW over Parquet files).
+	// InitSQL runs once, in order, when the source is opened at start (DuckDB: e.g.
+	// CREATE OR REPLACE VIEW over Parquet files). Statements on a database file persist, so
+	// they should be idempotent.
 	InitSQL []string `yaml:"init_sql" json:"init_sql"`
 	// MaxConns caps the connection pool; 0 means the implementation's default.
 	MaxConns int `yaml:"max_conns" json:"max_conns"`
+	// Dir is the project folder, which relative file names in a DuckDB source's SQL
+	// (read_parquet('orders/*.parquet')) resolve against, like Path. Set by Load.
+	Dir string `yaml:"-" json:"-"`
 }
 
 // EmbedConfig controls which host pages may embed dashboards.
@@ -103,6 +123,12 @@ type TokenConfig struct {
 	MaxEmbedTTL time.Duration `yaml:"max_embed_ttl" json:"max_embed_ttl"` // the longest a caller may ask for
 	ServiceTTL  time.Duration `yaml:"service_ttl" json:"service_ttl"`     // lifetime of a service token
 	KeyRotation time.Duration `yaml:"key_rotation" json:"key_rotation"`   // how long a signing key signs
+}
+
+// LongestTTL is the longest lifetime of any token Inlay issues (embed or service): how long the
+// key ring keeps a retired signing key published.
+func (t TokenConfig) LongestTTL() time.Duration {
+	return max(t.MaxEmbedTTL, t.EmbedTTL, t.ServiceTTL)
 }
 
 // QueryConfig bounds dashboard queries.
@@ -302,7 +328,7 @@ func walk(n *yaml.Node, t reflect.Type, prefix string, visit func(key string, li
 func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag == name && f.IsExported() {
+		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag == name && tag != "-" && f.IsExported() {
 			return f, true
 		}
 	}
@@ -354,6 +380,12 @@ func (c *Config) resolvePaths(dir string) {
 		if ds.Type == TypeDuckDB && ds.Path != ":memory:" {
 			ds.Path = abs(ds.Path)
 		}
+		if ds.Type == TypeDuckDB {
+			ds.Dir = dir
+			if a, err := filepath.Abs(dir); err == nil {
+				ds.Dir = a
+			}
+		}
 		c.DataSources[name] = ds
 	}
 }
@@ -372,6 +404,9 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set("INLAY_SECRET", "secret", func(v string) { c.Secret = NewSecret(v) })
 	set("INLAY_ADMIN_KEY", "admin_key", func(v string) { c.AdminKey = NewSecret(v) })
 	set("INLAY_STATE_PATH", "state.path", func(v string) { c.State.Path = v })
+	set("INLAY_STATE_DRIVER", "state.driver", func(v string) { c.State.Driver = v })
+	set("INLAY_STATE_DSN", "state.dsn", func(v string) { c.State.DSN = NewSecret(v) })
+	set("INLAY_CACHE_REDIS", "cache.redis", func(v string) { c.Cache.Redis = NewSecret(v) })
 	set("INLAY_ALLOWED_ORIGINS", "embed.allowed_origins", func(v string) {
 		c.Embed.AllowedOrigins = nil
 		for o := range strings.SplitSeq(v, ",") {
@@ -392,6 +427,8 @@ func (c *Config) resolveSecrets(getenv func(string) string, dir string) Problems
 	}
 	try("secret", &c.Secret)
 	try("admin_key", &c.AdminKey)
+	try("state.dsn", &c.State.DSN)
+	try("cache.redis", &c.Cache.Redis)
 	for _, name := range sortedKeys(c.DataSources) {
 		ds := c.DataSources[name]
 		try("data_sources."+name+".dsn", &ds.DSN)

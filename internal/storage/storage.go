@@ -37,7 +37,63 @@ type Store interface {
 	// ListAudit returns matching events, newest first, at most f.Limit (default 100).
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 
+	Records
+	Leases
+
 	Close() error
+}
+
+// Records holds the small documents of the features built on the store (embed users and
+// sessions, embed secrets, OAuth integrations, viewer tokens, single-use items). A record is
+// addressed by (Kind, Key); its Value is opaque to the store (JSON, sealed by the caller where
+// it holds secrets). A record whose ExpiresAt has passed is treated as absent by every method.
+//
+// Single-use items (nonces, one-time tokens, OAuth state, tokeninfo grants) are built from
+// CreateRecord (fails with ErrAlreadyExists while an unexpired record holds the key: "first use
+// wins") and TakeRecord (deletes and returns in one step: exactly one caller gets it). Both are
+// atomic across every replica sharing the store.
+type Records interface {
+	// CreateRecord stores r; ErrAlreadyExists if an unexpired record has its kind and key (an
+	// expired one is replaced). Version and UpdatedAt are set by the store.
+	CreateRecord(ctx context.Context, r Record) error
+	// PutRecord creates or replaces r.
+	PutRecord(ctx context.Context, r Record) error
+	// GetRecord returns ErrNotFound for an absent or expired record.
+	GetRecord(ctx context.Context, kind, key string) (Record, error)
+	// ListRecords returns the unexpired records of kind whose key starts with keyPrefix, by key.
+	ListRecords(ctx context.Context, kind, keyPrefix string) ([]Record, error)
+	// UpdateRecord applies fn to the stored record atomically (serialised against every other
+	// update of it, on every replica) and returns what was stored; ErrNotFound if absent or
+	// expired. fn may change Value and ExpiresAt; an error from fn aborts the update.
+	UpdateRecord(ctx context.Context, kind, key string, fn func(Record) (Record, error)) (Record, error)
+	// DeleteRecord returns ErrNotFound for an absent or expired record.
+	DeleteRecord(ctx context.Context, kind, key string) error
+	// TakeRecord deletes the record and returns it, atomically: of concurrent takers exactly one
+	// succeeds, the others get ErrNotFound (as for an absent or expired record).
+	TakeRecord(ctx context.Context, kind, key string) (Record, error)
+	// DeleteExpiredRecords removes records whose ExpiresAt is before now; returns how many.
+	DeleteExpiredRecords(ctx context.Context, now time.Time) (int, error)
+}
+
+// Leases give one holder at a time the right to do something (refresh one viewer's OAuth token,
+// run one maintenance job) across every replica sharing the store.
+type Leases interface {
+	// AcquireLease gives name to holder until now+ttl and reports true when the lease is free,
+	// expired, or already held by holder (which extends it); false while another holder has it.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// ReleaseLease frees name if holder has it; releasing a lease one does not hold is a no-op.
+	ReleaseLease(ctx context.Context, name, holder string) error
+}
+
+// Record is one document of the Records store.
+type Record struct {
+	Kind      string
+	Key       string
+	Value     []byte
+	ExpiresAt time.Time // zero: never expires
+	// Version starts at 1 and grows by one with every update (set by the store).
+	Version   int64
+	UpdatedAt time.Time // set by the store
 }
 
 // Principal is a service principal: the credentials a host application's backend uses to mint
@@ -98,4 +154,7 @@ type AuditFilter struct {
 var (
 	ErrNotFound      = errors.New("storage: not found")
 	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrUnavailable wraps failures to reach the store (a database restarting, a network
+	// partition): the request may succeed if retried shortly. The API answers 503.
+	ErrUnavailable = errors.New("storage: unavailable")
 )

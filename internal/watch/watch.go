@@ -10,44 +10,54 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// Dirs watches the folders (not their subfolders) until ctx ends, and calls onChange after each
-// burst of changes, once no event has come for quiet. onChange runs on Dirs's goroutine, so two
-// calls never overlap. Dirs returns once the folders are watched; a folder that cannot be
-// watched is an error.
-func Dirs(ctx context.Context, dirs []string, quiet time.Duration, onChange func()) error {
+// Watcher watches folders (not their subfolders).
+type Watcher struct {
+	w *fsnotify.Watcher
+}
+
+// New starts watching dirs; a folder that cannot be watched is an error. Run (or Close) must
+// follow.
+func New(dirs []string) (*Watcher, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch: %w", err)
+		return nil, fmt.Errorf("watch: %w", err)
 	}
 	for _, d := range dirs {
 		if err := w.Add(d); err != nil {
 			_ = w.Close()
-			return fmt.Errorf("watch %s: %w", d, err)
+			return nil, fmt.Errorf("watch %s: %w", d, err)
 		}
 	}
-	go func() {
-		defer w.Close()
-		timer := time.NewTimer(quiet)
-		timer.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return
-			case _, ok := <-w.Events:
-				if !ok {
-					return
-				}
-				timer.Reset(quiet)
-			case _, ok := <-w.Errors:
-				if !ok {
-					return
-				}
-				timer.Reset(quiet) // events may have been lost: check again
-			case <-timer.C:
-				onChange()
+	return &Watcher{w: w}, nil
+}
+
+// Close stops watching.
+func (w *Watcher) Close() error { return w.w.Close() }
+
+// Run calls onChange after each burst of changes, once no event has come for quiet, until ctx
+// ends; then it stops watching. onChange runs on Run's goroutine, so two calls never overlap.
+func (w *Watcher) Run(ctx context.Context, quiet time.Duration, onChange func()) error {
+	defer w.w.Close()
+	timer := time.NewTimer(quiet)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-w.w.Events:
+			if !ok {
+				return nil
 			}
+			timer.Reset(quiet)
+		case err, ok := <-w.w.Errors:
+			if !ok {
+				return nil
+			}
+			_ = err
+			timer.Reset(quiet) // events may have been lost: check again
+		case <-timer.C:
+			onChange()
 		}
-	}()
-	return nil
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -22,8 +23,13 @@ type Config struct {
 	// Threads caps DuckDB's worker threads; 0 keeps DuckDB's default (one per core).
 	Threads int
 	// InitSQL statements run once at open, in order, e.g.
-	// CREATE VIEW sales AS SELECT * FROM read_parquet('sales.parquet').
+	// CREATE OR REPLACE VIEW sales AS SELECT * FROM read_parquet('sales.parquet').
+	// On a database file they persist, so they should be idempotent (CREATE OR REPLACE).
 	InitSQL []string
+	// Dir is the folder relative file names in SQL resolve against (read_parquet('x.parquet'),
+	// in InitSQL, in views stored in the file, and in dataset SQL): DuckDB's file_search_path,
+	// set on every connection. "" leaves DuckDB's default, the process's working directory.
+	Dir string
 }
 
 // Source is an open DuckDB database. It is safe for concurrent use.
@@ -43,8 +49,12 @@ var sessionSetup = []string{"SET TimeZone = 'UTC'"}
 // database once and every pooled connection attaches to that same instance, so an in-memory
 // database is one database shared by all queries.
 func Open(ctx context.Context, cfg Config) (*Source, error) {
+	setup := sessionSetup
+	if cfg.Dir != "" {
+		setup = append(slices.Clip(setup), "SET file_search_path = "+quoteLiteral(cfg.Dir))
+	}
 	connector, err := duckdb.NewConnector(cfg.dsn(), func(conn driver.ExecerContext) error {
-		for _, stmt := range sessionSetup {
+		for _, stmt := range setup {
 			if _, err := conn.ExecContext(context.Background(), stmt, nil); err != nil {
 				return fmt.Errorf("duckdb: session setup %q: %w", stmt, err)
 			}

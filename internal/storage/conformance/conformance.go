@@ -31,6 +31,12 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Audit", testAudit},
 		{"AuditFilters", testAuditFilters},
 		{"AuditLimit", testAuditLimit},
+		{"Records", testRecords},
+		{"RecordExpiry", testRecordExpiry},
+		{"ListRecords", testListRecords},
+		{"SingleUseConcurrent", testSingleUseConcurrent},
+		{"UpdateRecordConcurrent", testUpdateRecordConcurrent},
+		{"Leases", testLeases},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,8 @@ type Store struct {
 	audit      []storage.AuditEvent // in append order
 	seq        int64                // insertion counter, breaks ties between equal times
 	order      map[string]int64     // insertion sequence of principals and keys, by kind+id
+	records    map[recordID]storage.Record
+	leases     map[string]lease
 	now        func() time.Time
 }
 
@@ -36,6 +38,8 @@ func New() *Store {
 		principals: map[string]storage.Principal{},
 		keys:       map[string]storage.SigningKey{},
 		order:      map[string]int64{},
+		records:    map[recordID]storage.Record{},
+		leases:     map[string]lease{},
 		now:        time.Now,
 	}
 }

@@ -103,3 +103,16 @@ func apply(ctx context.Context, db *sql.DB, m migration, known int) error {
 	}
 	return nil
 }
+
+// MigrationVersions lists the versions of the embedded migrations, in order.
+func MigrationVersions() []int {
+	ms, err := migrations()
+	if err != nil {
+		return nil
+	}
+	out := make([]int, len(ms))
+	for i, m := range ms {
+		out[i] = m.version
+	}
+	return out
+}
