@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -65,8 +66,11 @@ func runDev(ctx context.Context, e *env, args []string) (err error) {
 	}
 	defer ln.Close() // if the start fails before serving; serving closes it too
 	cfg.SetListen(ln.Addr().String())
-	// The preview page frames the viewer from this origin.
+	// The preview page frames the viewer from this origin, reached by IP or as localhost.
 	cfg.Embed.AllowedOrigins = append(cfg.Embed.AllowedOrigins, url)
+	if _, port, err := net.SplitHostPort(ln.Addr().String()); err == nil {
+		cfg.Embed.AllowedOrigins = append(cfg.Embed.AllowedOrigins, "http://localhost:"+port)
+	}
 
 	master, err := masterKey(cfg, p.project, logger)
 	if err != nil {
