@@ -69,7 +69,7 @@ func NewPlan(d *dashboard.Dashboard, dialectOf DialectFunc) *Plan {
 		}
 	}
 	for i := range d.Filters {
-		fp := planFilter(d, &d.Filters[i], p.datasets)
+		fp := planFilter(&d.Filters[i], p.datasets)
 		if fp.err != nil && !errors.Is(fp.err, errDatasetBroken) {
 			p.problems = append(p.problems, PlanProblem{Path: "filters." + strconv.Itoa(i), Err: fp.err})
 		}
@@ -551,7 +551,7 @@ type FilterPlan struct {
 // Err is the definition error that every Bind of this filter returns, if any.
 func (f *FilterPlan) Err() error { return f.err }
 
-func planFilter(d *dashboard.Dashboard, flt *dashboard.Filter, datasets map[string]*datasetPlan) *FilterPlan {
+func planFilter(flt *dashboard.Filter, datasets map[string]*datasetPlan) *FilterPlan {
 	p := &FilterPlan{Name: flt.Name, Type: flt.Type, Source: "default", def: flt}
 	if len(flt.Targets) == 0 {
 		p.err = definitionError("filter %q has no targets", flt.Name)
