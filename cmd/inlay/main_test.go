@@ -251,6 +251,7 @@ data_sources:
   default:
     type: duckdb
     init_sql: ["CREATE VIEW orders AS SELECT * FROM read_csv('`+filepath.Join(dir, "orders.csv")+`')"]
+    allowed_directories: [.]
 embed:
   allowed_origins: [https://app.example.com]
 tokens: {service_ttl: 48h, embed_ttl: 10m, max_embed_ttl: 2h}
@@ -423,6 +424,20 @@ func doJSONTest(t *testing.T, req *http.Request, v any) {
 	}
 }
 
+// TestKeysRotateSaysWhenItApplies: rotating keys from the command line tells the operator how
+// long a running server takes to sign with the new key.
+func TestKeysRotateSaysWhenItApplies(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "inlay.yaml"), "state:\n  driver: sqlite\n")
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"keys", "rotate", "--project", dir}, func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("keys rotate: %v %s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "within "+keyRefreshEvery.String()) {
+		t.Errorf("keys rotate printed %q; it must say how long a running server takes to apply it", out.String())
+	}
+}
+
 // TestCheckDataJSON: check --data --json reports a mistyped table and column at their lines,
 // exits with status 1, and says ok (status 0) once they are fixed.
 func TestCheckDataJSON(t *testing.T) {
@@ -474,19 +489,5 @@ widgets:
 	}
 	if !strings.Contains(stdout.String(), "ok: inlay.yaml and 1 dashboard(s), checked against the data") {
 		t.Errorf("stdout: %s", stdout.String())
-	}
-}
-
-// TestKeysRotateSaysWhenItApplies: rotating keys from the command line tells the operator how
-// long a running server takes to sign with the new key.
-func TestKeysRotateSaysWhenItApplies(t *testing.T) {
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "inlay.yaml"), "state:\n  driver: sqlite\n")
-	var out, errb bytes.Buffer
-	if err := run(t.Context(), []string{"keys", "rotate", "--project", dir}, func(string) string { return "" }, &out, &errb); err != nil {
-		t.Fatalf("keys rotate: %v %s", err, errb.String())
-	}
-	if !strings.Contains(out.String(), "within "+keyRefreshEvery.String()) {
-		t.Errorf("keys rotate printed %q; it must say how long a running server takes to apply it", out.String())
 	}
 }
