@@ -85,7 +85,7 @@ type Deps struct {
 // Server serves the HTTP API.
 type Server struct {
 	Deps
-	opts Options
+	opts   Options
 	looker *looker.Service
 	// exchange applies the token exchange's rules.
 	exchange *token.Exchange
@@ -178,4 +178,3 @@ func (s *Server) frameAncestors(d *dashboard.Dashboard) []string {
 	}
 	return out
 }
-
