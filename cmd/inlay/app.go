@@ -129,7 +129,9 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
-	health     *health.Checker
+	// reload re-reads the dashboards and swaps in their plans (SIGHUP, the admin API, dev).
+	reload api.ReloadFunc
+	health *health.Checker
 }
 
 // newService builds the API over an opened store and data sources (which the caller registered
@@ -159,6 +161,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
 	lc.add("audit writer", aw.Close)
+	reload := newReloader(cfg, engine, logger)
 	checker := health.New(store, healthSources(sources), 0)
 	srv, err := api.New(api.Options{
 		MaxBodyBytes:        cfg.Limits.MaxRequestBytes,
@@ -188,6 +191,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		TokenLimiter: inst.tokenLimiterOrNil(),
 		QueryLimiter: inst.queryLimiterOrNil(),
 		Metrics:      inst.metricsHandler(),
+		Reload:       reload,
 	})
 	if err != nil {
 		return nil, err
@@ -196,7 +200,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		inst.metrics.WatchEngine(engine.Stats)
 		inst.metrics.WatchAuditQueue(aw.Queued)
 	}
-	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker}, nil
+	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker, reload: reload}, nil
 }
 
 // keyRefreshEvery is how often a running server reloads its signing keys from the state store:

@@ -47,11 +47,12 @@ type dashboardJSON struct {
 
 // handleGetDashboard is GET /api/v1/embed/dashboards/{id}: layout, widgets and filter options
 // (computed with the viewer's row-level security), never SQL or data-source details.
-func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
 	ctx, cancel := s.withDeadline(r.Context())
 	defer cancel()
 	opts, err := within(ctx, func(ctx context.Context) (map[string]query.FilterOptions, error) {
-		return s.Engine.FilterOptions(ctx, d, viewerOf(c))
+		return s.Engine.FilterOptions(ctx, p, viewerOf(c))
 	})
 	if err != nil {
 		return err
@@ -129,7 +130,8 @@ func withDefaults(d *dashboard.Dashboard, given map[string]json.RawMessage) (map
 }
 
 // handleQuery is POST /api/v1/embed/dashboards/{id}/query.
-func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
 	start := s.Now()
 	var req queryRequest
 	if err := decodeJSON(r, &req); err != nil {
@@ -144,7 +146,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 			return err
 		}
 	}
-	filters, err := compile.ParseFilters(d, raw)
+	filters, err := p.ParseFilters(raw)
 	if err != nil {
 		return err
 	}
@@ -154,10 +156,10 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 	ctx, cancel := s.withDeadline(r.Context())
 	defer cancel()
 	results, err := within(ctx, func(ctx context.Context) (map[string]query.WidgetResult, error) {
-		return s.Engine.Run(ctx, d, viewerOf(c), req.Widgets, filters)
+		return s.Engine.Run(ctx, p, viewerOf(c), req.Widgets, filters)
 	})
 	if err != nil && ctx.Err() != nil && r.Context().Err() == nil {
-		results = timedOut(d, req.Widgets, err, s.Now().Sub(start))
+		results = timedOut(p.Dashboard, req.Widgets, err, s.Now().Sub(start))
 	} else if err != nil {
 		return err
 	}
@@ -199,7 +201,8 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 
 // handleExport is POST /api/v1/embed/dashboards/{id}/widgets/{widget}/export: the widget's data
 // as CSV, through the same query path (and so the same row-level security) as the widget.
-func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
 	if !c.Has(token.CapabilityDownload) {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this embed token does not allow downloads",
 			Details: map[string]any{"capability": token.CapabilityDownload}}
@@ -219,7 +222,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.C
 	if err := checkFilterValues(req.Filters, s.opts.MaxFilterValues); err != nil {
 		return err
 	}
-	filters, err := compile.ParseFilters(d, req.Filters)
+	filters, err := p.ParseFilters(req.Filters)
 	if err != nil {
 		return err
 	}
@@ -227,7 +230,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.C
 	ctx, cancel := s.withDeadline(r.Context())
 	defer cancel()
 	res, err := within(ctx, func(ctx context.Context) (*datasource.Result, error) {
-		return s.Engine.Export(ctx, d, name, viewerOf(c), filters)
+		return s.Engine.Export(ctx, p, name, viewerOf(c), filters)
 	})
 	ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject, ViewerID: c.ViewerID,
 		DashboardID: d.ID, Widget: name, DurationMS: s.Now().Sub(start).Milliseconds(), Outcome: "ok", Detail: "export"}

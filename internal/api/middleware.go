@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inlay/inlay/internal/compile"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -22,7 +23,7 @@ import (
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-type embedHandlerFunc func(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error
+type embedHandlerFunc func(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error
 
 type ctxKey int
 
@@ -101,7 +102,8 @@ func (s *Server) dashboardFromPath(path string) *dashboard.Dashboard {
 		return nil
 	}
 	id, _, _ := strings.Cut(rest, "/")
-	return s.dashboards[id]
+	d, _ := s.dashboard(id)
+	return d
 }
 
 func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request) {
@@ -172,16 +174,17 @@ func (s *Server) embed(h embedHandlerFunc) http.Handler {
 		}
 		id := r.PathValue("id")
 		if claims.DashboardID != id {
-			return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "the embed token is for another dashboard"}
+			return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "the embed token is for another dashboard",
+				Details: map[string]any{"reason": "other_dashboard"}}
 		}
-		d, ok := s.dashboards[id]
+		p, ok := s.plan(id)
 		if !ok {
 			return errorf(http.StatusNotFound, "not_found", "no such dashboard")
 		}
 		if err := s.limitQuery(claims); err != nil {
 			return err
 		}
-		return h(w, r, claims, d)
+		return h(w, r, claims, p)
 	})
 }
 

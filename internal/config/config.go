@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -200,7 +201,26 @@ func LoadOptional(projectDir string, getenv func(string) string) (*Config, error
 	return load(projectDir, getenv, true)
 }
 
+// LoadAll is Load for tools that report every problem of a project at once (inlay check, inlay
+// dev): it returns the configuration read so far together with its problems, so that dashboards
+// can still be checked against it when inlay.yaml has a mistake. err is set only when the file
+// cannot be read at all.
+func LoadAll(projectDir string, getenv func(string) string) (*Config, Problems, error) {
+	return loadAll(projectDir, getenv, false)
+}
+
 func load(projectDir string, getenv func(string) string, optional bool) (*Config, error) {
+	c, probs, err := loadAll(projectDir, getenv, optional)
+	if err != nil {
+		return nil, err
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return c, nil
+}
+
+func loadAll(projectDir string, getenv func(string) string, optional bool) (*Config, Problems, error) {
 	c := Default(projectDir)
 	path := filepath.Join(projectDir, FileName)
 	data, err := os.ReadFile(path)
@@ -208,7 +228,7 @@ func load(projectDir string, getenv func(string) string, optional bool) (*Config
 	case errors.Is(err, fs.ErrNotExist) && optional:
 		path = ""
 	case err != nil:
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, nil, fmt.Errorf("config: %w", err)
 	}
 	var probs Problems
 	if path != "" {
@@ -222,10 +242,7 @@ func load(projectDir string, getenv func(string) string, optional bool) (*Config
 	if c.publicURLDerived {
 		c.PublicURL = derivePublicURL(c.Listen)
 	}
-	if len(probs) > 0 {
-		return nil, probs
-	}
-	return c, nil
+	return c, probs, nil
 }
 
 // SetListen sets the listen address (e.g. from a flag). A PublicURL that was not configured
@@ -283,9 +300,8 @@ func (c *Config) decode(path string, data []byte) Problems {
 			c.publicURLDerived = false
 		}
 	})
-	if len(probs) > 0 {
-		return probs // decoding would only repeat them less clearly
-	}
+	// Unknown keys are not decoded (yaml.v3 skips them), so the rest of the file is still read
+	// and its own mistakes reported alongside.
 	if err := doc.Decode(c); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
@@ -336,6 +352,15 @@ func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
 	return reflect.StructField{}, false
 }
 
+// yamlParserErrors are yaml.v3's parser error messages, reported with a 0-based line.
+var yamlParserErrors = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected '-' indicator", "did not find expected <document start>",
+	"did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle",
+}
+
 // problemFromYAML turns a yaml.v3 message ("line 12: cannot unmarshal ...") into a Problem,
 // naming the key found on that line when known.
 func problemFromYAML(path, msg string, lines map[int]string) Problem {
@@ -344,6 +369,10 @@ func problemFromYAML(path, msg string, lines map[int]string) Problem {
 		if num, tail, ok := strings.Cut(rest, ": "); ok {
 			if n, err := strconv.Atoi(num); err == nil {
 				p.Line, p.Message, p.Key = n, tail, lines[n]
+				if slices.Contains(yamlParserErrors, tail) {
+					// yaml.v3 gives parser (not scanner) errors a 0-based line.
+					p.Line, p.Key = n+1, lines[n+1]
+				}
 			}
 		}
 	}
@@ -432,6 +461,10 @@ func (c *Config) setBy(key, where string) {
 	}
 	c.where[key] = where
 }
+
+// ProblemAt builds a Problem for key with msg, pointing at where key was set (file:line in
+// inlay.yaml, or the environment variable or flag).
+func (c *Config) ProblemAt(key, msg string) Problem { return c.problem(key, msg) }
 
 // problem builds a Problem for key, pointing at where it was set.
 func (c *Config) problem(key, msg string) Problem {
