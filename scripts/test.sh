@@ -34,6 +34,9 @@ npm --prefix web/viewer test
 echo "== sdk unit tests"
 npm --prefix sdk/embed test
 
+echo "== viewer unit tests"
+npm --prefix web/viewer test
+
 echo "== browser tests"
 npm --prefix e2e ci --no-audit --no-fund
 npm --prefix e2e test

@@ -22,6 +22,7 @@ import (
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/datasource/postgres"
 	"github.com/inlay/inlay/internal/health"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/secret"
@@ -132,6 +133,9 @@ type service struct {
 	// reload re-reads the dashboards and swaps in their plans (SIGHUP, the admin API, dev).
 	reload api.ReloadFunc
 	health *health.Checker
+	// looker manages embed secrets (the demo makes one); the API builds its own over the same
+	// store and keys.
+	looker *looker.Service
 }
 
 // newService builds the API over an opened store and data sources (which the caller registered
@@ -192,7 +196,12 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		QueryLimiter: inst.queryLimiterOrNil(),
 		Metrics:      inst.metricsHandler(),
 		Reload:       reload,
+		Secrets:      keys,
 	})
+	if err != nil {
+		return nil, err
+	}
+	lk, err := looker.New(store, keys, time.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +209,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		inst.metrics.WatchEngine(engine.Stats)
 		inst.metrics.WatchAuditQueue(aw.Queued)
 	}
-	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker, reload: reload}, nil
+	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker, reload: reload, looker: lk}, nil
 }
 
 // keyRefreshEvery is how often a running server reloads its signing keys from the state store:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -63,6 +64,10 @@ func toAPIError(err error) *Error {
 	var tokenErr *token.Error
 	if errors.As(err, &tokenErr) {
 		return &Error{Status: http.StatusBadRequest, Code: string(tokenErr.Code), Message: tokenErr.Public, Cause: err}
+	}
+	var lookerErr *looker.Error
+	if errors.As(err, &lookerErr) {
+		return lookerError(lookerErr)
 	}
 	var rlsErr *compile.RLSError
 	var filterErr *compile.FilterError

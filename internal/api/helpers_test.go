@@ -93,6 +93,10 @@ type envOptions struct {
 	// wrapSource wraps the data source the engine uses; deps changes the API's dependencies.
 	wrapSource func(datasource.Source) datasource.Source
 	deps       func(*api.Deps)
+	// tls serves HTTPS (httptest's certificate; the env's client trusts it).
+	tls bool
+	// now replaces the server's clock.
+	now func() time.Time
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -143,6 +147,9 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	e := &testEnv{t: t, adminKey: "test-admin-key-0123456789", ring: ring, store: store, src: src, engine: engine, principals: principals, keys: keys}
 	e.srv = httptest.NewUnstartedServer(nil)
 	issuerURL := "http://" + e.srv.Listener.Addr().String()
+	if o.tls {
+		issuerURL = "https://" + e.srv.Listener.Addr().String()
+	}
 	e.issuer = token.NewIssuer(ring, issuerURL)
 	e.issuerURL = issuerURL
 	opts := api.Options{
@@ -154,7 +161,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	deps := api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
 		Verifier: token.NewVerifier(ring, issuerURL, 5*time.Second), Grants: token.NewGrantSealer(keys, nil), Keys: ring, Store: store, Audit: aw,
-		Logger: slog.New(slog.DiscardHandler)}
+		Logger: slog.New(slog.DiscardHandler), Secrets: keys, Now: o.now}
 	if o.deps != nil {
 		o.deps(&deps)
 	}
@@ -163,7 +170,11 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	e.srv.Config.Handler = s.Handler()
-	e.srv.Start()
+	if o.tls {
+		e.srv.StartTLS()
+	} else {
+		e.srv.Start()
+	}
 	t.Cleanup(e.srv.Close)
 	e.clientID, e.clientSecret, err = principals.Create(ctx, "test host")
 	if err != nil {
@@ -207,7 +218,7 @@ func (e *testEnv) do(method, path string, header map[string]string, body io.Read
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

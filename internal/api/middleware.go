@@ -162,6 +162,16 @@ func (s *Server) databricks(h handlerFunc) http.Handler {
 // embed authenticates an embed token and checks it is scoped to the dashboard in the path.
 func (s *Server) embed(h embedHandlerFunc) http.Handler {
 	return s.plain(func(w http.ResponseWriter, r *http.Request) error {
+		// Looker credentials (a cookieless API token or the session cookie), docs/looker.md.
+		if c, p, handled, err := s.lookerEmbedAuth(r, r.PathValue("id")); handled {
+			if err != nil {
+				return err
+			}
+			if err := s.limitQuery(c); err != nil {
+				return err
+			}
+			return h(w, r, c, p)
+		}
 		raw, ok := bearer(r)
 		if !ok {
 			return &Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "an embed token is required",

@@ -17,9 +17,11 @@ import (
 	"github.com/inlay/inlay/internal/audit"
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/rls"
+	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -77,6 +79,9 @@ type Deps struct {
 	QueryLimiter Limiter
 	// Metrics serves GET /metrics when set.
 	Metrics http.Handler
+	// Secrets enables Looker-compatible embedding (docs/looker.md): its sessions' tokens are
+	// keyed and its embed secrets sealed with them. nil leaves it off.
+	Secrets *secret.Keys
 }
 
 // Server serves the HTTP API.
@@ -86,6 +91,7 @@ type Server struct {
 	// usesExternalValue memoises, per loaded dashboard, whether a dataset names
 	// __aibi_external_value (tokeninfo requires external_value only then).
 	usesExternalValue sync.Map // *dashboard.Dashboard -> bool
+	looker            *looker.Service
 	// exchange applies the token exchange's rules.
 	exchange *token.Exchange
 }
@@ -130,6 +136,13 @@ func New(opts Options, deps Deps) (*Server, error) {
 			return nil, fmt.Errorf("api: %w", err)
 		}
 		deps.Engine.Publish(c)
+	}
+	if deps.Secrets != nil {
+		lk, err := looker.New(deps.Store, deps.Secrets, deps.Now)
+		if err != nil {
+			return nil, err
+		}
+		s.looker = lk
 	}
 	return s, nil
 }

@@ -68,6 +68,8 @@ type Config struct {
 	Limits    LimitsConfig    `yaml:"limits" json:"limits"`
 	Server    ServerConfig    `yaml:"server" json:"server"`
 	Telemetry TelemetryConfig `yaml:"telemetry" json:"telemetry"`
+	// TLS makes Inlay serve HTTPS (needed by the Looker Embed SDK, docs/looker.md).
+	TLS TLSConfig `yaml:"tls" json:"tls"`
 
 	// file is the config file read (empty when none was).
 	file string
@@ -76,6 +78,36 @@ type Config struct {
 	where map[string]string
 	// publicURLDerived is true while PublicURL is the default derived from Listen.
 	publicURLDerived bool
+}
+
+// TLSConfig makes Inlay serve HTTPS: a certificate and key (PEM files), or a self-signed
+// certificate for 127.0.0.1 and localhost made and kept under <project>/.inlay/tls.
+type TLSConfig struct {
+	Cert       string `yaml:"cert" json:"cert"`
+	Key        string `yaml:"key" json:"key"`
+	SelfSigned bool   `yaml:"self_signed" json:"self_signed"`
+}
+
+// Enabled reports whether Inlay serves HTTPS.
+func (t TLSConfig) Enabled() bool { return t.Cert != "" || t.Key != "" || t.SelfSigned }
+
+// SetTLS sets the TLS settings (e.g. from flags). A PublicURL that was not configured follows
+// the scheme.
+func (c *Config) SetTLS(t TLSConfig) {
+	c.TLS = t
+	c.setBy("tls", "flag")
+	if c.publicURLDerived {
+		c.PublicURL = c.derivedPublicURL(c.Listen)
+	}
+}
+
+// derivedPublicURL is derivePublicURL with https when TLS is on.
+func (c *Config) derivedPublicURL(listen string) string {
+	u := derivePublicURL(listen)
+	if c.TLS.Enabled() {
+		u = "https://" + strings.TrimPrefix(u, "http://")
+	}
+	return u
 }
 
 // StateConfig selects the store for Inlay's own state (principals, signing keys, audit log).
@@ -240,7 +272,7 @@ func loadAll(projectDir string, getenv func(string) string, optional bool) (*Con
 	c.applyEnv(getenv)
 	probs = append(probs, c.resolveSecrets(getenv, projectDir)...)
 	if c.publicURLDerived {
-		c.PublicURL = derivePublicURL(c.Listen)
+		c.PublicURL = c.derivedPublicURL(c.Listen)
 	}
 	return c, probs, nil
 }
@@ -251,7 +283,7 @@ func (c *Config) SetListen(addr string) {
 	c.Listen = addr
 	c.setBy("listen", "flag")
 	if c.publicURLDerived {
-		c.PublicURL = derivePublicURL(addr)
+		c.PublicURL = c.derivedPublicURL(addr)
 	}
 }
 
@@ -393,6 +425,7 @@ func (c *Config) resolvePaths(dir string) {
 	if c.where["dashboards"] != "" {
 		c.Dashboards = abs(c.Dashboards)
 	}
+	c.TLS.Cert, c.TLS.Key = abs(c.TLS.Cert), abs(c.TLS.Key)
 	for name, ds := range c.DataSources {
 		if ds.Type == TypeDuckDB && ds.Path != ":memory:" {
 			ds.Path = abs(ds.Path)
