@@ -12,12 +12,17 @@ FROM node:20-bookworm-slim AS ui
 WORKDIR /src
 COPY web/viewer/package.json web/viewer/package-lock.json web/viewer/
 COPY sdk/embed/package.json sdk/embed/package-lock.json sdk/embed/
+COPY web/looker-sdk/package.json web/looker-sdk/package-lock.json web/looker-sdk/
 RUN npm --prefix web/viewer ci --no-audit --no-fund \
- && npm --prefix sdk/embed ci --no-audit --no-fund
+ && npm --prefix sdk/embed ci --no-audit --no-fund \
+ && npm --prefix web/looker-sdk ci --no-audit --no-fund
 COPY web/ web/
 COPY sdk/ sdk/
 COPY internal/web/dist/.keep internal/web/dist/.keep
-RUN npm --prefix web/viewer run build && npm --prefix sdk/embed run build
+# The same steps as scripts/build-ui.sh.
+RUN npm --prefix web/viewer run build \
+ && npm --prefix sdk/embed run build \
+ && npm --prefix web/looker-sdk run build
 
 # ---- 2. the server -----------------------------------------------------------------------
 FROM golang:1.26-bookworm AS build

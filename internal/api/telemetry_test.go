@@ -174,3 +174,14 @@ func TestRateLimits(t *testing.T) {
 func basicAuth(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 }
+
+// The Looker API login is a token endpoint too: limited per service principal.
+func TestLookerLoginRateLimited(t *testing.T) {
+	l := newLookerEnv(t, envOptions{deps: func(d *api.Deps) { d.TokenLimiter = ratelimit.New(0.01, 1, nil) }})
+	l.apiLogin()
+	r := l.send("POST", "/api/4.0/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		url.Values{"client_id": {l.clientID}, "client_secret": {l.clientSecret}}.Encode())
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "rate_limited") {
+		t.Fatalf("second login: %d %v %s", r.status, r.header, r.body)
+	}
+}
