@@ -42,8 +42,15 @@ func (s *Server) lookerAPI(h handlerFunc) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		w.Header().Set("Cache-Control", "no-store")
 		err := s.lookerEnabled()
+		sw := &startedWriter{ResponseWriter: w}
 		if err == nil {
-			err = h(w, r)
+			err = h(sw, r)
+		}
+		if err != nil && sw.started {
+			// Never a second status line: log, and cut the response short.
+			s.Logger.ErrorContext(r.Context(), "request failed after the response started; response cut short",
+				"request_id", RequestID(r.Context()), "path", r.URL.Path, "err", err)
+			panic(http.ErrAbortHandler)
 		}
 		if err != nil {
 			e := toAPIError(err)
@@ -87,6 +94,9 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.limitToken(w, p.ClientID); err != nil {
+		return err
+	}
 	tok, ttl, err := s.looker.APILogin(r.Context(), p.ClientID)
 	if err != nil {
 		return err
@@ -114,6 +124,9 @@ func (s *Server) handleAcquire(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.limitToken(w, client); err != nil {
+		return err
+	}
 	var fields map[string]json.RawMessage
 	if err := decodeLookerJSON(r, &fields); err != nil {
 		return err
@@ -136,7 +149,11 @@ func viewerIDOf(fields map[string]json.RawMessage) string {
 
 // handleGenerateTokens is PUT /api/4.0/embed/cookieless_session/generate_tokens.
 func (s *Server) handleGenerateTokens(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.apiClient(r); err != nil {
+	client, err := s.apiClient(r)
+	if err != nil {
+		return err
+	}
+	if err := s.limitToken(w, client); err != nil {
 		return err
 	}
 	var req looker.GenerateRequest

@@ -472,6 +472,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set("INLAY_STATE_DRIVER", "state.driver", func(v string) { c.State.Driver = v })
 	set("INLAY_STATE_DSN", "state.dsn", func(v string) { c.State.DSN = NewSecret(v) })
 	set("INLAY_CACHE_REDIS", "cache.redis", func(v string) { c.Cache.Redis = NewSecret(v) })
+	set("INLAY_OTLP_ENDPOINT", "telemetry.otlp_endpoint", func(v string) { c.Telemetry.OTLPEndpoint = v })
 	set("INLAY_ALLOWED_ORIGINS", "embed.allowed_origins", func(v string) {
 		c.Embed.AllowedOrigins = nil
 		for o := range strings.SplitSeq(v, ",") {
