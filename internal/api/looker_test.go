@@ -970,3 +970,51 @@ func TestLookerAPILogin(t *testing.T) {
 		t.Fatalf("after logout: %d %s", a.status, a.body)
 	}
 }
+
+// TestLookerSingleUseOnEveryStore: a signed URL and a one-time authentication token each give
+// exactly one success under concurrency, and concurrent generate_tokens calls agree, on every
+// state store (several replicas share the SQLite or PostgreSQL one).
+func TestLookerSingleUseOnEveryStore(t *testing.T) {
+	for name, open := range grantStores(t) {
+		t.Run(name, func(t *testing.T) {
+			l := newLookerEnv(t, envOptions{store: open(t)})
+			const n = 30
+			count := func(do func() int) map[int]int {
+				var wg sync.WaitGroup
+				out := make(chan int, n)
+				for range n {
+					wg.Add(1)
+					go func() { defer wg.Done(); out <- do() }()
+				}
+				wg.Wait()
+				close(out)
+				got := map[int]int{}
+				for s := range out {
+					got[s]++
+				}
+				return got
+			}
+			p := l.sign(alice(), salesTarget).pyURL()
+			if got := count(func() int { return l.send("GET", p, nil, "").status }); got[http.StatusFound] != 1 || got[401] != n-1 {
+				t.Fatalf("one signed URL used %d times at once: %v", n, got)
+			}
+			api := l.apiLogin()
+			c := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", nil)))
+			if got := count(func() int { return l.send("GET", firstLoad(salesTarget, c), uaHeader(browserUA), "").status }); got[http.StatusFound] != 1 || got[401] != n-1 {
+				t.Fatalf("one authentication token redeemed %d times at once: %v", n, got)
+			}
+			var mu sync.Mutex
+			seen := map[string]bool{}
+			count(func() int {
+				r := l.generate(api, browserUA, c.ref, c.api, c.nav)
+				mu.Lock()
+				seen[tokensOf(t, r).api] = true
+				mu.Unlock()
+				return r.status
+			})
+			if len(seen) != 1 {
+				t.Fatalf("concurrent generate_tokens gave %d different api tokens", len(seen))
+			}
+		})
+	}
+}
