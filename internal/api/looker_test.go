@@ -742,8 +742,8 @@ func TestLookerCookielessSession(t *testing.T) {
 	// Join: acquire with the reference token gives the same session (no user update).
 	j := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", map[string]any{"session_reference_token": c.ref,
 		"user_attributes": map[string]any{"external_value": "Engineering"}})))
-	if j.ref != c.ref || j.auth == "" {
-		t.Fatalf("join: %+v", j)
+	if j.ref != c.ref || j.auth == "" || j.auth == c.auth || j.api != g2.api {
+		t.Fatalf("join: %+v (current api token %s)", j, g2.api)
 	}
 	if got := widgetValue(t, revenue(j.api, browserUA), "revenue"); got != want {
 		t.Fatalf("joining updated the user: revenue %v, want %v", got, want)

@@ -431,7 +431,8 @@ var acquireFields = map[string]bool{
 }
 
 // Acquire starts a cookieless session, or joins the one an unexpired session_reference_token
-// names (no extension, no user update), and returns a fresh set of tokens.
+// names (no extension, no user update: its current API and navigation tokens and a new one-time
+// authentication token).
 func (s *Service) Acquire(ctx context.Context, req AcquireRequest) (*Tokens, error) {
 	for name := range req.Fields {
 		if !acquireFields[name] {
@@ -462,11 +463,8 @@ func (s *Service) Acquire(ctx context.Context, req AcquireRequest) (*Tokens, err
 			if err := d.checkUA(req.UserAgent); err != nil {
 				return nil, err
 			}
-			joined, err := s.advance(ctx, sid, func(*sessionDoc) bool { return true })
-			if err != nil {
-				return nil, err
-			}
-			return s.tokens(ctx, sid, joined, true)
+			// The current generation, not a new one: tabs already using it keep working.
+			return s.tokens(ctx, sid, d, true)
 		}
 	}
 	get := func(n string) (json.RawMessage, bool) { v, ok := req.Fields[n]; return v, ok }
