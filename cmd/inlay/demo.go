@@ -134,6 +134,9 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", inlayURL)
 	if hostURL != "" {
 		fmt.Fprintf(e.stdout, "Host app:   %s   (log in as alice or bob)\n", hostURL)
+		if *https {
+			fmt.Fprintf(e.stdout, "Looker page: %s/looker   (the same dashboard with the unmodified @looker/embed-sdk)\n", hostURL)
+		}
 	}
 	fmt.Fprintf(e.stdout, "Client id:      %s\nClient secret:  %s\nAdmin key:      %s\n", clientID, clientSecret, cfg.AdminKey.Reveal())
 	fmt.Fprintf(e.stdout, "Embed secret:   %s   (Looker signed URLs; id %s)\n", embedSecret, embedSecretInfo.ID)
@@ -159,8 +162,14 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		func(ctx context.Context) error { return serveHTTP(ctx, ln, svc.handler, logger) },
 	}
 	if hostURL != "" {
+		var lookerMode *hostapp.LookerConfig
+		if *https { // the Looker Embed SDK only speaks HTTPS
+			if lookerMode, err = demoLookerMode(inlayURL, hostURL, embedSecret); err != nil {
+				return err
+			}
+		}
 		app, err := hostapp.New(hostapp.Config{InlayURL: inlayURL, ClientID: clientID, ClientSecret: clientSecret,
-			DashboardID: "sales", Logger: logger, HTTPClient: inlayClient})
+			DashboardID: "sales", Logger: logger, HTTPClient: inlayClient, Looker: lookerMode})
 		if err != nil {
 			return err
 		}
