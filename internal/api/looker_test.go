@@ -398,6 +398,39 @@ func TestLookerSignedURLRefusals(t *testing.T) {
 		{"parameter twice", func(t *testing.T) string {
 			return l.sign(alice(), salesTarget).tsURL() + "&models=%5B%22x%22%5D"
 		}, 400, "duplicate_parameter"},
+		{"tampered group_ids", func(t *testing.T) string {
+			u := alice()
+			u.GroupIDs, u.ExternalGroupID = []any{"1"}, strp("grp")
+			p := l.sign(u, salesTarget).tsURL()
+			return strings.Replace(p, "group_ids=%5B%221%22%5D", "group_ids=%5B%222%22%5D", 1)
+		}, 401, "invalid_signature"},
+		{"tampered external_group_id", func(t *testing.T) string {
+			u := alice()
+			u.ExternalGroupID = strp("grp")
+			return strings.Replace(l.sign(u, salesTarget).tsURL(), "%22grp%22", "%22admins%22", 1)
+		}, 401, "invalid_signature"},
+		{"signed optional parameter removed", func(t *testing.T) string {
+			p := l.sign(alice(), salesTarget).tsURL()
+			u, _ := url.Parse(p)
+			q := u.Query()
+			q.Del("user_attributes")
+			return u.EscapedPath() + "?" + q.Encode()
+		}, 401, "invalid_signature"},
+		{"replayed URL", func(t *testing.T) string {
+			p := l.sign(alice(), salesTarget).tsURL()
+			if r := l.send("GET", p, nil, ""); r.status != http.StatusFound {
+				t.Fatalf("first use: %d %s", r.status, r.body)
+			}
+			return p
+		}, 401, "nonce_reused"},
+		{"nonce reused in another URL", func(t *testing.T) string {
+			s := l.sign(alice(), salesTarget)
+			if r := l.send("GET", s.tsURL(), nil, ""); r.status != http.StatusFound {
+				t.Fatalf("first use: %d %s", r.status, r.body)
+			}
+			s.user = bob()
+			return s.pyURL()
+		}, 401, "nonce_reused"},
 		{"stale time", signed(same, salesTarget, -6*time.Minute), 401, "time_out_of_range"},
 		{"future time", signed(same, salesTarget, 6*time.Minute), 401, "time_out_of_range"},
 		{"oversized session_length", signed(func(u *signUser) { u.SessionLength = 2_592_001 }, salesTarget, 0), 400, "session_length_out_of_range"},
@@ -416,8 +449,9 @@ func TestLookerSignedURLRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			u := tc.url(t) // may use a URL once first (replays)
 			before := l.stateCounts()
-			r := l.send("GET", tc.url(t), nil, "")
+			r := l.send("GET", u, nil, "")
 			if r.status != tc.status || r.errorCode(t) != tc.code {
 				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tc.status, tc.code)
 			}
