@@ -147,6 +147,31 @@ func viewerIDOf(fields map[string]json.RawMessage) string {
 	return id
 }
 
+// handleCreateSSOURL is POST /api/4.0/embed/sso_url (Looker's create_sso_embed_url): a signed
+// embed URL for the user in the body, signed with the newest embed secret.
+func (s *Server) handleCreateSSOURL(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.apiClient(r); err != nil {
+		return err
+	}
+	var fields map[string]json.RawMessage
+	if err := decodeLookerJSON(r, &fields); err != nil {
+		return err
+	}
+	host, scheme := r.Host, "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if u, err := url.Parse(s.opts.Issuer); err == nil && u.Host != "" {
+		host, scheme = u.Host, u.Scheme
+	}
+	signed, err := s.looker.CreateSignedURL(r.Context(), scheme, host, fields)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": signed})
+	return nil
+}
+
 // handleGenerateTokens is PUT /api/4.0/embed/cookieless_session/generate_tokens.
 func (s *Server) handleGenerateTokens(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.apiClient(r); err != nil {

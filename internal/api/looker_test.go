@@ -1092,3 +1092,46 @@ type syncBuf struct {
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestLookerCreateSSOEmbedURL: POST /api/4.0/embed/sso_url (Looker's create_sso_embed_url) gives
+// a signed URL that signs in once, for the user in the body.
+func TestLookerCreateSSOEmbedURL(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	api := l.apiLogin()
+	call := func(body string) response {
+		return l.send("POST", "/api/4.0/embed/sso_url", map[string]string{"Authorization": "token " + api, "Content-Type": "application/json"}, body)
+	}
+	r := call(`{"target_url":"` + l.srv.URL + salesTarget + `","session_length":600,"external_user_id":"erin",` +
+		`"permissions":["access_data","see_user_dashboards"],"models":["sales"],"user_attributes":{"external_value":"Engineering"},"first_name":"Erin"}`)
+	if r.status != 200 {
+		t.Fatalf("sso_url: %d %s", r.status, r.body)
+	}
+	signed := r.json(t)["url"].(string)
+	p, ok := strings.CutPrefix(signed, l.srv.URL)
+	if !ok || !strings.HasPrefix(p, "/login/embed/") {
+		t.Fatalf("url = %q", signed)
+	}
+	login := l.send("GET", p, nil, "")
+	if login.status != http.StatusFound || login.header.Get("Location") != salesTarget {
+		t.Fatalf("signing in with the created URL: %d %s", login.status, login.body)
+	}
+	c := sessionCookie(t, login)
+	q := l.send("POST", "/api/v1/embed/dashboards/sales/query", cookieHeader(c), `{"widgets":["revenue"]}`)
+	if got, want := widgetValue(t, q, "revenue"), l.scalar("SELECT sum(amount) FROM sales WHERE department = 'Engineering'"); got != want {
+		t.Fatalf("revenue = %v, want %v", got, want)
+	}
+	if again := l.send("GET", p, nil, ""); again.status != 401 || again.errorCode(t) != "nonce_reused" {
+		t.Fatalf("second use: %d %s", again.status, again.body)
+	}
+	for _, tc := range []struct{ body, code string }{
+		{`{"target_url":"https://evil.example.net/embed/dashboards/sales","external_user_id":"e","permissions":[],"models":[]}`, "invalid_target"},
+		{`{"target_url":"/api/v1/admin/audit","external_user_id":"e","permissions":[],"models":[]}`, "invalid_target"},
+		{`{"target_url":"` + salesTarget + `","external_user_id":"e","permissions":["root"],"models":[]}`, "unknown_permission"},
+		{`{"target_url":"` + salesTarget + `","external_user_id":"e","permissions":[],"models":[],"secret_id":"es_nope"}`, "invalid_parameter"},
+		{`{"external_user_id":"e","permissions":[],"models":[]}`, "missing_parameter"},
+	} {
+		if r := call(tc.body); r.status != 400 || looker("", r, t) != tc.code {
+			t.Errorf("%s: %d %s, want %s", tc.body, r.status, r.body, tc.code)
+		}
+	}
+}

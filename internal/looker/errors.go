@@ -70,4 +70,5 @@ const (
 	CodeModelNotAllowed       = "model_not_allowed"
 	CodeUnauthorized          = "unauthorized"
 	CodeNotFound              = "not_found"
+	CodeNoEmbedSecret         = "no_embed_secret"
 )
