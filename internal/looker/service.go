@@ -226,8 +226,10 @@ func (s *Service) upsertUser(ctx context.Context, u User) error {
 	}
 	for range 3 {
 		_, err := s.store.UpdateRecord(ctx, kindUser, u.ExternalUserID, func(r storage.Record) (storage.Record, error) {
-			var old doc
-			_ = json.Unmarshal(r.Value, &old)
+			var old struct {
+				CreatedAt time.Time `json:"created_at"`
+			}
+			_ = json.Unmarshal(r.Value, &old) // only the creation time is kept
 			b, err := json.Marshal(doc{User: u, CreatedAt: old.CreatedAt, UpdatedAt: now})
 			r.Value = b
 			return r, err
