@@ -396,4 +396,12 @@ func TestTLSSettings(t *testing.T) {
 	if c.PublicURL != "http://127.0.0.1:9443" {
 		t.Fatalf("derived public URL without TLS = %q", c.PublicURL)
 	}
+	env := map[string]string{"INLAY_TLS_CERT": "/etc/inlay/c.pem", "INLAY_TLS_KEY": "/etc/inlay/k.pem"}
+	c, err = Load(dir, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TLS.Cert != "/etc/inlay/c.pem" || c.TLS.Key != "/etc/inlay/k.pem" {
+		t.Fatalf("env did not set tls: %+v", c.TLS)
+	}
 }
