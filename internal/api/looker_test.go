@@ -1135,3 +1135,31 @@ func TestLookerCreateSSOEmbedURL(t *testing.T) {
 		}
 	}
 }
+
+func TestLookerSSOURLChoosesTheSecret(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	admin := map[string]string{"Authorization": "Bearer " + l.adminKey}
+	first := l.do("GET", "/api/v1/admin/embed_secrets", admin, nil).json(t)["embed_secrets"].([]any)[0].(map[string]any)["id"].(string)
+	l.createSecret()
+	api := l.apiLogin()
+	call := func(extra string) response {
+		return l.send("POST", "/api/4.0/embed/sso_url", map[string]string{"Authorization": "token " + api},
+			`{"target_url":"`+salesTarget+`","external_user_id":"e","permissions":["access_data","see_user_dashboards"],"models":["sales"]`+extra+`}`)
+	}
+	// Signed with the first secret on request: revoking the newer one leaves it working.
+	r := call(`,"secret_id":"` + first + `"`)
+	if r.status != 200 {
+		t.Fatalf("sso_url: %d %s", r.status, r.body)
+	}
+	list := l.do("GET", "/api/v1/admin/embed_secrets", admin, nil).json(t)["embed_secrets"].([]any)
+	second := list[1].(map[string]any)["id"].(string)
+	l.do("DELETE", "/api/v1/admin/embed_secrets/"+second, admin, nil)
+	p, _ := strings.CutPrefix(r.json(t)["url"].(string), l.srv.URL)
+	if login := l.send("GET", p, nil, ""); login.status != http.StatusFound {
+		t.Fatalf("URL signed with the chosen secret: %d %s", login.status, login.body)
+	}
+	l.do("DELETE", "/api/v1/admin/embed_secrets/"+first, admin, nil)
+	if r := call(""); r.status != 400 || looker("", r, t) != "no_embed_secret" {
+		t.Fatalf("without embed secrets: %d %s", r.status, r.body)
+	}
+}
