@@ -1163,3 +1163,16 @@ func TestLookerSSOURLChoosesTheSecret(t *testing.T) {
 		t.Fatalf("without embed secrets: %d %s", r.status, r.body)
 	}
 }
+
+func TestLookerBootstrapIsScriptSafe(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	c := l.login(alice(), salesTarget, false)
+	evil := "</script><script>alert(1)</script>"
+	page := l.send("GET", salesTarget+"&Region="+url.QueryEscape(evil)+"&theme="+url.QueryEscape(evil), cookieHeader(c), "")
+	if page.status != 200 || strings.Contains(string(page.body), evil) {
+		t.Fatalf("page %d holds the raw value", page.status)
+	}
+	if b := bootstrap(t, page); b["filters"].(map[string]any)["region"] != evil || b["theme"] != evil {
+		t.Fatalf("bootstrap does not carry the values as data: %v", b)
+	}
+}
