@@ -255,17 +255,6 @@ func (s *Service) upsertUser(ctx context.Context, u User) error {
 	return fmt.Errorf("looker: upsert user %q: too much contention", u.ExternalUserID)
 }
 
-// GetUser returns the stored definition of an embed user (storage.ErrNotFound if none).
-func (s *Service) GetUser(ctx context.Context, externalUserID string) (User, error) {
-	r, err := s.store.GetRecord(ctx, kindUser, externalUserID)
-	if err != nil {
-		return User{}, err
-	}
-	var u User
-	err = json.Unmarshal(r.Value, &u)
-	return u, err
-}
-
 // ---- signed URLs ----
 
 // SignedResult is what a signed login produced.
