@@ -137,7 +137,7 @@ func (s *Service) token(prefix, sid string, gen int64) string {
 }
 
 // parseToken checks a token's prefix and MAC and returns its session id and generation (-1 for
-// tokens without one). A forged or mangled token is ErrInvalid-class invalid_token.
+// tokens without one). A forged or mangled token is a 401 invalid_token.
 func (s *Service) parseToken(prefix, tok string, withGen bool) (sid string, gen int64, err error) {
 	bad := unauthenticated(CodeInvalidToken, "the token is not valid").with("reason", "malformed")
 	if len(tok) > 256 {
