@@ -469,6 +469,8 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set("INLAY_SECRET", "secret", func(v string) { c.Secret = NewSecret(v) })
 	set("INLAY_ADMIN_KEY", "admin_key", func(v string) { c.AdminKey = NewSecret(v) })
 	set("INLAY_STATE_PATH", "state.path", func(v string) { c.State.Path = v })
+	set("INLAY_TLS_CERT", "tls.cert", func(v string) { c.TLS.Cert = v })
+	set("INLAY_TLS_KEY", "tls.key", func(v string) { c.TLS.Key = v })
 	set("INLAY_STATE_DRIVER", "state.driver", func(v string) { c.State.Driver = v })
 	set("INLAY_STATE_DSN", "state.dsn", func(v string) { c.State.DSN = NewSecret(v) })
 	set("INLAY_CACHE_REDIS", "cache.redis", func(v string) { c.Cache.Redis = NewSecret(v) })
