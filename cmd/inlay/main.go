@@ -21,6 +21,7 @@ Usage:
   inlay principal create --name NAME [--json] | list | delete ID      service principals (--project DIR)
   inlay audit [--project DIR] [--kind K] [--viewer ID] [--dashboard ID] [--limit N] [--json]
   inlay keys rotate [--project DIR]                                   start signing with a new key
+  inlay import databricks FILE.lvdash.json [--out DIR]                convert a Databricks AI/BI dashboard
   inlay bench [--rows N]                                              the README's performance figures (built with -tags bench)
 
 Run "inlay COMMAND -h" for a command's flags.
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, env, args[1:])
 	case "keys":
 		return runKeys(ctx, env, args[1:])
+	case "import":
+		return runImport(ctx, env, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
