@@ -26,6 +26,7 @@ import (
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
+	pgstate "github.com/inlay/inlay/internal/storage/postgres"
 	"github.com/inlay/inlay/internal/storage/sqlite"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -50,6 +51,9 @@ var stateOpeners = map[string]func(context.Context, config.StateConfig) (storage
 	},
 	config.StateMemory: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
 		return memory.New(), nil
+	},
+	config.StatePostgres: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
+		return pgstate.Open(ctx, pgstate.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
 	},
 }
 
@@ -122,6 +126,8 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	// reload re-reads the dashboards and swaps in their plans (SIGHUP, the admin API, dev).
+	reload api.ReloadFunc
 }
 
 // newService builds the API over an opened store and data sources (which the caller registered
@@ -145,6 +151,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
 	lc.add("audit writer", aw.Close)
+	reload := newReloader(cfg, engine, logger)
 	srv, err := api.New(api.Options{
 		Issuer:              cfg.PublicURL,
 		AllowedOrigins:      cfg.Embed.AllowedOrigins,
@@ -164,11 +171,12 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		Store:      store,
 		Audit:      aw,
 		Logger:     logger,
+		Reload:     reload,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, reload: reload}, nil
 }
 
 // keyRefreshEvery is how often a running server reloads its signing keys from the state store:
@@ -186,6 +194,11 @@ func (s *service) maintain(ctx context.Context, logger *slog.Logger) error {
 		}
 		if _, err := s.store.DeleteExpiredSigningKeys(ctx, time.Now()); err != nil {
 			logger.Error("expired key clean-up", "err", err)
+		}
+		// Expired records (used tokeninfo grants, nonces, one-time tokens) are invisible already;
+		// this only reclaims their space.
+		if _, err := s.store.DeleteExpiredRecords(ctx, time.Now()); err != nil {
+			logger.Error("expired record clean-up", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -96,6 +96,7 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	reloadOnSIGHUP(ctx, svc.reload, logger)
 	ln, url, err := listen(cfg.Listen)
 	if err != nil {
 		return err
@@ -105,20 +106,4 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	return lc.run(ctx,
 		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
 		func(ctx context.Context) error { return serveHTTP(ctx, ln, svc.handler, logger) })
-}
-
-func runCheck(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var p projectFlags
-	p.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	_, dashboards, err := loadProject(e, p)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "ok: inlay.yaml and %d dashboard(s)\n", len(dashboards))
-	return nil
 }

@@ -45,8 +45,9 @@ type dashboardJSON struct {
 
 // handleGetDashboard is GET /api/v1/embed/dashboards/{id}: layout, widgets and filter options
 // (computed with the viewer's row-level security), never SQL or data-source details.
-func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
-	opts, err := s.Engine.FilterOptions(r.Context(), d, viewerOf(c))
+func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
+	opts, err := s.Engine.FilterOptions(r.Context(), p, viewerOf(c))
 	if err != nil {
 		return err
 	}
@@ -123,7 +124,8 @@ func withDefaults(d *dashboard.Dashboard, given map[string]json.RawMessage) (map
 }
 
 // handleQuery is POST /api/v1/embed/dashboards/{id}/query.
-func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
 	start := s.Now()
 	var req queryRequest
 	if err := decodeJSON(r, &req); err != nil {
@@ -135,13 +137,13 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 			return err
 		}
 	}
-	filters, err := compile.ParseFilters(d, raw)
+	filters, err := p.ParseFilters(raw)
 	if err != nil {
 		return err
 	}
 	// No names means every widget; the engine checks every name before it runs anything
 	// (400 unknown_widget otherwise).
-	results, err := s.Engine.Run(r.Context(), d, viewerOf(c), req.Widgets, filters)
+	results, err := s.Engine.Run(r.Context(), p, viewerOf(c), req.Widgets, filters)
 	if err != nil {
 		return err
 	}
@@ -176,7 +178,8 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 
 // handleExport is POST /api/v1/embed/dashboards/{id}/widgets/{widget}/export: the widget's data
 // as CSV, through the same query path (and so the same row-level security) as the widget.
-func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
 	if !c.Has(token.CapabilityDownload) {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this embed token does not allow downloads",
 			Details: map[string]any{"capability": token.CapabilityDownload}}
@@ -193,12 +196,12 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.C
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	filters, err := compile.ParseFilters(d, req.Filters)
+	filters, err := p.ParseFilters(req.Filters)
 	if err != nil {
 		return err
 	}
 	start := s.Now()
-	res, err := s.Engine.Export(r.Context(), d, name, viewerOf(c), filters)
+	res, err := s.Engine.Export(r.Context(), p, name, viewerOf(c), filters)
 	ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject, ViewerID: c.ViewerID,
 		DashboardID: d.ID, Widget: name, DurationMS: s.Now().Sub(start).Milliseconds(), Outcome: "ok", Detail: "export"}
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
 
@@ -82,6 +83,8 @@ func toAPIError(err error) *Error {
 		return &Error{Status: http.StatusInternalServerError, Code: "query_failed", Message: "the dashboard's definition cannot be compiled", Cause: err}
 	case errors.Is(err, datasource.ErrTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Code: "query_timeout", Message: "the query took too long", Cause: err}
+	case errors.Is(err, storage.ErrUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "state_unavailable", Message: "Inlay's state store is unavailable; retry shortly", Cause: err}
 	case errors.Is(err, datasource.ErrUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_unavailable", Message: "the database is unavailable", Cause: err}
 	case errors.Is(err, datasource.ErrInvalidQuery):
@@ -124,7 +127,9 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 	code := e.Code
 	if !slices.Contains(oauthCodes, code) {
 		code = codeInvalidRequest
-		if e.Status >= 500 {
+		if e.Status == http.StatusServiceUnavailable {
+			code = "temporarily_unavailable"
+		} else if e.Status >= 500 {
 			code = "server_error"
 		}
 	}
@@ -144,6 +149,7 @@ var databricksCodes = map[string]string{
 	"forbidden":              "PERMISSION_DENIED",
 	"not_found":              "RESOURCE_DOES_NOT_EXIST",
 	"datasource_unavailable": "TEMPORARILY_UNAVAILABLE",
+	"state_unavailable":      "TEMPORARILY_UNAVAILABLE",
 }
 
 var databricksStatusCodes = map[int]string{

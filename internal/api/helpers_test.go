@@ -24,6 +24,7 @@ import (
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/secret"
+	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -67,7 +68,7 @@ type testEnv struct {
 	adminKey     string
 	issuer       *token.Issuer
 	ring         *token.KeyRing
-	store        *memory.Store
+	store        storage.Store
 	src          *duckdb.Source
 	engine       *query.Engine
 	principals   *principal.Service
@@ -80,6 +81,8 @@ type envOptions struct {
 	cacheTTL time.Duration
 	// source replaces the shared sample database.
 	source *duckdb.Source
+	// store replaces the in-memory state store.
+	store storage.Store
 	// editDashboards changes the sample dashboards before they are served.
 	editDashboards func([]*dashboard.Dashboard)
 }
@@ -112,7 +115,10 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := memory.New()
+	var store storage.Store = memory.New()
+	if o.store != nil {
+		store = o.store
+	}
 	ring, err := token.NewKeyRing(ctx, store, keys, token.KeyRingOptions{RotateEvery: 24 * time.Hour, MaxTokenTTL: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)

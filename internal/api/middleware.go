@@ -11,13 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/token"
 )
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-type embedHandlerFunc func(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error
+type embedHandlerFunc func(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error
 
 type ctxKey int
 
@@ -77,7 +78,8 @@ func (s *Server) dashboardFromPath(path string) *dashboard.Dashboard {
 		return nil
 	}
 	id, _, _ := strings.Cut(rest, "/")
-	return s.dashboards[id]
+	d, _ := s.dashboard(id)
+	return d
 }
 
 func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request) {
@@ -156,11 +158,11 @@ func (s *Server) embed(h embedHandlerFunc) http.Handler {
 		if claims.DashboardID != id {
 			return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "the embed token is for another dashboard"}
 		}
-		d, ok := s.dashboards[id]
+		p, ok := s.plan(id)
 		if !ok {
 			return errorf(http.StatusNotFound, "not_found", "no such dashboard")
 		}
-		return h(w, r, claims, d)
+		return h(w, r, claims, p)
 	})
 }
 

@@ -27,6 +27,7 @@ func (s *Server) Handler() http.Handler {
 	// Admin API.
 	mux.Handle("GET /api/v1/admin/audit", s.admin(s.handleAudit))
 	mux.Handle("GET /api/v1/admin/principals", s.admin(s.handleListPrincipals))
+	mux.Handle("POST /api/v1/admin/reload", s.admin(s.handleReload))
 
 	mux.Handle("GET /healthz", s.plain(s.handleHealth))
 	mux.Handle("/", s.plain(s.handleNotFound))

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/inlay/inlay/internal/audit"
+	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
@@ -37,6 +39,9 @@ type Options struct {
 
 // Deps are the services the API is built on.
 type Deps struct {
+	// Dashboards, when not nil, are compiled into the Engine's catalog by New. The API serves
+	// the engine's current catalog, so a reload that publishes a new one (Engine.Publish) takes
+	// effect without rebuilding the Server.
 	Dashboards []*dashboard.Dashboard
 	Engine     *query.Engine
 	Principals *principal.Service
@@ -48,16 +53,17 @@ type Deps struct {
 	Audit      *audit.Writer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Reload serves POST /api/v1/admin/reload; nil disables it.
+	Reload ReloadFunc
 }
 
 // Server serves the HTTP API.
 type Server struct {
 	Deps
-	opts       Options
-	dashboards map[string]*dashboard.Dashboard
-	order      []string
-	// usesExternalValue is true for dashboards with a dataset naming __aibi_external_value.
-	usesExternalValue map[string]bool
+	opts Options
+	// usesExternalValue memoises, per loaded dashboard, whether a dataset names
+	// __aibi_external_value (tokeninfo requires external_value only then).
+	usesExternalValue sync.Map // *dashboard.Dashboard -> bool
 	// exchange applies the token exchange's rules.
 	exchange *token.Exchange
 }
@@ -84,19 +90,32 @@ func New(opts Options, deps Deps) (*Server, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Deps: deps, opts: opts, dashboards: map[string]*dashboard.Dashboard{}, usesExternalValue: map[string]bool{},
-		exchange: &token.Exchange{Grants: deps.Grants, Policy: token.Policy{
+	s := &Server{Deps: deps, opts: opts,
+		exchange: &token.Exchange{Grants: deps.Grants, Redeemed: deps.Store, Policy: token.Policy{
 			EmbedTTL: opts.EmbedTTL, MaxEmbedTTL: opts.MaxEmbedTTL, DefaultCapabilities: opts.DefaultCapabilities}}}
-	for _, d := range deps.Dashboards {
-		if _, dup := s.dashboards[d.ID]; dup {
-			return nil, fmt.Errorf("api: two dashboards with id %q", d.ID)
+	if deps.Dashboards != nil {
+		c, _, err := deps.Engine.Compile(deps.Dashboards)
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
 		}
-		s.dashboards[d.ID] = d
-		s.usesExternalValue[d.ID] = usesExternalValue(d)
-		s.order = append(s.order, d.ID)
+		deps.Engine.Publish(c)
 	}
-	slices.Sort(s.order)
 	return s, nil
+}
+
+// plan returns the current plan of dashboard id. A request takes it once and keeps it, so a
+// reload while it runs does not change the dashboard under it.
+func (s *Server) plan(id string) (*compile.Plan, bool) {
+	return s.Engine.Catalog().Plan(id)
+}
+
+// dashboard returns the current definition of dashboard id.
+func (s *Server) dashboard(id string) (*dashboard.Dashboard, bool) {
+	p, ok := s.plan(id)
+	if !ok {
+		return nil, false
+	}
+	return p.Dashboard, true
 }
 
 // allowedOrigin reports whether origin may embed dashboard d (d may be nil for instance-wide).
@@ -119,6 +138,16 @@ func (s *Server) frameAncestors(d *dashboard.Dashboard) []string {
 		}
 	}
 	return out
+}
+
+// needsExternalValue is usesExternalValue(d), computed once per loaded dashboard.
+func (s *Server) needsExternalValue(d *dashboard.Dashboard) bool {
+	if v, ok := s.usesExternalValue.Load(d); ok {
+		return v.(bool)
+	}
+	v := usesExternalValue(d)
+	s.usesExternalValue.Store(d, v)
+	return v
 }
 
 // usesExternalValue reports whether a dataset of d names __aibi_external_value.

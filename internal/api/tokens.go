@@ -129,7 +129,8 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	if _, ok := s.dashboards[id]; !ok {
+	d, ok := s.dashboard(id)
+	if !ok {
 		return errorf(http.StatusNotFound, "not_found", "no dashboard with id %s", strconvQuote(id))
 	}
 	q := r.URL.Query()
@@ -140,7 +141,7 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 	}
 	param := func(name string) token.Param { return token.Param{Value: q.Get(name), Set: q.Has(name)} }
 	info, err := s.exchange.TokenInfo(r.Context(), token.InfoRequest{
-		Subject: svc.Subject, DashboardID: id, UsesExternalValue: s.usesExternalValue[id],
+		Subject: svc.Subject, DashboardID: id, UsesExternalValue: s.needsExternalValue(d),
 		ViewerID: q.Get("external_viewer_id"), ExternalValue: param("external_value"),
 		Attributes: param("attributes"), Capabilities: param("capabilities"), ExpiresIn: param("expires_in"),
 	})
@@ -162,9 +163,11 @@ func (s *Server) handleListDashboards(w http.ResponseWriter, r *http.Request) er
 		DisplayName    string `json:"display_name"`
 		LifecycleState string `json:"lifecycle_state"`
 	}
-	out := make([]item, 0, len(s.order))
-	for _, id := range s.order {
-		out = append(out, item{DashboardID: id, DisplayName: s.dashboards[id].Title, LifecycleState: "ACTIVE"})
+	cat := s.Engine.Catalog()
+	out := make([]item, 0, cat.Len())
+	for _, id := range cat.IDs() {
+		p, _ := cat.Plan(id)
+		out = append(out, item{DashboardID: id, DisplayName: p.Dashboard.Title, LifecycleState: "ACTIVE"})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"dashboards": out})
 	return nil

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,8 +38,9 @@ const (
 
 // State drivers.
 const (
-	StateSQLite = "sqlite"
-	StateMemory = "memory"
+	StateSQLite   = "sqlite"
+	StateMemory   = "memory"
+	StatePostgres = "postgres"
 )
 
 // Config is the whole of Inlay's configuration. YAML keys are snake_case; durations are Go
@@ -60,6 +62,7 @@ type Config struct {
 	Embed       EmbedConfig                 `yaml:"embed" json:"embed"`
 	Tokens      TokenConfig                 `yaml:"tokens" json:"tokens"`
 	Query       QueryConfig                 `yaml:"query" json:"query"`
+	Cache       CacheConfig                 `yaml:"cache" json:"cache"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
 
@@ -74,8 +77,21 @@ type Config struct {
 
 // StateConfig selects the store for Inlay's own state (principals, signing keys, audit log).
 type StateConfig struct {
-	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default) or "memory"
+	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default), "memory" or "postgres"
 	Path   string `yaml:"path" json:"path"`     // sqlite file, default <project>/.inlay/state.db
+	// DSN is the PostgreSQL connection string of driver "postgres" (it may hold a password,
+	// hence a Secret). Every replica sharing it shares principals, keys, audit and records.
+	DSN Secret `yaml:"dsn" json:"dsn"`
+	// MaxConns caps the postgres state pool; 0 means the driver's default.
+	MaxConns int `yaml:"max_conns" json:"max_conns"`
+}
+
+// CacheConfig configures the shared result cache.
+type CacheConfig struct {
+	// Redis is a redis:// (or rediss://) URL; when set, query results are shared through Redis
+	// in front of the in-process cache, so replicas serve each other's results. It may hold a
+	// password, hence a Secret.
+	Redis Secret `yaml:"redis" json:"redis"`
 }
 
 // DataSourceConfig configures one named database.
@@ -170,7 +186,26 @@ func LoadOptional(projectDir string, getenv func(string) string) (*Config, error
 	return load(projectDir, getenv, true)
 }
 
+// LoadAll is Load for tools that report every problem of a project at once (inlay check, inlay
+// dev): it returns the configuration read so far together with its problems, so that dashboards
+// can still be checked against it when inlay.yaml has a mistake. err is set only when the file
+// cannot be read at all.
+func LoadAll(projectDir string, getenv func(string) string) (*Config, Problems, error) {
+	return loadAll(projectDir, getenv, false)
+}
+
 func load(projectDir string, getenv func(string) string, optional bool) (*Config, error) {
+	c, probs, err := loadAll(projectDir, getenv, optional)
+	if err != nil {
+		return nil, err
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return c, nil
+}
+
+func loadAll(projectDir string, getenv func(string) string, optional bool) (*Config, Problems, error) {
 	c := Default(projectDir)
 	path := filepath.Join(projectDir, FileName)
 	data, err := os.ReadFile(path)
@@ -178,7 +213,7 @@ func load(projectDir string, getenv func(string) string, optional bool) (*Config
 	case errors.Is(err, fs.ErrNotExist) && optional:
 		path = ""
 	case err != nil:
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, nil, fmt.Errorf("config: %w", err)
 	}
 	var probs Problems
 	if path != "" {
@@ -191,10 +226,7 @@ func load(projectDir string, getenv func(string) string, optional bool) (*Config
 	if c.publicURLDerived {
 		c.PublicURL = derivePublicURL(c.Listen)
 	}
-	if len(probs) > 0 {
-		return nil, probs
-	}
-	return c, nil
+	return c, probs, nil
 }
 
 // SetListen sets the listen address (e.g. from a flag). A PublicURL that was not configured
@@ -239,6 +271,7 @@ func (c *Config) decode(path string, data []byte) Problems {
 	}
 	c.publicURLDerived = true
 	lines := map[int]string{}
+	duplicates := false
 	w := yamlpos.Walker{
 		Key: func(key string, k *yaml.Node, known bool, fields map[string]reflect.StructField) {
 			if !known {
@@ -255,6 +288,7 @@ func (c *Config) decode(path string, data []byte) Problems {
 			}
 		},
 		Duplicate: func(key string, k, first *yaml.Node) {
+			duplicates = true
 			probs = append(probs, Problem{File: path, Line: k.Line, Column: k.Column, Key: key,
 				Message: fmt.Sprintf("given twice (first on line %d)", first.Line)})
 		},
@@ -263,9 +297,11 @@ func (c *Config) decode(path string, data []byte) Problems {
 		Opaque: map[reflect.Type]bool{reflect.TypeOf(Secret{}): true},
 	}
 	w.Walk(doc, reflect.TypeOf(Config{}), "")
-	if len(probs) > 0 {
-		return probs // decoding would only repeat them less clearly
+	if duplicates {
+		return probs // yaml.v3 refuses the whole mapping: decoding would only repeat them less clearly
 	}
+	// Unknown keys are not decoded (yaml.v3 skips them), so the rest of the file is still read
+	// and its own mistakes reported alongside.
 	if err := doc.Decode(c); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
@@ -279,6 +315,15 @@ func (c *Config) decode(path string, data []byte) Problems {
 	return probs
 }
 
+// yamlParserErrors are yaml.v3's parser error messages, reported with a 0-based line.
+var yamlParserErrors = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected '-' indicator", "did not find expected <document start>",
+	"did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle",
+}
+
 // problemFromYAML turns a yaml.v3 message ("line 12: cannot unmarshal ...") into a Problem,
 // naming the key found on that line when known.
 func problemFromYAML(path, msg string, lines map[int]string) Problem {
@@ -287,6 +332,10 @@ func problemFromYAML(path, msg string, lines map[int]string) Problem {
 		if num, tail, ok := strings.Cut(rest, ": "); ok {
 			if n, err := strconv.Atoi(num); err == nil {
 				p.Line, p.Message, p.Key = n, tail, lines[n]
+				if slices.Contains(yamlParserErrors, tail) {
+					// yaml.v3 gives parser (not scanner) errors a 0-based line.
+					p.Line, p.Key = n+1, lines[n+1]
+				}
 			}
 		}
 	}
@@ -335,6 +384,9 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set("INLAY_SECRET", "secret", func(v string) { c.Secret = NewSecret(v) })
 	set("INLAY_ADMIN_KEY", "admin_key", func(v string) { c.AdminKey = NewSecret(v) })
 	set("INLAY_STATE_PATH", "state.path", func(v string) { c.State.Path = v })
+	set("INLAY_STATE_DRIVER", "state.driver", func(v string) { c.State.Driver = v })
+	set("INLAY_STATE_DSN", "state.dsn", func(v string) { c.State.DSN = NewSecret(v) })
+	set("INLAY_CACHE_REDIS", "cache.redis", func(v string) { c.Cache.Redis = NewSecret(v) })
 	set("INLAY_ALLOWED_ORIGINS", "embed.allowed_origins", func(v string) {
 		c.Embed.AllowedOrigins = nil
 		for o := range strings.SplitSeq(v, ",") {
@@ -355,6 +407,8 @@ func (c *Config) resolveSecrets(getenv func(string) string, dir string) Problems
 	}
 	try("secret", &c.Secret)
 	try("admin_key", &c.AdminKey)
+	try("state.dsn", &c.State.DSN)
+	try("cache.redis", &c.Cache.Redis)
 	for _, name := range sortedKeys(c.DataSources) {
 		ds := c.DataSources[name]
 		try("data_sources."+name+".dsn", &ds.DSN)
@@ -369,6 +423,10 @@ func (c *Config) setBy(key, where string) {
 	}
 	c.where[key] = where
 }
+
+// ProblemAt builds a Problem for key with msg, pointing at where key was set (file:line in
+// inlay.yaml, or the environment variable or flag).
+func (c *Config) ProblemAt(key, msg string) Problem { return c.problem(key, msg) }
 
 // problem builds a Problem for key, pointing at where it was set.
 func (c *Config) problem(key, msg string) Problem {

@@ -91,6 +91,12 @@ func parseFile(fsys fs.FS, base, file string, data []byte) *report {
 			r.problems = append(r.problems, Problem{File: file, Line: 1, Column: 1, Message: "the file is empty"})
 		} else {
 			r.problems = append(r.problems, yamlProblem(file, err)...)
+			// An error at the end of the file (an unclosed bracket) is shown on the last line
+			// that has text, where the mistake is.
+			last := strings.Count(strings.TrimRight(string(data), " \t\r\n"), "\n") + 1
+			for i := range r.problems {
+				r.problems[i].Line = min(r.problems[i].Line, last)
+			}
 		}
 		return r
 	}
@@ -112,6 +118,10 @@ func parseFile(fsys fs.FS, base, file string, data []byte) *report {
 	// The node walk reports shapes and unknown keys with exact positions; yaml.v3's own type
 	// errors (which carry only a line) are a fallback for anything the walk did not catch.
 	r.walk(root, reflect.TypeOf(Dashboard{}), "")
+	r.d.positions = make(map[string]Position, len(r.pos))
+	for p, n := range r.pos {
+		r.d.positions[p] = Position{Line: n.Line, Column: n.Column, Block: n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0}
+	}
 	var te *yaml.TypeError
 	switch {
 	case decodeErr == nil:

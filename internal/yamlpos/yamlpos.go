@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,9 +98,27 @@ func FromError(file string, err error) []Problem {
 	msg := err.Error()
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return []Problem{{File: file, Line: line, Message: "YAML: " + m[2]}}
+		return []Problem{{File: file, Line: errorLine(line, m[2]), Message: "YAML: " + m[2]}}
 	}
 	return []Problem{{File: file, Message: strings.Replace(msg, "yaml: ", "YAML: ", 1)}}
+}
+
+// parserErrors are yaml.v3's parser (not scanner) error messages. For these it reports the
+// 0-based line of the mark (scanner errors get 1 added): errorLine corrects them.
+var parserErrors = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected '-' indicator", "did not find expected <document start>",
+	"did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle",
+}
+
+// errorLine is the 1-based line of a yaml.v3 syntax error reported at line.
+func errorLine(line int, msg string) int {
+	if slices.Contains(parserErrors, msg) {
+		return line + 1
+	}
+	return line
 }
 
 // Walker checks a YAML node tree against the Go type it decodes into: mappings where structs

@@ -92,8 +92,21 @@ func TestProblemFormat(t *testing.T) {
 			t.Errorf("%+v = %q, want %q", c.p, got, c.want)
 		}
 	}
-	ps := FromError("x.yaml", errors.New("yaml: line 7: did not find expected key"))
-	if len(ps) != 1 || ps[0].Line != 7 || ps[0].Message != "YAML: did not find expected key" {
+	ps := FromError("x.yaml", errors.New("yaml: line 7: mapping values are not allowed in this context"))
+	if len(ps) != 1 || ps[0].Line != 7 || ps[0].Message != "YAML: mapping values are not allowed in this context" {
 		t.Errorf("FromError = %+v", ps)
+	}
+}
+
+// yaml.v3 gives parser errors a 0-based line: FromError reports the line a reader sees.
+func TestParserErrorLine(t *testing.T) {
+	var v any
+	err := yaml.Unmarshal([]byte("a: 1\nb: [1, 2\nc: 3\n"), &v)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	ps := FromError("x.yaml", err)
+	if len(ps) != 1 || ps[0].Line < 2 {
+		t.Errorf("FromError(%v) = %+v", err, ps)
 	}
 }
