@@ -168,7 +168,7 @@ func configProblem(cp config.Problem) Problem {
 		}
 		msg += ": " + cp.Message
 	}
-	return Problem{File: cp.File, Line: cp.Line, Code: CodeConfig, Message: msg}
+	return Problem{File: cp.File, Line: cp.Line, Column: cp.Column, Code: CodeConfig, Message: msg}
 }
 
 func at(d *dashboard.Dashboard, path, code, msg, detail string) Problem {
