@@ -384,3 +384,18 @@ func TestProblemsShareDashboardFormat(t *testing.T) {
 	}
 	var _ dashboard.Problem = ps[0]
 }
+
+// TestServiceTTLMayExceedEmbedTTLs: a service token may live longer than any embed token; the
+// signing keys are kept for the longest lifetime of either.
+func TestServiceTTLMayExceedEmbedTTLs(t *testing.T) {
+	c, err := Load(writeProject(t, "tokens: {service_ttl: 48h, embed_ttl: 10m, max_embed_ttl: 2h}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if got := c.Tokens.LongestTTL(); got != 48*time.Hour {
+		t.Errorf("LongestTTL = %v, want 48h", got)
+	}
+}
