@@ -21,15 +21,16 @@ var slugRE = regexp.MustCompile(`[^a-z0-9_-]+`)
 // result.
 func runImport(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "databricks" {
-		fmt.Fprintln(e.stderr, "usage: inlay import databricks FILE.lvdash.json [--out DIR] [--id ID] [--title TITLE] [--force]")
+		fmt.Fprintln(e.stderr, "usage: inlay import databricks FILE.lvdash.json [--out DIR] [--id ID] [--title TITLE] [--source NAME] [--force]")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("import databricks", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	out := fs.String("out", "dashboards", "folder to write ID.yaml into")
 	id := fs.String("id", "", "dashboard id (default: from the file name)")
-	title := fs.String("title", "", "dashboard title (default: from the file name)")
+	title := fs.String("title", "", "dashboard title (default: the export's first heading, else the file name)")
 	force := fs.Bool("force", false, "overwrite an existing dashboard file")
+	source := fs.String("source", "", "data source (from inlay.yaml) the datasets read (default: the one named default)")
 	// Flags may come before or after the file.
 	var files []string
 	rest := args[1:]
@@ -44,7 +45,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if len(files) != 1 {
-		fmt.Fprintln(e.stderr, "usage: inlay import databricks FILE.lvdash.json [--out DIR] [--id ID] [--title TITLE] [--force]")
+		fmt.Fprintln(e.stderr, "usage: inlay import databricks FILE.lvdash.json [--out DIR] [--id ID] [--title TITLE] [--source NAME] [--force]")
 		return errUsage
 	}
 	src := files[0]
@@ -56,12 +57,12 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if *id == "" {
 		*id = strings.Trim(slugRE.ReplaceAllString(strings.ToLower(base), "-"), "-_")
 	}
-	if *title == "" {
-		*title = strings.TrimSpace(strings.NewReplacer("_", " ", "-", " ").Replace(base))
-	}
-	res, err := lvdash.Convert(data, lvdash.Options{ID: *id, Title: *title})
+	res, err := lvdash.Convert(data, lvdash.Options{ID: *id, Title: *title, Source: *source})
 	if err != nil {
 		return fmt.Errorf("%s: %w", src, err)
+	}
+	if res.Dashboard.Title == *id { // no title given nor found in the export
+		res.Dashboard.Title = strings.TrimSpace(strings.NewReplacer("_", " ", "-", " ").Replace(base))
 	}
 	text, err := res.YAML(filepath.Base(src))
 	if err != nil {

@@ -97,6 +97,17 @@ type widget struct {
 		} `json:"frame"`
 	} `json:"spec"`
 	TextboxSpec string `json:"textbox_spec"`
+	Multiline   *struct {
+		Lines []string `json:"lines"`
+	} `json:"multilineTextboxSpec"`
+}
+
+// text is a text box's markdown.
+func (w widget) text() string {
+	if w.Multiline != nil {
+		return strings.Join(w.Multiline.Lines, "")
+	}
+	return w.TextboxSpec
 }
 
 // encoding is one channel of a widget's encodings (x, y, color, angle, value, a column).
@@ -114,8 +125,11 @@ type encoding struct {
 
 // Options name the converted dashboard.
 type Options struct {
-	ID    string // the dashboard id (a slug)
+	ID string // the dashboard id (a slug)
+	// Title is the dashboard's title; "" takes the first heading of a text box, else the ID.
 	Title string
+	// Source is the data source (in inlay.yaml) the datasets read; "" means the default one.
+	Source string
 }
 
 // Convert reads an export and returns the Inlay dashboard it amounts to, with notes on what was
@@ -134,9 +148,12 @@ func Convert(data []byte, opts Options) (*Result, error) {
 		widgetNs: map[string]bool{},
 		filterNs: map[string]bool{},
 	}
-	c.convertDatasets(&ex)
+	c.convertDatasets(&ex, opts.Source)
 	c.convertPages(&ex)
 	c.finishDatasets()
+	if c.res.Dashboard.Title == "" {
+		c.res.Dashboard.Title = opts.ID
+	}
 	return c.res, nil
 }
 
@@ -163,7 +180,7 @@ func (c *converter) note(n Note) { c.res.Notes = append(c.res.Notes, n) }
 
 var paramRE = regexp.MustCompile(`(?:^|[^:\w]):([A-Za-z_]\w*)`)
 
-func (c *converter) convertDatasets(ex *export) {
+func (c *converter) convertDatasets(ex *export, source string) {
 	used := map[string]bool{}
 	for i, ds := range ex.Datasets {
 		sql := ds.Query
@@ -172,7 +189,7 @@ func (c *converter) convertDatasets(ex *export) {
 		}
 		name := uniqueIdent(firstNonEmpty(ds.DisplayName, ds.Name), "dataset", used)
 		c.datasets[ds.Name] = &dsInfo{index: i, name: name, renamed: map[string]string{}}
-		c.res.Dashboard.Datasets = append(c.res.Dashboard.Datasets, dashboard.Dataset{Name: name, SQL: strings.TrimSpace(sql)})
+		c.res.Dashboard.Datasets = append(c.res.Dashboard.Datasets, dashboard.Dataset{Name: name, Source: source, SQL: strings.TrimSpace(sql)})
 		if len(ds.Parameters) > 0 || paramRE.MatchString(stripStrings(sql)) {
 			c.note(Note{Dataset: name, Reason: "the SQL uses query parameters (:name), which Inlay does not have: replace them with dashboard filters or fixed values"})
 		}
@@ -257,6 +274,14 @@ func (c *converter) convertPages(ex *export) {
 
 func (c *converter) convertWidget(page, title string, w widget, layout dashboard.Layout) {
 	if w.Spec == nil {
+		text := strings.TrimSpace(w.text())
+		heading, isHeading := strings.CutPrefix(text, "#")
+		heading = strings.TrimSpace(strings.TrimLeft(heading, "#"))
+		if isHeading && heading != "" && !strings.Contains(heading, "\n") && c.res.Dashboard.Title == "" {
+			c.res.Dashboard.Title = heading
+			c.note(Note{Page: page, Widget: title, Reason: fmt.Sprintf("its heading %q is the dashboard's title (Inlay has no text boxes)", heading), Dropped: true})
+			return
+		}
 		c.note(Note{Page: page, Widget: title, Reason: "text boxes have no Inlay equivalent (put the text in the dashboard's description or a widget title)", Dropped: true})
 		return
 	}

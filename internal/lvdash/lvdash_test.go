@@ -37,7 +37,8 @@ func TestFixturesConvertAndPassCheck(t *testing.T) {
 		{"jobs_monitor.lvdash.json",
 			map[string]int{"counter": 4, "bar": 2, "line": 1, "pie": 1, "table": 3},
 			map[string]int{"multi_select": 2},
-			[]string{`widget "titulo" (page "Visão Geral"): text boxes`, "canvas pages are stacked"}},
+			[]string{`widget "titulo" (page "Visão Geral"): its heading "Monitor de Jobs Databricks" is the dashboard's title`,
+				`widget "subtitulo" (page "Visão Geral"): text boxes`, "canvas pages are stacked"}},
 		{"nyc_taxi_trip_analysis.lvdash.json",
 			map[string]int{"counter": 1, "bar": 2, "table": 1},
 			map[string]int{"date_range": 1, "multi_select": 2},
@@ -60,7 +61,7 @@ func TestFixturesConvertAndPassCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			id := strings.ReplaceAll(strings.TrimSuffix(tt.file, ".lvdash.json"), "_", "-")
-			r, err := Convert(data, Options{ID: id, Title: id})
+			r, err := Convert(data, Options{ID: id})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +148,7 @@ func TestExternalValueKept(t *testing.T) {
           "y": {"fieldName": "count(*)", "scale": {"type": "quantitative"}, "displayName": "Orders"},
           "color": {"fieldName": "region", "scale": {"type": "categorical"}}}}},
      "position": {"x": 2, "y": 0, "width": 4, "height": 6}}]}]}`
-	r, err := Convert([]byte(export), Options{ID: "orders", Title: "Orders"})
+	r, err := Convert([]byte(export), Options{ID: "orders", Title: "Orders", Source: "warehouse"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +162,9 @@ func TestExternalValueKept(t *testing.T) {
 	}
 	if got := d.Datasets[0].SQL; got != "SELECT * FROM orders\nWHERE tenant = __aibi_external_value" {
 		t.Errorf("dataset SQL = %q", got)
+	}
+	if got := d.Datasets[0].Source; got != "warehouse" {
+		t.Errorf("dataset source = %q, want warehouse", got)
 	}
 	w := d.Widgets[1]
 	if w.X.Expr != "month(ts)" || w.Y[0].Expr != "count(*)" || w.Y[0].Label != "Orders" || w.Series.Expr != "region" {
