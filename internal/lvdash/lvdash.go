@@ -628,6 +628,9 @@ func uniqueIdent(s, prefix string, used map[string]bool) string {
 	var b strings.Builder
 	lastUnderscore := true
 	for _, r := range strings.ToLower(s) {
+		if plain, ok := unaccented[r]; ok {
+			r = plain
+		}
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
 			b.WriteRune(r)
@@ -652,6 +655,21 @@ func uniqueIdent(s, prefix string, used map[string]bool) string {
 	used[id] = true
 	return id
 }
+
+// unaccented maps accented Latin letters to the plain letter, so that "Execuções" is named
+// execucoes rather than losing letters.
+var unaccented = func() map[rune]rune {
+	m := map[rune]rune{}
+	for plain, accented := range map[rune]string{
+		'a': "àáâãäåā", 'c': "çćč", 'e': "èéêëēę", 'i': "ìíîïī", 'n': "ñń", 'o': "òóôõöøō",
+		'u': "ùúûüū", 'y': "ýÿ", 's': "śš", 'z': "źżž", 'l': "ł", 'd': "ð",
+	} {
+		for _, r := range accented {
+			m[r] = plain
+		}
+	}
+	return m
+}()
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 

@@ -221,3 +221,18 @@ func TestNotAnExport(t *testing.T) {
 		}
 	}
 }
+
+func TestUniqueIdent(t *testing.T) {
+	used := map[string]bool{}
+	for _, c := range []struct{ in, want string }{
+		{"Total de Execuções", "total_de_execucoes"},
+		{"Total de Execuções", "total_de_execucoes_2"},
+		{"Number Trips", "number_trips"},
+		{"2024 revenue", "widget_2024_revenue"},
+		{"???", "widget"},
+	} {
+		if got := uniqueIdent(c.in, "widget", used); got != c.want {
+			t.Errorf("uniqueIdent(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
