@@ -15,14 +15,15 @@ import (
 const usage = `inlay: embedded analytics dashboards, each viewer seeing only their rows.
 
 Usage:
-  inlay demo [--addr HOST:PORT] [--host-addr HOST:PORT] [--rows N]   sample data, dashboards and a host app
-  inlay serve --project DIR [--addr HOST:PORT]                        serve a project
+  inlay demo [--addr HOST:PORT] [--host-addr HOST:PORT] [--rows N] [--https]   sample data, dashboards and a host app
+  inlay serve --project DIR [--addr HOST:PORT] [--tls-cert F --tls-key F | --tls-self-signed]   serve a project
   inlay check --project DIR [--data] [--json]                        every problem of config and dashboards, with file:line:col
   inlay dev --project DIR [--addr HOST:PORT]                          serve with live reload and a local preview page
   inlay principal create --name NAME [--json] | list | delete ID      service principals (--project DIR)
   inlay audit [--project DIR] [--kind K] [--viewer ID] [--dashboard ID] [--limit N] [--json]
   inlay keys rotate [--project DIR]                                   start signing with a new key
   inlay import databricks FILE.lvdash.json [--out DIR]                convert a Databricks AI/BI dashboard
+  inlay embed-secret create [--json] | list | revoke ID               Looker embed secrets (--project DIR)
   inlay bench [--rows N]                                              the README's performance figures (built with -tags bench)
 
 Run "inlay COMMAND -h" for a command's flags.
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runKeys(ctx, env, args[1:])
 	case "import":
 		return runImport(ctx, env, args[1:])
+	case "embed-secret":
+		return runEmbedSecret(ctx, env, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -251,6 +251,7 @@ data_sources:
   default:
     type: duckdb
     init_sql: ["CREATE VIEW orders AS SELECT * FROM read_csv('`+filepath.Join(dir, "orders.csv")+`')"]
+    allowed_directories: [.]
 embed:
   allowed_origins: [https://app.example.com]
 tokens: {service_ttl: 48h, embed_ttl: 10m, max_embed_ttl: 2h}

@@ -6,16 +6,22 @@ package api
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/inlay/inlay/internal/audit"
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/rls"
+	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -35,6 +41,12 @@ type Options struct {
 	AdminKey string
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxFilterValues bounds the values of one filter in a request (default
+	// DefaultMaxFilterValues); more is a 400 too_many_filter_values.
+	MaxFilterValues int
+	// RequestTimeout bounds the whole of an embed API request (compile, bind, queue and
+	// engine); 0 means only the engine's per-query timeout applies.
+	RequestTimeout time.Duration
 }
 
 // Deps are the services the API is built on.
@@ -55,6 +67,21 @@ type Deps struct {
 	Now        func() time.Time
 	// Reload serves POST /api/v1/admin/reload; nil disables it.
 	Reload ReloadFunc
+	// Health answers /readyz; nil means always ready.
+	Health Readiness
+	// Observer receives request, token and refusal events for metrics; nil records nothing.
+	Observer Observer
+	// Tracer traces requests and widget queries; nil traces nothing.
+	Tracer trace.Tracer
+	// TokenLimiter limits token requests per service principal, QueryLimiter embed API requests
+	// per embed token; nil means no limit.
+	TokenLimiter Limiter
+	QueryLimiter Limiter
+	// Metrics serves GET /metrics when set.
+	Metrics http.Handler
+	// Secrets enables Looker-compatible embedding (docs/looker.md): its sessions' tokens are
+	// keyed and its embed secrets sealed with them. nil leaves it off.
+	Secrets *secret.Keys
 }
 
 // Server serves the HTTP API.
@@ -64,6 +91,7 @@ type Server struct {
 	// usesExternalValue memoises, per loaded dashboard, whether a dataset names
 	// __aibi_external_value (tokeninfo requires external_value only then).
 	usesExternalValue sync.Map // *dashboard.Dashboard -> bool
+	looker            *looker.Service
 	// exchange applies the token exchange's rules.
 	exchange *token.Exchange
 }
@@ -72,6 +100,9 @@ type Server struct {
 func New(opts Options, deps Deps) (*Server, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxFilterValues <= 0 {
+		opts.MaxFilterValues = DefaultMaxFilterValues
 	}
 	if opts.EmbedTTL <= 0 || opts.ServiceTTL <= 0 || opts.MaxEmbedTTL < opts.EmbedTTL {
 		return nil, fmt.Errorf("api: token lifetimes must be positive and embed_ttl ≤ max_embed_ttl")
@@ -90,6 +121,12 @@ func New(opts Options, deps Deps) (*Server, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
+	if deps.Observer == nil {
+		deps.Observer = nopObserver{}
+	}
+	if deps.Tracer == nil {
+		deps.Tracer = noop.NewTracerProvider().Tracer("")
+	}
 	s := &Server{Deps: deps, opts: opts,
 		exchange: &token.Exchange{Grants: deps.Grants, Redeemed: deps.Store, Policy: token.Policy{
 			EmbedTTL: opts.EmbedTTL, MaxEmbedTTL: opts.MaxEmbedTTL, DefaultCapabilities: opts.DefaultCapabilities}}}
@@ -99,6 +136,13 @@ func New(opts Options, deps Deps) (*Server, error) {
 			return nil, fmt.Errorf("api: %w", err)
 		}
 		deps.Engine.Publish(c)
+	}
+	if deps.Secrets != nil {
+		lk, err := looker.New(deps.Store, deps.Secrets, deps.Now)
+		if err != nil {
+			return nil, err
+		}
+		s.looker = lk
 	}
 	return s, nil
 }

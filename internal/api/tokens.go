@@ -44,6 +44,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.limitToken(w, p.ClientID); err != nil {
+		return err
+	}
 	if gt := form.Get("grant_type"); gt != "client_credentials" {
 		return errorf(http.StatusBadRequest, codeUnsupportedGrantType, "only grant_type=client_credentials is supported")
 	}
@@ -72,6 +75,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.Observer.TokenMinted(string(claims.Kind))
 	s.Audit.Record(storage.AuditEvent{Time: now, Kind: storage.AuditTokenMinted, PrincipalID: p.ClientID,
 		ViewerID: claims.ViewerID, DashboardID: claims.DashboardID, Outcome: "ok", Detail: string(claims.Kind)})
 	w.Header().Set("Cache-Control", "no-store")
@@ -126,6 +130,9 @@ func (s *Server) serviceClaims(r *http.Request) (*token.Claims, error) {
 func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 	svc, err := s.serviceClaims(r)
 	if err != nil {
+		return err
+	}
+	if err := s.limitToken(w, svc.Subject); err != nil {
 		return err
 	}
 	id := r.PathValue("id")

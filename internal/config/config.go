@@ -65,6 +65,12 @@ type Config struct {
 	Cache       CacheConfig                 `yaml:"cache" json:"cache"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
+	// Limits, Server and Telemetry are the operations settings (operations.go).
+	Limits    LimitsConfig    `yaml:"limits" json:"limits"`
+	Server    ServerConfig    `yaml:"server" json:"server"`
+	Telemetry TelemetryConfig `yaml:"telemetry" json:"telemetry"`
+	// TLS makes Inlay serve HTTPS (needed by the Looker Embed SDK, docs/looker.md).
+	TLS TLSConfig `yaml:"tls" json:"tls"`
 
 	// file is the config file read (empty when none was).
 	file string
@@ -73,6 +79,36 @@ type Config struct {
 	where map[string]string
 	// publicURLDerived is true while PublicURL is the default derived from Listen.
 	publicURLDerived bool
+}
+
+// TLSConfig makes Inlay serve HTTPS: a certificate and key (PEM files), or a self-signed
+// certificate for 127.0.0.1 and localhost made and kept under <project>/.inlay/tls.
+type TLSConfig struct {
+	Cert       string `yaml:"cert" json:"cert"`
+	Key        string `yaml:"key" json:"key"`
+	SelfSigned bool   `yaml:"self_signed" json:"self_signed"`
+}
+
+// Enabled reports whether Inlay serves HTTPS.
+func (t TLSConfig) Enabled() bool { return t.Cert != "" || t.Key != "" || t.SelfSigned }
+
+// SetTLS sets the TLS settings (e.g. from flags). A PublicURL that was not configured follows
+// the scheme.
+func (c *Config) SetTLS(t TLSConfig) {
+	c.TLS = t
+	c.setBy("tls", "flag")
+	if c.publicURLDerived {
+		c.PublicURL = c.derivedPublicURL(c.Listen)
+	}
+}
+
+// derivedPublicURL is derivePublicURL with https when TLS is on.
+func (c *Config) derivedPublicURL(listen string) string {
+	u := derivePublicURL(listen)
+	if c.TLS.Enabled() {
+		u = "https://" + strings.TrimPrefix(u, "http://")
+	}
+	return u
 }
 
 // StateConfig selects the store for Inlay's own state (principals, signing keys, audit log).
@@ -107,6 +143,16 @@ type DataSourceConfig struct {
 	InitSQL []string `yaml:"init_sql" json:"init_sql"`
 	// MaxConns caps the connection pool; 0 means the implementation's default.
 	MaxConns int `yaml:"max_conns" json:"max_conns"`
+	// MaxConcurrentQueries caps the queries this replica runs on the source at once; more wait
+	// in a queue of MaxQueuedQueries, beyond which a query fails with 503 datasource_busy.
+	// 0 means the default (max_conns for postgres, twice the CPU count for duckdb).
+	MaxConcurrentQueries int `yaml:"max_concurrent_queries" json:"max_concurrent_queries"`
+	MaxQueuedQueries     int `yaml:"max_queued_queries" json:"max_queued_queries"`
+	// AllowedDirectories (DuckDB) are the folders dashboard SQL may read files from once
+	// init_sql has run; every other file and the network are refused.
+	AllowedDirectories []string `yaml:"allowed_directories" json:"allowed_directories"`
+	// ExternalAccess (DuckDB) turns the sandbox off: any file or URL can be read. Default false.
+	ExternalAccess bool `yaml:"external_access" json:"external_access"`
 	// Dir is the project folder, which relative file names in a DuckDB source's SQL
 	// (read_parquet('orders/*.parquet')) resolve against, like Path. Set by Load.
 	Dir string `yaml:"-" json:"-"`
@@ -169,6 +215,8 @@ func Default(projectDir string) *Config {
 			CacheMaxBytes: 256 << 20,
 		},
 		Dashboards: filepath.Join(projectDir, "dashboards"),
+		Limits:     defaultLimits(),
+		Server:     ServerConfig{ShutdownTimeout: DefaultShutdownTimeout},
 		where:      map[string]string{},
 	}
 }
@@ -220,11 +268,12 @@ func loadAll(projectDir string, getenv func(string) string, optional bool) (*Con
 		c.file = path
 		probs = append(probs, c.decode(path, data)...)
 		c.resolvePaths(projectDir)
+		c.resolveOperationPaths(projectDir)
 	}
 	c.applyEnv(getenv)
 	probs = append(probs, c.resolveSecrets(getenv, projectDir)...)
 	if c.publicURLDerived {
-		c.PublicURL = derivePublicURL(c.Listen)
+		c.PublicURL = c.derivedPublicURL(c.Listen)
 	}
 	return c, probs, nil
 }
@@ -235,7 +284,7 @@ func (c *Config) SetListen(addr string) {
 	c.Listen = addr
 	c.setBy("listen", "flag")
 	if c.publicURLDerived {
-		c.PublicURL = derivePublicURL(addr)
+		c.PublicURL = c.derivedPublicURL(addr)
 	}
 }
 
@@ -356,6 +405,7 @@ func (c *Config) resolvePaths(dir string) {
 	if c.where["dashboards"] != "" {
 		c.Dashboards = abs(c.Dashboards)
 	}
+	c.TLS.Cert, c.TLS.Key = abs(c.TLS.Cert), abs(c.TLS.Key)
 	for name, ds := range c.DataSources {
 		if ds.Type == TypeDuckDB && ds.Path != ":memory:" {
 			ds.Path = abs(ds.Path)

@@ -45,6 +45,12 @@ func (c *Config) Validate() error {
 			bad("secret", "%v", err)
 		}
 	}
+	switch {
+	case c.TLS.SelfSigned && (c.TLS.Cert != "" || c.TLS.Key != ""):
+		bad("tls.self_signed", "takes no cert or key: give either self_signed or cert and key")
+	case (c.TLS.Cert == "") != (c.TLS.Key == ""):
+		bad("tls", "cert and key go together")
+	}
 	if c.AdminKey.IsSet() && len(c.AdminKey.Reveal()) < MinAdminKeyLen {
 		bad("admin_key", "must be at least %d characters", MinAdminKeyLen)
 	}
@@ -135,6 +141,7 @@ func (c *Config) Validate() error {
 	if c.Dashboards == "" {
 		bad("dashboards", "is required")
 	}
+	c.validateOperations(bad)
 
 	if len(probs) == 0 {
 		return nil
