@@ -20,14 +20,19 @@ import (
 // Problem is one thing wrong in a file, positioned at the YAML node that caused it. Line and
 // Column are 1-based; 0 means unknown (a value set elsewhere, or a file that could not be read).
 type Problem struct {
-	File   string
-	Line   int
-	Column int
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
 	// Key is the dotted key the problem is about ("tokens.embed_ttl"), when naming it helps.
-	Key string
+	Key string `json:"key,omitempty"`
 	// Origin says where a value from outside File came from ("env INLAY_LISTEN", "flag").
-	Origin  string
-	Message string
+	Origin string `json:"origin,omitempty"`
+	// Code classifies the problem for tools (inlay check --json); "" when nobody asked.
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+	// Detail is a tool's own message kept for the author (an engine's error), printed indented
+	// on the lines after the problem.
+	Detail string `json:"detail,omitempty"`
 }
 
 // String formats the problem the way compilers do: "dashboards/sales.yaml:12:5: message", with
@@ -50,6 +55,9 @@ func (p Problem) String() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(p.Message)
+	if d := strings.TrimSpace(p.Detail); d != "" {
+		b.WriteString("\n    " + strings.ReplaceAll(d, "\n", "\n    "))
+	}
 	return b.String()
 }
 
