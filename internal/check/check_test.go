@@ -108,7 +108,7 @@ func TestStaticReportsConfigAndDashboardsTogether(t *testing.T) {
 	Sort(problems)
 	out := render(problems)
 	contains(t, out,
-		"inlay.yaml:2: bogus_key: unknown key [config]",
+		"inlay.yaml:2:1: bogus_key: unknown key (expected one of",
 		`sales.yaml:11:13: dataset "far" uses data source "warehouse", which inlay.yaml does not define (it defines default) [unknown_data_source]`,
 		"syntax.yaml:5:", "[dashboard]",
 	)

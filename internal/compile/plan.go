@@ -245,7 +245,8 @@ func (p *datasetPlan) writeSecured(b *builder, v rls.Viewer) error {
 	if p.err != nil {
 		return p.err
 	}
-	if len(p.parts) > 1 && v.ExternalValue == nil {
+	// An empty value fails closed too: it would match no rows, or the rows holding ''.
+	if len(p.parts) > 1 && (v.ExternalValue == nil || *v.ExternalValue == "") {
 		return &RLSError{Attribute: ExternalValueAttribute}
 	}
 	b.sb.WriteString(p.parts[0])

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"github.com/inlay/inlay/internal/dashboard"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -230,6 +231,8 @@ func TestLoadErrors(t *testing.T) {
 		{"secret from missing file", "admin_key: {file: nope.txt}\n", []int{1}, []string{"admin_key"}, "nope.txt"},
 		{"numeric secret", "admin_key: 12345678901234567\n", []int{1}, []string{"admin_key"}, "quote it"},
 		{"not a mapping", "- a\n- b\n", []int{1}, nil, "mapping"},
+		{"typo gets a suggestion", "tokens:\n  servce_ttl: 1h\n", []int{2}, []string{"tokens.servce_ttl"}, `did you mean "service_ttl"?`},
+		{"key given twice", "listen: :1\nlisten: :2\n", []int{2}, []string{"listen"}, "given twice (first on line 1)"},
 		{"syntax error", "listen: [\n", nil, nil, ""},
 	}
 	for _, tt := range tests {
@@ -403,5 +406,36 @@ func TestTLSSettings(t *testing.T) {
 	}
 	if c.TLS.Cert != "/etc/inlay/c.pem" || c.TLS.Key != "/etc/inlay/k.pem" {
 		t.Fatalf("env did not set tls: %+v", c.TLS)
+	}
+}
+
+// TestProblemsShareDashboardFormat: config problems carry the column of the key, and print as
+// file:line:col like a dashboard's (one Problem type for both).
+func TestProblemsShareDashboardFormat(t *testing.T) {
+	dir := writeProject(t, "query:\n  timeout: 1s\n  maxrows: 3\n")
+	_, err := Load(dir, env(nil))
+	ps := problemsOf(t, err)
+	if len(ps) != 1 {
+		t.Fatalf("problems = %v", ps)
+	}
+	want := filepath.Join(dir, FileName) + ":3:3: query.maxrows: unknown key"
+	if got := ps[0].Error(); !strings.HasPrefix(got, want) {
+		t.Errorf("Error() = %q, want it to start with %q", got, want)
+	}
+	var _ dashboard.Problem = ps[0]
+}
+
+// TestServiceTTLMayExceedEmbedTTLs: a service token may live longer than any embed token; the
+// signing keys are kept for the longest lifetime of either.
+func TestServiceTTLMayExceedEmbedTTLs(t *testing.T) {
+	c, err := Load(writeProject(t, "tokens: {service_ttl: 48h, embed_ttl: 10m, max_embed_ttl: 2h}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if got := c.Tokens.LongestTTL(); got != 48*time.Hour {
+		t.Errorf("LongestTTL = %v, want 48h", got)
 	}
 }
