@@ -140,7 +140,7 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	d, ok := s.dashboard(id)
+	plan, ok := s.plan(id)
 	if !ok {
 		return errorf(http.StatusNotFound, "not_found", "no dashboard with id %s", strconvQuote(id))
 	}
@@ -152,7 +152,7 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 	}
 	param := func(name string) token.Param { return token.Param{Value: q.Get(name), Set: q.Has(name)} }
 	info, err := s.exchange.TokenInfo(r.Context(), token.InfoRequest{
-		Subject: svc.Subject, DashboardID: id, UsesExternalValue: s.needsExternalValue(d),
+		Subject: svc.Subject, DashboardID: id, UsesExternalValue: plan.UsesExternalValue(),
 		ViewerID: q.Get("external_viewer_id"), ExternalValue: param("external_value"),
 		Attributes: param("attributes"), Capabilities: param("capabilities"), ExpiresIn: param("expires_in"),
 	})

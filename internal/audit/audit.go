@@ -44,9 +44,12 @@ type Options struct {
 // Record never drops an event for load: when the buffer is full (the store is slower than the
 // traffic) it blocks until there is room. An audit log with silent gaps would be worse than a
 // slower query, and a bounded buffer keeps memory bounded. Events recorded by one goroutine are
-// stored in the order it recorded them. Events are lost (never silently) when the store fails a
-// batch twice (logged, and returned by Flush and Close), when recorded after Close (logged),
-// and when the process ends before their batch is stored.
+// stored in the order it recorded them. While the store is unavailable, batches are kept and
+// retried. Events are lost, never silently (each case is logged, and store failures are returned
+// by Flush and Close), when the store fails a batch twice for another reason, when it stays
+// unavailable past maxHeldEvents kept events, when the writer closes while it is unavailable,
+// and when recorded after Close; and, with nothing logged, when the process dies before their
+// batch is stored.
 type Writer struct {
 	store  storage.Store
 	logger *slog.Logger
