@@ -118,6 +118,21 @@ func (w *Writer) Record(ev storage.AuditEvent) {
 // Queued is the number of events (and flush markers) waiting to be stored, for metrics.
 func (w *Writer) Queued() int { return len(w.items) }
 
+// RecordNow stores ev before it returns, bypassing the batch: for events that must survive the
+// process dying right after (a token handed to a client must be in the log even if the replica is
+// killed the next instant). It costs one store round trip; an error means ev was not stored.
+func (w *Writer) RecordNow(ctx context.Context, ev storage.AuditEvent) error {
+	if ev.Time.IsZero() {
+		ev.Time = w.opts.Now()
+	}
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	if err := w.store.AppendAudit(ctx, []storage.AuditEvent{ev}); err != nil {
+		return fmt.Errorf("audit: storing a %s event: %w", ev.Kind, err)
+	}
+	return nil
+}
+
 // Flush returns once every event recorded before it was called is stored, or ctx ends. It
 // returns the store failures since the previous Flush (events that could not be stored even
 // after a retry), so a caller can tell that the log has a gap.
