@@ -79,9 +79,11 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	var inlayClient *http.Client
 	if *https {
 		cfg.SetTLS(config.TLSConfig{SelfSigned: true})
-		if ln, inlayURL, err = withTLS(e, ln, cfg.TLS, "."); err != nil {
+		tln, u, err := withTLS(e, ln, cfg.TLS, ".")
+		if err != nil {
 			return err
 		}
+		ln, inlayURL = tln, u
 		// The host app's backend calls Inlay: it trusts the self-signed certificate.
 		if inlayClient, err = trustingClient(filepath.Join(".inlay", "tls", tlscert.CertFile)); err != nil {
 			return err

@@ -109,9 +109,12 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if ln, url, err = withTLS(e, ln, cfg.TLS, p.project); err != nil {
+	tln, url, err := withTLS(e, ln, cfg.TLS, p.project)
+	if err != nil {
+		_ = ln.Close()
 		return err
 	}
+	ln = tln
 	logger.Info("serving", "url", url, "public_url", cfg.PublicURL, "dashboards", len(dashboards))
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
 	return lc.run(ctx,

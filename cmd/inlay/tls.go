@@ -11,7 +11,8 @@ import (
 	"github.com/inlay/inlay/internal/tlscert"
 )
 
-// withTLS wraps ln to serve HTTPS when t says so, and returns the URL to print. A self-signed
+// withTLS wraps ln to serve HTTPS when t says so, and returns the URL to print. On error ln is
+// left open for the caller to close. A self-signed
 // certificate is made (or reused) under <project>/.inlay/tls and its path printed, so a browser
 // or test can be told to trust it.
 func withTLS(e *env, ln net.Listener, t config.TLSConfig, projectDir string) (net.Listener, string, error) {
@@ -24,7 +25,6 @@ func withTLS(e *env, ln net.Listener, t config.TLSConfig, projectDir string) (ne
 		var err error
 		certPath, keyPath, err = tlscert.SelfSigned(filepath.Join(projectDir, ".inlay", "tls"), time.Now())
 		if err != nil {
-			ln.Close()
 			return nil, "", fmt.Errorf("self-signed certificate: %w", err)
 		}
 		abs, _ := filepath.Abs(certPath)
@@ -32,7 +32,6 @@ func withTLS(e *env, ln net.Listener, t config.TLSConfig, projectDir string) (ne
 	}
 	cfg, err := tlscert.Config(certPath, keyPath)
 	if err != nil {
-		ln.Close()
 		return nil, "", err
 	}
 	return tls.NewListener(ln, cfg), "https://" + ln.Addr().String(), nil

@@ -225,6 +225,8 @@ func (s *Server) handleLookerLogin(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	s.Audit.Record(storage.AuditEvent{Time: s.Now(), Kind: storage.AuditTokenMinted, PrincipalID: res.Principal,
+		ViewerID: res.ExternalUserID, Outcome: "ok", Detail: "looker.signed_login"})
 	http.SetCookie(w, &http.Cookie{Name: LookerCookie, Value: res.Cookie, Path: "/", MaxAge: int(res.MaxAge / time.Second),
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteNoneMode, Partitioned: true})
 	http.Redirect(w, r, res.Target, http.StatusFound)

@@ -42,7 +42,9 @@ const (
 	otherUA   = "Mozilla/5.0 (Macintosh) Safari/605.1.15"
 )
 
-func newLookerEnv(t *testing.T, o envOptions) *lookerEnv {
+func newLookerEnv(t *testing.T, o envOptions) *lookerEnv { return newLookerEnvTB(t, o) }
+
+func newLookerEnvTB(t testing.TB, o envOptions) *lookerEnv {
 	t.Helper()
 	o.tls = true
 	e := newEnv(t, o)
@@ -740,8 +742,8 @@ func TestLookerCookielessSession(t *testing.T) {
 	// Join: acquire with the reference token gives the same session (no user update).
 	j := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", map[string]any{"session_reference_token": c.ref,
 		"user_attributes": map[string]any{"external_value": "Engineering"}})))
-	if j.ref != c.ref || j.auth == "" {
-		t.Fatalf("join: %+v", j)
+	if j.ref != c.ref || j.auth == "" || j.auth == c.auth || j.api != g2.api {
+		t.Fatalf("join: %+v (current api token %s)", j, g2.api)
 	}
 	if got := widgetValue(t, revenue(j.api, browserUA), "revenue"); got != want {
 		t.Fatalf("joining updated the user: revenue %v, want %v", got, want)
@@ -920,6 +922,28 @@ func TestLookerEmbedDomainAllowList(t *testing.T) {
 	}
 }
 
+func TestLookerAcquireDefaultsAndAudit(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	api := l.apiLogin()
+	u := cookielessUser("dana", nil)
+	delete(u, "session_length")
+	r := l.acquire(api, browserUA, u)
+	if r.status != 200 || r.json(t)["session_reference_token_ttl"].(float64) != 300 {
+		t.Fatalf("acquire without session_length: %d %s", r.status, r.body)
+	}
+	l.login(alice(), salesTarget, true)
+	ev := l.do("GET", "/api/v1/admin/audit?kind=token.minted", map[string]string{"Authorization": "Bearer " + l.adminKey}, nil)
+	body := string(ev.body)
+	for _, want := range []string{`"detail":"looker.signed_login"`, `"viewer_id":"alice"`, `"detail":"looker.cookieless_acquire"`, `"viewer_id":"dana"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("audit lacks %s: %s", want, body)
+		}
+	}
+	if strings.Contains(body, l.secret) {
+		t.Error("the audit log holds the embed secret")
+	}
+}
+
 func TestLookerAPILogin(t *testing.T) {
 	l := newLookerEnv(t, envOptions{})
 	bad := l.send("POST", "/api/4.0/login?client_id="+l.clientID+"&client_secret=wrong", nil, "")
@@ -944,5 +968,53 @@ func TestLookerAPILogin(t *testing.T) {
 	a := l.send("POST", "/api/4.0/embed/cookieless_session/acquire", map[string]string{"Authorization": "token " + tok, "User-Agent": browserUA}, `{"external_user_id":"x","permissions":[],"models":[]}`)
 	if a.status != 401 || looker("", a, t) != "unauthorized" {
 		t.Fatalf("after logout: %d %s", a.status, a.body)
+	}
+}
+
+// TestLookerSingleUseOnEveryStore: a signed URL and a one-time authentication token each give
+// exactly one success under concurrency, and concurrent generate_tokens calls agree, on every
+// state store (several replicas share the SQLite or PostgreSQL one).
+func TestLookerSingleUseOnEveryStore(t *testing.T) {
+	for name, open := range grantStores(t) {
+		t.Run(name, func(t *testing.T) {
+			l := newLookerEnv(t, envOptions{store: open(t)})
+			const n = 30
+			count := func(do func() int) map[int]int {
+				var wg sync.WaitGroup
+				out := make(chan int, n)
+				for range n {
+					wg.Add(1)
+					go func() { defer wg.Done(); out <- do() }()
+				}
+				wg.Wait()
+				close(out)
+				got := map[int]int{}
+				for s := range out {
+					got[s]++
+				}
+				return got
+			}
+			p := l.sign(alice(), salesTarget).pyURL()
+			if got := count(func() int { return l.send("GET", p, nil, "").status }); got[http.StatusFound] != 1 || got[401] != n-1 {
+				t.Fatalf("one signed URL used %d times at once: %v", n, got)
+			}
+			api := l.apiLogin()
+			c := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", nil)))
+			if got := count(func() int { return l.send("GET", firstLoad(salesTarget, c), uaHeader(browserUA), "").status }); got[http.StatusFound] != 1 || got[401] != n-1 {
+				t.Fatalf("one authentication token redeemed %d times at once: %v", n, got)
+			}
+			var mu sync.Mutex
+			seen := map[string]bool{}
+			count(func() int {
+				r := l.generate(api, browserUA, c.ref, c.api, c.nav)
+				mu.Lock()
+				seen[tokensOf(t, r).api] = true
+				mu.Unlock()
+				return r.status
+			})
+			if len(seen) != 1 {
+				t.Fatalf("concurrent generate_tokens gave %d different api tokens", len(seen))
+			}
+		})
 	}
 }

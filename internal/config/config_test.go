@@ -365,3 +365,35 @@ func TestDerivedPublicURL(t *testing.T) {
 		})
 	}
 }
+
+func TestTLSSettings(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("listen: 127.0.0.1:9443\ntls:\n  cert: certs/c.pem\n  key: certs/k.pem\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(dir, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TLS.Cert != filepath.Join(dir, "certs", "c.pem") || c.TLS.Key != filepath.Join(dir, "certs", "k.pem") {
+		t.Fatalf("paths not resolved against the project: %+v", c.TLS)
+	}
+	if c.PublicURL != "https://127.0.0.1:9443" {
+		t.Fatalf("derived public URL with TLS = %q", c.PublicURL)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.SetTLS(TLSConfig{Cert: "only-cert.pem"})
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "cert and key go together") {
+		t.Fatalf("cert without key: %v", err)
+	}
+	c.SetTLS(TLSConfig{SelfSigned: true, Cert: "c.pem", Key: "k.pem"})
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "tls.self_signed") {
+		t.Fatalf("self_signed with a cert: %v", err)
+	}
+	c.SetTLS(TLSConfig{})
+	if c.PublicURL != "http://127.0.0.1:9443" {
+		t.Fatalf("derived public URL without TLS = %q", c.PublicURL)
+	}
+}

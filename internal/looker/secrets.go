@@ -27,6 +27,14 @@ type secretDoc struct {
 // ErrSecretNotFound is returned when revoking an unknown embed secret.
 var ErrSecretNotFound = errors.New("looker: no such embed secret")
 
+// The embed secrets live in one record (kindSecret, secretsKey): a login reads them with one
+// lookup on any store, and creation and revocation are atomic updates of that record.
+const secretsKey = "all"
+
+type secretsDoc struct {
+	Secrets []secretDoc `json:"secrets"`
+}
+
 // CreateSecret makes a new embed secret (64 hex characters, as Looker's) and returns it; only
 // its sealed form is stored, so it cannot be shown again.
 func (s *Service) CreateSecret(ctx context.Context) (EmbedSecret, string, error) {
@@ -44,14 +52,39 @@ func (s *Service) CreateSecret(ctx context.Context) (EmbedSecret, string, error)
 		return EmbedSecret{}, "", err
 	}
 	doc := secretDoc{ID: id, CreatedAt: s.now().UTC(), Sealed: sealed}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return EmbedSecret{}, "", err
+	add := func(all secretsDoc) ([]byte, error) {
+		all.Secrets = append(all.Secrets, doc)
+		return json.Marshal(all)
 	}
-	if err := s.store.CreateRecord(ctx, storage.Record{Kind: kindSecret, Key: id, Value: b}); err != nil {
-		return EmbedSecret{}, "", fmt.Errorf("looker: store embed secret: %w", err)
+	for range 3 {
+		_, err := s.store.UpdateRecord(ctx, kindSecret, secretsKey, func(r storage.Record) (storage.Record, error) {
+			var all secretsDoc
+			if err := json.Unmarshal(r.Value, &all); err != nil {
+				return r, err
+			}
+			b, err := add(all)
+			r.Value = b
+			return r, err
+		})
+		if err == nil {
+			return EmbedSecret{ID: id, CreatedAt: doc.CreatedAt}, value, nil
+		}
+		if !errors.Is(err, storage.ErrNotFound) {
+			return EmbedSecret{}, "", fmt.Errorf("looker: store embed secret: %w", err)
+		}
+		b, err := add(secretsDoc{})
+		if err != nil {
+			return EmbedSecret{}, "", err
+		}
+		err = s.store.CreateRecord(ctx, storage.Record{Kind: kindSecret, Key: secretsKey, Value: b})
+		if err == nil {
+			return EmbedSecret{ID: id, CreatedAt: doc.CreatedAt}, value, nil
+		}
+		if !errors.Is(err, storage.ErrAlreadyExists) {
+			return EmbedSecret{}, "", fmt.Errorf("looker: store embed secret: %w", err)
+		}
 	}
-	return EmbedSecret{ID: id, CreatedAt: doc.CreatedAt}, value, nil
+	return EmbedSecret{}, "", fmt.Errorf("looker: store embed secret: too much contention")
 }
 
 // ListSecrets returns the active embed secrets, oldest first.
@@ -69,33 +102,48 @@ func (s *Service) ListSecrets(ctx context.Context) ([]EmbedSecret, error) {
 
 // RevokeSecret deletes an embed secret: URLs signed with it stop verifying at once.
 func (s *Service) RevokeSecret(ctx context.Context, id string) error {
-	err := s.store.DeleteRecord(ctx, kindSecret, id)
-	if errors.Is(err, storage.ErrNotFound) {
+	found := false
+	_, err := s.store.UpdateRecord(ctx, kindSecret, secretsKey, func(r storage.Record) (storage.Record, error) {
+		var all secretsDoc
+		if err := json.Unmarshal(r.Value, &all); err != nil {
+			return r, err
+		}
+		kept := all.Secrets[:0]
+		for _, d := range all.Secrets {
+			if d.ID == id {
+				found = true
+				continue
+			}
+			kept = append(kept, d)
+		}
+		if !found {
+			return r, ErrSecretNotFound
+		}
+		all.Secrets = kept
+		b, err := json.Marshal(all)
+		r.Value = b
+		return r, err
+	})
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, ErrSecretNotFound) {
 		return ErrSecretNotFound
 	}
 	return err
 }
 
+// secretDocs returns the stored secrets, oldest first.
 func (s *Service) secretDocs(ctx context.Context) ([]secretDoc, error) {
-	recs, err := s.store.ListRecords(ctx, kindSecret, "")
+	r, err := s.store.GetRecord(ctx, kindSecret, secretsKey)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("looker: list embed secrets: %w", err)
+		return nil, fmt.Errorf("looker: embed secrets: %w", err)
 	}
-	out := make([]secretDoc, 0, len(recs))
-	for _, r := range recs {
-		var d secretDoc
-		if err := json.Unmarshal(r.Value, &d); err != nil {
-			return nil, fmt.Errorf("looker: embed secret record %q: %w", r.Key, err)
-		}
-		out = append(out, d)
+	var all secretsDoc
+	if err := json.Unmarshal(r.Value, &all); err != nil {
+		return nil, fmt.Errorf("looker: embed secrets record: %w", err)
 	}
-	// Oldest first (ids are random).
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].CreatedAt.Before(out[j-1].CreatedAt); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out, nil
+	return all.Secrets, nil
 }
 
 func (s *Service) activeSecrets(ctx context.Context) ([]Secret, error) {

@@ -271,6 +271,9 @@ type SignedResult struct {
 	Target string
 	Cookie string
 	MaxAge time.Duration
+	// ExternalUserID and Principal ("embed_secret:<id>") are for the audit log.
+	ExternalUserID string
+	Principal      string
 }
 
 // LoginSigned verifies a signed embed URL (VerifySigned with the active secrets), consumes its
@@ -309,7 +312,8 @@ func (s *Service) LoginSigned(ctx context.Context, hosts []string, escapedPath s
 	if err != nil {
 		return nil, err
 	}
-	return &SignedResult{Target: login.Target, Cookie: s.token(prefixCookie, sid, -1), MaxAge: login.user.sessionDuration()}, nil
+	return &SignedResult{Target: login.Target, Cookie: s.token(prefixCookie, sid, -1), MaxAge: login.user.sessionDuration(),
+		ExternalUserID: login.user.ExternalUserID, Principal: d.Principal}, nil
 }
 
 // SessionFromCookie returns the live session of a session cookie.
@@ -427,7 +431,8 @@ var acquireFields = map[string]bool{
 }
 
 // Acquire starts a cookieless session, or joins the one an unexpired session_reference_token
-// names (no extension, no user update), and returns a fresh set of tokens.
+// names (no extension, no user update: its current API and navigation tokens and a new one-time
+// authentication token).
 func (s *Service) Acquire(ctx context.Context, req AcquireRequest) (*Tokens, error) {
 	for name := range req.Fields {
 		if !acquireFields[name] {
@@ -458,11 +463,8 @@ func (s *Service) Acquire(ctx context.Context, req AcquireRequest) (*Tokens, err
 			if err := d.checkUA(req.UserAgent); err != nil {
 				return nil, err
 			}
-			joined, err := s.advance(ctx, sid, func(*sessionDoc) bool { return true })
-			if err != nil {
-				return nil, err
-			}
-			return s.tokens(ctx, sid, joined, true)
+			// The current generation, not a new one: tabs already using it keep working.
+			return s.tokens(ctx, sid, d, true)
 		}
 	}
 	get := func(n string) (json.RawMessage, bool) { v, ok := req.Fields[n]; return v, ok }
