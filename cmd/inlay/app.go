@@ -21,6 +21,7 @@ import (
 	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/datasource/postgres"
+	"github.com/inlay/inlay/internal/health"
 	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
@@ -29,13 +30,15 @@ import (
 	"github.com/inlay/inlay/internal/storage/memory"
 	pgstate "github.com/inlay/inlay/internal/storage/postgres"
 	"github.com/inlay/inlay/internal/storage/sqlite"
+	"github.com/inlay/inlay/internal/telemetry"
 	"github.com/inlay/inlay/internal/token"
 )
 
 // sourceOpeners names every data-source implementation: the only place concrete engines appear.
 var sourceOpeners = map[string]func(context.Context, config.DataSourceConfig) (datasource.Source, error){
 	config.TypeDuckDB: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
-		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL, Dir: c.Dir})
+		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL, Dir: c.Dir,
+			Sandbox: !c.ExternalAccess, AllowedDirectories: c.AllowedDirectories})
 	},
 	config.TypePostgres: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
 		return postgres.Open(ctx, postgres.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
@@ -127,6 +130,9 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	// reload re-reads the dashboards and swaps in their plans (SIGHUP, the admin API, dev).
+	reload api.ReloadFunc
+	health *health.Checker
 	// looker manages embed secrets (the demo makes one); the API builds its own over the same
 	// store and keys.
 	looker *looker.Service
@@ -146,6 +152,12 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	inst, err := newInstruments(ctx, cfg, sources)
+	if err != nil {
+		return nil, err
+	}
+	lc.add("tracing", inst.stopTracing)
+	sources = inst.observedSource
 	engine := query.New(sources, query.Options{
 		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
 		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes})
@@ -153,7 +165,12 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
 	lc.add("audit writer", aw.Close)
+	reload := newReloader(cfg, engine, logger)
+	checker := health.New(store, healthSources(sources), 0)
 	srv, err := api.New(api.Options{
+		MaxBodyBytes:        cfg.Limits.MaxRequestBytes,
+		MaxFilterValues:     cfg.Limits.MaxFilterValues,
+		RequestTimeout:      cfg.EffectiveRequestTimeout(),
 		Issuer:              cfg.PublicURL,
 		AllowedOrigins:      cfg.Embed.AllowedOrigins,
 		DefaultCapabilities: []string{"download"},
@@ -162,17 +179,24 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		ServiceTTL:          cfg.Tokens.ServiceTTL,
 		AdminKey:            cfg.AdminKey.Reveal(),
 	}, api.Deps{
-		Dashboards: dashboards,
-		Engine:     engine,
-		Principals: principals,
-		Issuer:     token.NewIssuer(ring, cfg.PublicURL),
-		Verifier:   token.NewVerifier(ring, cfg.PublicURL, 30*time.Second),
-		Grants:     token.NewGrantSealer(keys, nil),
-		Keys:       ring,
-		Store:      store,
-		Audit:      aw,
-		Logger:     logger,
-		Secrets:    keys,
+		Dashboards:   dashboards,
+		Engine:       engine,
+		Principals:   principals,
+		Issuer:       token.NewIssuer(ring, cfg.PublicURL),
+		Verifier:     token.NewVerifier(ring, cfg.PublicURL, 30*time.Second),
+		Grants:       token.NewGrantSealer(keys, nil),
+		Keys:         ring,
+		Store:        store,
+		Audit:        aw,
+		Logger:       logger,
+		Health:       checker,
+		Observer:     inst.observer(),
+		Tracer:       inst.tracer.Tracer(telemetry.TracerName),
+		TokenLimiter: inst.tokenLimiterOrNil(),
+		QueryLimiter: inst.queryLimiterOrNil(),
+		Metrics:      inst.metricsHandler(),
+		Reload:       reload,
+		Secrets:      keys,
 	})
 	if err != nil {
 		return nil, err
@@ -181,7 +205,11 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, looker: lk}, nil
+	if inst.metrics != nil {
+		inst.metrics.WatchEngine(engine.Stats)
+		inst.metrics.WatchAuditQueue(aw.Queued)
+	}
+	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker, reload: reload, looker: lk}, nil
 }
 
 // keyRefreshEvery is how often a running server reloads its signing keys from the state store:
@@ -222,6 +250,13 @@ func registerSources(lc *lifecycle, m map[string]datasource.Source) {
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	return serveHTTPDraining(ctx, ln, h, logger, 10*time.Second, nil)
+}
+
+// serveHTTPDraining serves h on ln until ctx ends. Then it calls drain (readiness turns 503, so
+// a load balancer stops sending requests), stops accepting connections, and waits up to
+// shutdownTimeout for the requests in flight to finish; what is still running after that is cut.
+func serveHTTPDraining(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, shutdownTimeout time.Duration, drain func()) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -236,9 +271,17 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if drain != nil {
+		drain()
+	}
+	logger.Info("shutting down: draining requests in flight", "timeout", shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %v were cut: %w", shutdownTimeout, err)
+	}
+	return nil
 }
 
 // newLogger logs JSON, or text when asked (a terminal).

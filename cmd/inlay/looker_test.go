@@ -177,8 +177,8 @@ func TestDemoHTTPS(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	var health map[string]string
-	getJSON(t, c, inlayURL+"/healthz", "", &health)
+	var health map[string]any
+	getJSON(t, c, inlayURL+"/livez", "", &health)
 	resp, err := http.Post(hostURL+"/api/auth/login", "application/json", strings.NewReader(`{"username":"alice"}`))
 	if err != nil {
 		t.Fatal(err)

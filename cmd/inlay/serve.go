@@ -96,7 +96,7 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	lc.addCloser("state store", store)
-	sources, err := openSources(ctx, cfg)
+	sources, err := superviseSources(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -105,6 +105,7 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	reloadOnSIGHUP(ctx, svc.reload, logger)
 	ln, url, err := listen(cfg.Listen)
 	if err != nil {
 		return err
@@ -119,21 +120,7 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
 	return lc.run(ctx,
 		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
-		func(ctx context.Context) error { return serveHTTP(ctx, ln, svc.handler, logger) })
-}
-
-func runCheck(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var p projectFlags
-	p.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	_, dashboards, err := loadProject(e, p)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "ok: inlay.yaml and %d dashboard(s)\n", len(dashboards))
-	return nil
+		func(ctx context.Context) error {
+			return serveHTTPDraining(ctx, ln, svc.handler, logger, cfg.Server.ShutdownTimeout, svc.health.SetDraining)
+		})
 }

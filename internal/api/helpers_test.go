@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -85,6 +86,13 @@ type envOptions struct {
 	store storage.Store
 	// editDashboards changes the sample dashboards before they are served.
 	editDashboards func([]*dashboard.Dashboard)
+	// apiOptions changes the API's options before the server is built.
+	apiOptions func(*api.Options)
+	// queryTimeout replaces the engine's per-query timeout (30 s).
+	queryTimeout time.Duration
+	// wrapSource wraps the data source the engine uses; deps changes the API's dependencies.
+	wrapSource func(datasource.Source) datasource.Source
+	deps       func(*api.Deps)
 	// tls serves HTTPS (httptest's certificate; the env's client trusts it).
 	tls bool
 	// now replaces the server's clock.
@@ -127,8 +135,12 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := query.New(map[string]datasource.Source{"default": src}, query.Options{
-		Timeout: 30 * time.Second, MaxRows: 10_000, ExportMaxRows: 100_000, CacheTTL: o.cacheTTL})
+	var engineSrc datasource.Source = src
+	if o.wrapSource != nil {
+		engineSrc = o.wrapSource(src)
+	}
+	engine := query.New(map[string]datasource.Source{"default": engineSrc}, query.Options{
+		Timeout: cmp.Or(o.queryTimeout, 30*time.Second), MaxRows: 10_000, ExportMaxRows: 100_000, CacheTTL: o.cacheTTL})
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, slog.New(slog.DiscardHandler), audit.Options{})
 	t.Cleanup(func() { _ = aw.Close(context.Background()) })
@@ -140,12 +152,20 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	e.issuer = token.NewIssuer(ring, issuerURL)
 	e.issuerURL = issuerURL
-	s, err := api.New(api.Options{
+	opts := api.Options{
 		Issuer: issuerURL, AllowedOrigins: []string{hostOrigin}, DefaultCapabilities: []string{"download"},
 		EmbedTTL: o.embedTTL, MaxEmbedTTL: 24 * time.Hour, ServiceTTL: time.Hour, AdminKey: e.adminKey,
-	}, api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
+	}
+	if o.apiOptions != nil {
+		o.apiOptions(&opts)
+	}
+	deps := api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
 		Verifier: token.NewVerifier(ring, issuerURL, 5*time.Second), Grants: token.NewGrantSealer(keys, nil), Keys: ring, Store: store, Audit: aw,
-		Logger: slog.New(slog.DiscardHandler), Secrets: keys, Now: o.now})
+		Logger: slog.New(slog.DiscardHandler), Secrets: keys, Now: o.now}
+	if o.deps != nil {
+		o.deps(&deps)
+	}
+	s, err := api.New(opts, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

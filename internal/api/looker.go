@@ -17,6 +17,19 @@ import (
 // LookerCookie is the signed-URL embed session cookie.
 const LookerCookie = "inlay_looker_session"
 
+// logPath is a request path as the access log shows it: Looker paths that carry tokens (a login
+// target may hold a navigation token, the session-end path is a reference token) are cut.
+func logPath(p string) string {
+	if strings.HasPrefix(p, looker.LoginPathPrefix) {
+		return looker.LoginPathPrefix + "…"
+	}
+	const ses = "/api/4.0/embed/cookieless_session/"
+	if rest, ok := strings.CutPrefix(p, ses); ok && rest != "acquire" && rest != "generate_tokens" {
+		return ses + "…"
+	}
+	return p
+}
+
 // lookerError turns a looker refusal into the API's Error.
 func lookerError(le *looker.Error) *Error {
 	status := http.StatusBadRequest

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/inlay/inlay/internal/api"
 )
 
 // clock is a settable clock for expiry tests.
@@ -1018,3 +1021,40 @@ func TestLookerSingleUseOnEveryStore(t *testing.T) {
 		})
 	}
 }
+
+// TestLookerTokensStayOutOfTheLog runs both flows with debug logging and looks for every secret
+// and token in what was logged.
+func TestLookerTokensStayOutOfTheLog(t *testing.T) {
+	var buf syncBuf
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	l := newLookerEnv(t, envOptions{deps: func(d *api.Deps) { d.Logger = logger }})
+	c := l.login(alice(), salesTarget, false)
+	l.send("GET", salesTarget, cookieHeader(c), "")
+	l.send("GET", l.sign(alice(), "/api/v1/admin/audit").tsURL(), nil, "") // refused
+	api := l.apiLogin()
+	tk := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", nil)))
+	l.send("GET", firstLoad(salesTarget, tk), uaHeader(browserUA), "")
+	l.send("GET", firstLoad(salesTarget, tk), uaHeader(browserUA), "") // refused: used
+	l.send("GET", salesTarget+"&embed_navigation_token="+tk.nav, uaHeader(otherUA), "")
+	l.send("POST", "/api/v1/embed/dashboards/sales/query", bearerUA(tk.api, browserUA), `{}`)
+	l.generate(api, browserUA, tk.ref, tk.api, tk.nav)
+	l.send("DELETE", "/api/4.0/embed/cookieless_session/"+tk.ref, map[string]string{"Authorization": "token " + api}, "")
+	logged := buf.String()
+	if !strings.Contains(logged, "/login/embed/") {
+		t.Fatalf("nothing was logged: %q", logged)
+	}
+	for name, secret := range map[string]string{"embed secret": l.secret, "cookie": c.Value, "api login": api,
+		"auth": tk.auth, "navigation": tk.nav, "api token": tk.api, "reference": tk.ref} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the log holds the %s", name)
+		}
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/token"
@@ -70,10 +71,11 @@ func (s *Server) handleLookerViewerPage(w http.ResponseWriter, r *http.Request, 
 	if sesErr != nil {
 		return fail(sesErr)
 	}
-	d, ok := s.dashboards[id]
+	plan, ok := s.plan(id)
 	if !ok {
 		return fail(errorf(http.StatusNotFound, "not_found", "This dashboard does not exist."))
 	}
+	d := plan.Dashboard
 	if err := ses.User.CheckDashboard(d.Model); err != nil {
 		return fail(err)
 	}
@@ -135,7 +137,7 @@ func setViewerPageHeaders(w http.ResponseWriter, ancestors string) {
 // lookerEmbedAuth authenticates an embed API call made with Looker credentials: a cookieless
 // API token as bearer, or (without an Authorization header) the session cookie. handled is false
 // when the request carries neither, for the embed-token path to take it.
-func (s *Server) lookerEmbedAuth(r *http.Request, id string) (c *token.Claims, d *dashboard.Dashboard, handled bool, err error) {
+func (s *Server) lookerEmbedAuth(r *http.Request, id string) (c *token.Claims, p *compile.Plan, handled bool, err error) {
 	if s.looker == nil {
 		return nil, nil, false, nil
 	}
@@ -159,17 +161,18 @@ func (s *Server) lookerEmbedAuth(r *http.Request, id string) (c *token.Claims, d
 	if err != nil {
 		return nil, nil, true, err
 	}
-	d, ok := s.dashboards[id]
+	p, ok := s.plan(id)
 	if !ok {
 		return nil, nil, true, errorf(http.StatusNotFound, "not_found", "no such dashboard")
 	}
+	d := p.Dashboard
 	if err := ses.User.CheckDashboard(d.Model); err != nil {
 		return nil, nil, true, err
 	}
 	v := ses.User.Viewer(d.Model)
 	return &token.Claims{Kind: token.KindEmbed, ID: ses.ID, Subject: ses.Principal, ExpiresAt: ses.TokenExpiresAt,
 		DashboardID: d.ID, ViewerID: v.ID, ExternalValue: v.ExternalValue, Attributes: v.Attributes,
-		Capabilities: ses.User.Capabilities()}, d, true, nil
+		Capabilities: ses.User.Capabilities()}, p, true, nil
 }
 
 // sameOrigin reports whether origin is the origin the request was made to (or the public URL's).

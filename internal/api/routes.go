@@ -35,11 +35,17 @@ func (s *Server) Handler() http.Handler {
 	// Admin API.
 	mux.Handle("GET /api/v1/admin/audit", s.admin(s.handleAudit))
 	mux.Handle("GET /api/v1/admin/principals", s.admin(s.handleListPrincipals))
+	mux.Handle("POST /api/v1/admin/reload", s.admin(s.handleReload))
 	mux.Handle("POST /api/v1/admin/embed_secrets", s.admin(s.handleCreateEmbedSecret))
 	mux.Handle("GET /api/v1/admin/embed_secrets", s.admin(s.handleListEmbedSecrets))
 	mux.Handle("DELETE /api/v1/admin/embed_secrets/{id}", s.admin(s.handleRevokeEmbedSecret))
 
-	mux.Handle("GET /healthz", s.plain(s.handleHealth))
+	mux.Handle("GET /healthz", s.plain(s.handleReady))
+	mux.Handle("GET /readyz", s.plain(s.handleReady))
+	mux.Handle("GET /livez", s.plain(s.handleLive))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 	mux.Handle("/", s.plain(s.handleNotFound))
 
 	return s.middleware(mux)

@@ -14,7 +14,7 @@ func (s *Server) handleViewerPage(w http.ResponseWriter, r *http.Request) error 
 		return s.handleLookerViewerPage(w, r, ses, auth, err)
 	}
 	id := r.PathValue("id")
-	d, ok := s.dashboards[id]
+	d, ok := s.dashboard(id)
 	cfg := web.PageConfig{DashboardID: id, APIBase: strings.TrimSuffix(s.opts.Issuer, "/"),
 		EmbedDomain: r.URL.Query().Get("embed_domain"), Theme: r.URL.Query().Get("theme")}
 	ancestors, status := "'none'", http.StatusOK

@@ -112,6 +112,9 @@ func (w *Writer) Record(ev storage.AuditEvent) {
 	w.items <- item{ev: ev}
 }
 
+// Queued is the number of events (and flush markers) waiting to be stored, for metrics.
+func (w *Writer) Queued() int { return len(w.items) }
+
 // Flush returns once every event recorded before it was called is stored, or ctx ends. It
 // returns the store failures since the previous Flush (events that could not be stored even
 // after a retry), so a caller can tell that the log has a gap.

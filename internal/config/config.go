@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,10 @@ type Config struct {
 	Cache       CacheConfig                 `yaml:"cache" json:"cache"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
+	// Limits, Server and Telemetry are the operations settings (operations.go).
+	Limits    LimitsConfig    `yaml:"limits" json:"limits"`
+	Server    ServerConfig    `yaml:"server" json:"server"`
+	Telemetry TelemetryConfig `yaml:"telemetry" json:"telemetry"`
 	// TLS makes Inlay serve HTTPS (needed by the Looker Embed SDK, docs/looker.md).
 	TLS TLSConfig `yaml:"tls" json:"tls"`
 
@@ -137,6 +142,16 @@ type DataSourceConfig struct {
 	InitSQL []string `yaml:"init_sql" json:"init_sql"`
 	// MaxConns caps the connection pool; 0 means the implementation's default.
 	MaxConns int `yaml:"max_conns" json:"max_conns"`
+	// MaxConcurrentQueries caps the queries this replica runs on the source at once; more wait
+	// in a queue of MaxQueuedQueries, beyond which a query fails with 503 datasource_busy.
+	// 0 means the default (max_conns for postgres, twice the CPU count for duckdb).
+	MaxConcurrentQueries int `yaml:"max_concurrent_queries" json:"max_concurrent_queries"`
+	MaxQueuedQueries     int `yaml:"max_queued_queries" json:"max_queued_queries"`
+	// AllowedDirectories (DuckDB) are the folders dashboard SQL may read files from once
+	// init_sql has run; every other file and the network are refused.
+	AllowedDirectories []string `yaml:"allowed_directories" json:"allowed_directories"`
+	// ExternalAccess (DuckDB) turns the sandbox off: any file or URL can be read. Default false.
+	ExternalAccess bool `yaml:"external_access" json:"external_access"`
 	// Dir is the project folder, which relative file names in a DuckDB source's SQL
 	// (read_parquet('orders/*.parquet')) resolve against, like Path. Set by Load.
 	Dir string `yaml:"-" json:"-"`
@@ -199,6 +214,8 @@ func Default(projectDir string) *Config {
 			CacheMaxBytes: 256 << 20,
 		},
 		Dashboards: filepath.Join(projectDir, "dashboards"),
+		Limits:     defaultLimits(),
+		Server:     ServerConfig{ShutdownTimeout: DefaultShutdownTimeout},
 		where:      map[string]string{},
 	}
 }
@@ -216,7 +233,26 @@ func LoadOptional(projectDir string, getenv func(string) string) (*Config, error
 	return load(projectDir, getenv, true)
 }
 
+// LoadAll is Load for tools that report every problem of a project at once (inlay check, inlay
+// dev): it returns the configuration read so far together with its problems, so that dashboards
+// can still be checked against it when inlay.yaml has a mistake. err is set only when the file
+// cannot be read at all.
+func LoadAll(projectDir string, getenv func(string) string) (*Config, Problems, error) {
+	return loadAll(projectDir, getenv, false)
+}
+
 func load(projectDir string, getenv func(string) string, optional bool) (*Config, error) {
+	c, probs, err := loadAll(projectDir, getenv, optional)
+	if err != nil {
+		return nil, err
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return c, nil
+}
+
+func loadAll(projectDir string, getenv func(string) string, optional bool) (*Config, Problems, error) {
 	c := Default(projectDir)
 	path := filepath.Join(projectDir, FileName)
 	data, err := os.ReadFile(path)
@@ -224,23 +260,21 @@ func load(projectDir string, getenv func(string) string, optional bool) (*Config
 	case errors.Is(err, fs.ErrNotExist) && optional:
 		path = ""
 	case err != nil:
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, nil, fmt.Errorf("config: %w", err)
 	}
 	var probs Problems
 	if path != "" {
 		c.file = path
 		probs = append(probs, c.decode(path, data)...)
 		c.resolvePaths(projectDir)
+		c.resolveOperationPaths(projectDir)
 	}
 	c.applyEnv(getenv)
 	probs = append(probs, c.resolveSecrets(getenv, projectDir)...)
 	if c.publicURLDerived {
 		c.PublicURL = c.derivedPublicURL(c.Listen)
 	}
-	if len(probs) > 0 {
-		return nil, probs
-	}
-	return c, nil
+	return c, probs, nil
 }
 
 // SetListen sets the listen address (e.g. from a flag). A PublicURL that was not configured
@@ -298,9 +332,8 @@ func (c *Config) decode(path string, data []byte) Problems {
 			c.publicURLDerived = false
 		}
 	})
-	if len(probs) > 0 {
-		return probs // decoding would only repeat them less clearly
-	}
+	// Unknown keys are not decoded (yaml.v3 skips them), so the rest of the file is still read
+	// and its own mistakes reported alongside.
 	if err := doc.Decode(c); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
@@ -351,6 +384,15 @@ func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
 	return reflect.StructField{}, false
 }
 
+// yamlParserErrors are yaml.v3's parser error messages, reported with a 0-based line.
+var yamlParserErrors = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected '-' indicator", "did not find expected <document start>",
+	"did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle",
+}
+
 // problemFromYAML turns a yaml.v3 message ("line 12: cannot unmarshal ...") into a Problem,
 // naming the key found on that line when known.
 func problemFromYAML(path, msg string, lines map[int]string) Problem {
@@ -359,6 +401,10 @@ func problemFromYAML(path, msg string, lines map[int]string) Problem {
 		if num, tail, ok := strings.Cut(rest, ": "); ok {
 			if n, err := strconv.Atoi(num); err == nil {
 				p.Line, p.Message, p.Key = n, tail, lines[n]
+				if slices.Contains(yamlParserErrors, tail) {
+					// yaml.v3 gives parser (not scanner) errors a 0-based line.
+					p.Line, p.Key = n+1, lines[n+1]
+				}
 			}
 		}
 	}
@@ -447,6 +493,10 @@ func (c *Config) setBy(key, where string) {
 	}
 	c.where[key] = where
 }
+
+// ProblemAt builds a Problem for key with msg, pointing at where key was set (file:line in
+// inlay.yaml, or the environment variable or flag).
+func (c *Config) ProblemAt(key, msg string) Problem { return c.problem(key, msg) }
 
 // problem builds a Problem for key, pointing at where it was set.
 func (c *Config) problem(key, msg string) Problem {

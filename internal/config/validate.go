@@ -141,6 +141,7 @@ func (c *Config) Validate() error {
 	if c.Dashboards == "" {
 		bad("dashboards", "is required")
 	}
+	c.validateOperations(bad)
 
 	if len(probs) == 0 {
 		return nil

@@ -21,6 +21,8 @@ type Dashboard struct {
 
 	// File is the path the dashboard was loaded from (for error messages).
 	File string `yaml:"-" json:"-"`
+	// positions maps dotted paths to where they are written in File (see At).
+	positions map[string]Position
 }
 
 // Dataset is a named SQL query over one data source. Its SQL may use the bare identifier

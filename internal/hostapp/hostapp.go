@@ -185,10 +185,14 @@ func (a *App) handleEmbedConfig(w http.ResponseWriter, r *http.Request, user Use
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{
 		"instance_url": a.cfg.InlayURL,
-		"dashboard_id": a.cfg.DashboardID,
-		"embed_token":  tok.AccessToken,
-		"expires_in":   tok.ExpiresIn,
-		"user_context": user,
+		// The names seed 000's frontend reads (its backend answers with these), so that frontend
+		// runs against Inlay with only its SDK import changed. Inlay has no workspace id.
+		"workspace_url": a.cfg.InlayURL,
+		"workspace_id":  "",
+		"dashboard_id":  a.cfg.DashboardID,
+		"embed_token":   tok.AccessToken,
+		"expires_in":    tok.ExpiresIn,
+		"user_context":  user,
 	})
 }
 

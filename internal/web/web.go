@@ -282,7 +282,7 @@ func (a *assets) handler() http.Handler {
 			return
 		}
 		name := strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(r.URL.Path, AssetsPath)), "/")
-		if name == "" || name == "." || strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
+		if !servableName(name) {
 			http.NotFound(w, r)
 			return
 		}

@@ -4,6 +4,8 @@
 
 import './styles.css';
 import { Api, ApiFailure } from './api';
+import { Banner, causeOf } from './banner';
+import type { BannerAction } from './banner';
 import { csvRecords } from './csv';
 import { Bridge } from './bridge';
 import { append, h, icon, icons } from './dom';
@@ -48,6 +50,9 @@ class Viewer {
   private runAbort?: AbortController;
   private fullTile?: { tile: Tile; placeholder: HTMLElement };
   private lastHeight = -1;
+  /** The last run failed as a whole (session, network, server): a new token runs it again. */
+  private needsRerun = false;
+  private banner: Banner;
   /** Looker mode (the page's inlay-bootstrap): Looker's events, actions, auth and URL params. */
   private looker?: LookerState;
   private running = false;
@@ -69,6 +74,7 @@ class Viewer {
     this.main = h('main', { class: 'viewer-main' }, pageSkeleton());
     this.toast = h('div', { class: 'toast', role: 'status', 'aria-live': 'polite', hidden: true });
     this.content = h('div', { class: 'viewer' }, this.main, this.toast);
+    this.banner = new Banner((a) => this.onBannerAction(a));
     this.root = mount;
     this.root.replaceChildren(this.content);
 
@@ -140,7 +146,7 @@ class Viewer {
       loaded = await this.api.dashboard();
     } catch (e) {
       first.abort.abort();
-      this.fail(apiError(e));
+      this.fail(apiError(e), e instanceof ApiFailure ? e.status : 500);
       return;
     }
     performance.mark('inlay:dashboard');
@@ -192,6 +198,8 @@ class Viewer {
     if (typeof t !== 'string' || t === '') return;
     this.token = t;
     this.tokenPushed?.();
+    // A run that failed for want of a session (or a network) runs again with the new token.
+    if (this.needsRerun && this.dashboard && !this.tokenRequest) void this.run();
     clearTimeout(this.refreshTimer);
     const delay = refreshDelay(t, Date.now());
     if (delay === undefined) return;
@@ -376,6 +384,7 @@ class Viewer {
           canDownload,
           download: (t) => void this.download(t),
           fullscreen: (t) => this.toggleFullscreen(t),
+          retry: (t) => void this.retryTile(t),
         }),
     );
     if (filters.length) {
@@ -390,22 +399,71 @@ class Viewer {
     append(this.main, [
       h('header', { class: 'dash-head' }, h('div', { class: 'dash-titles' }, h('h1', { class: 'dash-title' }, d.title || d.id), d.description ? h('p', { class: 'dash-desc' }, d.description) : null), refresh),
       this.filterBar?.el ?? null,
+      this.banner.el,
       this.tiles.length ? h('div', { class: 'grid' }, this.tiles.map((t) => t.el)) : h('div', { class: 'state state--empty page-state' }, h('p', { class: 'state-text' }, 'This dashboard has no widgets yet.')),
     ]);
   }
 
-  private fail(e: ApiError): void {
+  private fail(e: ApiError, status = 500): void {
     this.bridge.send('dashboard:error', { code: e.code, message: e.message });
+    const cause = e.code === 'not_embedded' ? undefined : causeOf(status, e);
+    const action = cause?.action === 'reload' || cause?.action === 'retry' ? cause.action : undefined;
     this.main.replaceChildren(
       h(
         'div',
-        { class: 'state state--error page-state', role: 'alert' },
+        { class: 'state state--error page-state', role: 'alert', 'data-code': e.code },
         h('span', { class: 'state-icon' }, icon(icons.alert)),
-        h('p', { class: 'state-title' }, 'This dashboard could not be loaded'),
-        h('p', { class: 'state-text' }, e.code === 'not_embedded' || e.code === 'token_unavailable' ? e.message : describeError(e)),
+        h('p', { class: 'state-title' }, cause?.title ?? 'This dashboard could not be loaded'),
+        h('p', { class: 'state-text' }, cause?.text ?? e.message),
+        action ? h('button', { type: 'button', class: 'btn', onclick: () => location.reload() }, action === 'retry' ? 'Retry' : 'Reload') : null,
         h('code', { class: 'state-code' }, e.code),
       ),
     );
+  }
+
+  /** The banner's action: retry the run (asking for a token first if needed), reload, reset filters. */
+  private onBannerAction(a: BannerAction): void {
+    if (a === 'reload') {
+      location.reload();
+      return;
+    }
+    if (a === 'reset') {
+      this.banner.hide();
+      this.filterBar?.resetToDefaults();
+      return;
+    }
+    this.banner.hide();
+    if (this.banner.el.dataset.kind === 'session' || this.needsRerun) {
+      void this.requestToken('expired').then(
+        () => this.run(),
+        () => this.run(),
+      );
+      return;
+    }
+    void this.run();
+  }
+
+  /** Runs one widget again (its tile's Retry). */
+  private async retryTile(tile: Tile): Promise<void> {
+    tile.setLoading();
+    let r: import('./types').WidgetResult | undefined;
+    let err: ApiError | undefined;
+    try {
+      r = (await this.api.query([tile.name], this.activeFilters())).results[tile.name];
+      err = r?.error ?? (r ? undefined : { code: 'internal', message: 'The server returned no result for this widget.' });
+    } catch (e) {
+      err = apiError(e);
+    }
+    if (chartTypes.has(tile.widget.type) && !err) {
+      try {
+        await loadCharts();
+      } catch {
+        err = { code: 'network_error', message: 'The chart library could not be loaded. Check your connection.' };
+      }
+    }
+    if (err) tile.setError(err);
+    else tile.setResult(r!, this.theme);
+    this.bridge.send('dashboard:tile:complete', { tile: { name: tile.name, title: tile.title, status: err ? 'error' : 'complete', rows: tile.rowCount, ...(err ? { error: { code: err.code, message: err.message } } : {}) } });
   }
 
   // ---- running widgets ----
@@ -431,6 +489,7 @@ class Viewer {
       return;
     }
     const seq = ++this.runSeq;
+    this.needsRerun = false;
     this.runAbort?.abort();
     const abort = (this.runAbort = started?.abort ?? new AbortController());
     for (const t of this.tiles) t.setLoading();
@@ -449,6 +508,7 @@ class Viewer {
 
     let results: Record<string, import('./types').WidgetResult> | undefined;
     let failure: ApiError | undefined;
+    let failureStatus = 0;
     try {
       const response = started?.response ?? this.api.query(this.tiles.map((t) => t.name), this.activeFilters(), abort.signal);
       results = (await response).results;
@@ -463,7 +523,7 @@ class Viewer {
         return this.run();
       }
       failure = apiError(e);
-      if (e instanceof ApiFailure && e.status === 401) this.bridge.send('dashboard:error', { code: failure.code, message: failure.message });
+      failureStatus = e instanceof ApiFailure ? e.status : 500;
     }
     const chartsLoaded = await chartsReady;
     if (seq !== this.runSeq) return;
@@ -474,10 +534,23 @@ class Viewer {
     const detail = lk ? looker.dashboardDetail(this.dashboard, this.values, lk.ctx) : undefined;
     const outcomes: looker.TileOutcome[] = [];
 
+    if (failure) {
+      // One banner for the dashboard; tiles keep the data they had.
+      const cause = causeOf(failureStatus, failure, this.dashboard.filters ?? []);
+      this.banner.show(cause, failure.code);
+      this.needsRerun = cause.kind !== 'filter';
+      if (cause.kind !== 'filter') this.bridge.send('dashboard:error', { code: failure.code, message: failure.message });
+    } else {
+      this.banner.hide();
+    }
+
     const tileStatuses = this.tiles.map((t) => {
+      if (failure) {
+        t.setUnavailable();
+        return { tileId: t.name, status: 'error', errors: [{ code: failure.code, message: failure.message }] };
+      }
       const r = results?.[t.name];
       const err =
-        failure ??
         r?.error ??
         (r ? undefined : { code: 'internal', message: 'The server returned no result for this widget.' }) ??
         (chartTypes.has(t.widget.type) && !chartsLoaded ? { code: 'network_error', message: 'The chart library could not be loaded. Check your connection.' } : undefined);
@@ -493,6 +566,7 @@ class Viewer {
       }
       return { tileId: t.name, status, ...(err ? { errors: [{ code: err.code, message: err.message }] } : {}) };
     });
+    this.equalizeCounters();
     performance.mark('inlay:rendered');
     if (detail) {
       this.bridge.send('dashboard:run:complete', looker.events.runComplete(detail, outcomes));
@@ -503,6 +577,21 @@ class Viewer {
       status: tileStatuses.some((s) => s.status === 'error') ? 'error' : 'complete',
       tileStatuses,
     });
+  }
+
+  /** Counters in one row of the grid share one type size: that of the longest value. */
+  private equalizeCounters(): void {
+    const rows = new Map<number, HTMLElement[]>();
+    for (const t of this.tiles) {
+      const v = t.widget.type === 'counter' ? t.el.querySelector<HTMLElement>('.counter-value') : null;
+      if (!v) continue;
+      const y = t.widget.layout?.y ?? 0;
+      rows.set(y, [...(rows.get(y) ?? []), v]);
+    }
+    for (const values of rows.values()) {
+      const len = Math.max(4, ...values.map((v) => (v.title || v.textContent || '').length));
+      for (const v of values) v.style.setProperty('--len', String(len));
+    }
   }
 
   // ---- host actions ----
