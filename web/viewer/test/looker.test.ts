@@ -322,3 +322,10 @@ describe('embed API calls in Looker mode', () => {
     expect(refused).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('the page an ended Looker session shows', () => {
+  it('says the session ended and offers a reload', async () => {
+    const { causeOf } = await import('../src/banner');
+    expect(causeOf(401, { code: 'session_expired', message: 'ended' })).toMatchObject({ kind: 'session', title: 'Your session has ended', action: 'reload' });
+  });
+});
