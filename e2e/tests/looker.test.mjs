@@ -158,6 +158,22 @@ describe('Looker Embed SDK (unmodified, from npm) against inlay demo --https', (
     await checkEmbed('cookieless');
   });
 
+  test('withFilters, withTheme and withParams (_theme) take effect in the first run', async () => {
+    const west = await truth('alice', { region: ['West'] });
+    const theme = encodeURIComponent(JSON.stringify({ key_color: '#c0392b' }));
+    const a = await openLooker('alice', 'signed', `&Region=West&theme=dark&_theme=${theme}`);
+    try {
+      const [run] = await waitForRuns(a.page, 1);
+      assert.equal(run.dashboard.dashboard_filters.Region, 'West');
+      assert.ok(shows(await counter(a.frame, 'revenue'), west.revenue), 'the first run is filtered to the West');
+      const html = a.frame.locator('html');
+      assert.equal(await html.getAttribute('data-theme'), 'dark');
+      assert.equal(await html.evaluate((e) => e.style.getPropertyValue('--primary').trim()), '#c0392b');
+    } finally {
+      await a.context.close();
+    }
+  });
+
   test('cookieless: an ended session is reported as expired', async () => {
     const a = await openLooker('alice', 'cookieless');
     try {
