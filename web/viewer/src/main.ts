@@ -282,7 +282,7 @@ class Viewer {
       loaded = await this.api.dashboard();
     } catch (e) {
       if (lk.ended || e instanceof looker.SessionExpired) return;
-      this.fail(apiError(e));
+      this.fail(apiError(e), e instanceof ApiFailure ? e.status : 500);
       return;
     }
     performance.mark('inlay:dashboard');
@@ -373,7 +373,7 @@ class Viewer {
       this.bridge.send('session:status', looker.events.sessionStatus({ sessionTtl: 0, expired: true, interrupted: false, recoverable: false }));
     }
     this.bridge.send('session:expired', looker.events.sessionExpired());
-    this.fail({ code: 'session_expired', message: 'Your session has ended. Reload the page to sign in again.' });
+    this.fail({ code: 'session_expired', message: 'Your session has ended. Reload the page to sign in again.' }, 401);
   }
 
   // ---- layout ----
@@ -468,6 +468,19 @@ class Viewer {
       return;
     }
     this.banner.hide();
+    if (this.looker) {
+      // Looker mode: cookieless asks the host for fresh tokens first; a cookie session just runs.
+      const tokens = this.looker.tokens;
+      if (tokens && (this.banner.el.dataset.kind === 'session' || this.needsRerun)) {
+        void tokens.token(tokens.apiToken).then(
+          () => this.run(),
+          () => undefined, // an ended session shows its own page
+        );
+        return;
+      }
+      void this.run();
+      return;
+    }
     if (this.banner.el.dataset.kind === 'session' || this.needsRerun) {
       void this.requestToken('expired').then(
         () => this.run(),
@@ -498,6 +511,11 @@ class Viewer {
     }
     if (err) tile.setError(err);
     else tile.setResult(r!, this.theme);
+    if (this.looker && this.dashboard) {
+      const detail = looker.dashboardDetail(this.dashboard, this.values, this.looker.ctx);
+      this.bridge.send('dashboard:tile:complete', looker.events.tileComplete(detail, { widget: tile.widget, error: err, truncated: r?.truncated }, this.dashboard.filters ?? []));
+      return;
+    }
     this.bridge.send('dashboard:tile:complete', { tile: { name: tile.name, title: tile.title, status: err ? 'error' : 'complete', rows: tile.rowCount, ...(err ? { error: { code: err.code, message: err.message } } : {}) } });
   }
 
@@ -582,6 +600,11 @@ class Viewer {
     const tileStatuses = this.tiles.map((t) => {
       if (failure) {
         t.setUnavailable();
+        if (lk && detail) {
+          const outcome = { widget: t.widget, error: failure };
+          outcomes.push(outcome);
+          this.bridge.send('dashboard:tile:complete', looker.events.tileComplete(detail, outcome, this.dashboard?.filters ?? []));
+        }
         return { tileId: t.name, status: 'error', errors: [{ code: failure.code, message: failure.message }] };
       }
       const r = results?.[t.name];
