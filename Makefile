@@ -2,7 +2,7 @@
 .PHONY: demo test ui build bench
 
 demo: ui
-	go run ./cmd/inlay demo
+	go run ./cmd/inlay demo $(DEMO_FLAGS)
 
 test:
 	bash scripts/test.sh

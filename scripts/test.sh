@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs what the tests need (Debian's Chromium, npm
 # packages), makes sure PostgreSQL is up, builds the viewer and SDK, then runs the Go tests
-# (DuckDB, SQLite and PostgreSQL included), the SDK's unit tests and the browser tests.
+# (DuckDB, SQLite and PostgreSQL included), the viewer's and the SDK's unit tests and the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,8 +33,14 @@ go vet -tags bench ./cmd/inlay
 echo "== go test"
 go test -count=1 ./...
 
+echo "== viewer unit tests"
+npm --prefix web/viewer test
+
 echo "== sdk unit tests"
 npm --prefix sdk/embed test
+
+echo "== viewer unit tests"
+npm --prefix web/viewer test
 
 echo "== browser tests"
 npm --prefix e2e ci --no-audit --no-fund

@@ -22,19 +22,24 @@ import (
 	"github.com/inlay/inlay/internal/datasource/databricks"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/datasource/postgres"
+	"github.com/inlay/inlay/internal/health"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
+	pgstate "github.com/inlay/inlay/internal/storage/postgres"
 	"github.com/inlay/inlay/internal/storage/sqlite"
+	"github.com/inlay/inlay/internal/telemetry"
 	"github.com/inlay/inlay/internal/token"
 )
 
 // sourceOpeners names every data-source implementation: the only place concrete engines appear.
 var sourceOpeners = map[string]func(context.Context, config.DataSourceConfig) (datasource.Source, error){
 	config.TypeDuckDB: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
-		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL, Dir: c.Dir})
+		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL, Dir: c.Dir,
+			Sandbox: !c.ExternalAccess, AllowedDirectories: c.AllowedDirectories})
 	},
 	config.TypeDatabricks: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
 		return databricks.Open(ctx, databricks.Config{Host: c.Host, HTTPPath: c.HTTPPath, Catalog: c.Catalog, Schema: c.Schema,
@@ -55,6 +60,9 @@ var stateOpeners = map[string]func(context.Context, config.StateConfig) (storage
 	},
 	config.StateMemory: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
 		return memory.New(), nil
+	},
+	config.StatePostgres: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
+		return pgstate.Open(ctx, pgstate.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
 	},
 }
 
@@ -127,6 +135,12 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	// reload re-reads the dashboards and swaps in their plans (SIGHUP, the admin API, dev).
+	reload api.ReloadFunc
+	health *health.Checker
+	// looker manages embed secrets (the demo makes one); the API builds its own over the same
+	// store and keys.
+	looker *looker.Service
 }
 
 // newService builds the API over an opened store and data sources (which the caller registered
@@ -143,6 +157,12 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	inst, err := newInstruments(ctx, cfg, sources)
+	if err != nil {
+		return nil, err
+	}
+	lc.add("tracing", inst.stopTracing)
+	sources = inst.observedSource
 	broker, oauthSources, err := newBroker(ctx, cfg, store, keys, logger)
 	if err != nil {
 		return nil, err
@@ -155,7 +175,12 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
 	lc.add("audit writer", aw.Close)
+	reload := newReloader(cfg, engine, logger)
+	checker := health.New(store, healthSources(sources), 0)
 	srv, err := api.New(api.Options{
+		MaxBodyBytes:        cfg.Limits.MaxRequestBytes,
+		MaxFilterValues:     cfg.Limits.MaxFilterValues,
+		RequestTimeout:      cfg.EffectiveRequestTimeout(),
 		Issuer:              cfg.PublicURL,
 		AllowedOrigins:      cfg.Embed.AllowedOrigins,
 		DefaultCapabilities: []string{"download"},
@@ -165,22 +190,38 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		AdminKey:            cfg.AdminKey.Reveal(),
 		OAuthSources:        oauthSources,
 	}, api.Deps{
-		Dashboards: dashboards,
-		Engine:     engine,
-		Principals: principals,
-		Issuer:     token.NewIssuer(ring, cfg.PublicURL),
-		Verifier:   token.NewVerifier(ring, cfg.PublicURL, 30*time.Second),
-		Grants:     token.NewGrantSealer(keys, nil),
-		Keys:       ring,
-		Store:      store,
-		Audit:      aw,
-		Logger:     logger,
-		OAuth:      broker,
+		Dashboards:   dashboards,
+		Engine:       engine,
+		Principals:   principals,
+		Issuer:       token.NewIssuer(ring, cfg.PublicURL),
+		Verifier:     token.NewVerifier(ring, cfg.PublicURL, 30*time.Second),
+		Grants:       token.NewGrantSealer(keys, nil),
+		Keys:         ring,
+		Store:        store,
+		Audit:        aw,
+		Logger:       logger,
+		Health:       checker,
+		Observer:     inst.observer(),
+		Tracer:       inst.tracer.Tracer(telemetry.TracerName),
+		TokenLimiter: inst.tokenLimiterOrNil(),
+		QueryLimiter: inst.queryLimiterOrNil(),
+		Metrics:      inst.metricsHandler(),
+		Reload:       reload,
+		Secrets:      keys,
+		OAuth:        broker,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+	lk, err := looker.New(store, keys, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	if inst.metrics != nil {
+		inst.metrics.WatchEngine(engine.Stats)
+		inst.metrics.WatchAuditQueue(aw.Queued)
+	}
+	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker, reload: reload, looker: lk}, nil
 }
 
 // keyRefreshEvery is how often a running server reloads its signing keys from the state store:
@@ -199,6 +240,8 @@ func (s *service) maintain(ctx context.Context, logger *slog.Logger) error {
 		if _, err := s.store.DeleteExpiredSigningKeys(ctx, time.Now()); err != nil {
 			logger.Error("expired key clean-up", "err", err)
 		}
+		// Expired records (used tokeninfo grants, nonces, one-time tokens) are invisible already;
+		// this only reclaims their space.
 		if _, err := s.store.DeleteExpiredRecords(ctx, time.Now()); err != nil {
 			logger.Error("expired record clean-up", "err", err)
 		}
@@ -219,6 +262,13 @@ func registerSources(lc *lifecycle, m map[string]datasource.Source) {
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	return serveHTTPDraining(ctx, ln, h, logger, 10*time.Second, nil)
+}
+
+// serveHTTPDraining serves h on ln until ctx ends. Then it calls drain (readiness turns 503, so
+// a load balancer stops sending requests), stops accepting connections, and waits up to
+// shutdownTimeout for the requests in flight to finish; what is still running after that is cut.
+func serveHTTPDraining(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, shutdownTimeout time.Duration, drain func()) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -233,9 +283,17 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if drain != nil {
+		drain()
+	}
+	logger.Info("shutting down: draining requests in flight", "timeout", shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %v were cut: %w", shutdownTimeout, err)
+	}
+	return nil
 }
 
 // newLogger logs JSON, or text when asked (a terminal).

@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/inlay/inlay/internal/config"
@@ -18,7 +23,21 @@ import (
 	"github.com/inlay/inlay/internal/hostapp"
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage/memory"
+	"github.com/inlay/inlay/internal/tlscert"
 )
+
+// trustingClient is an HTTP client that trusts the certificate in certPath (and nothing else).
+func trustingClient(certPath string) (*http.Client, error) {
+	pem, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no certificate", certPath)
+	}
+	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}, nil
+}
 
 // runDemo starts Inlay on sample data with no configuration at all, plus the seed-000 host
 // application on its own origin that logs users in and embeds the sales dashboard.
@@ -29,6 +48,7 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	hostAddr := fs.String("host-addr", "127.0.0.1:8471", "where the demo host application listens (empty: none)")
 	rows := fs.Int("rows", demo.DefaultRows, "rows in the sample sales table")
 	embedTTL := fs.Duration("embed-ttl", time.Hour, "lifetime of embed tokens (short values exercise refresh)")
+	https := fs.Bool("https", false, "serve Inlay over HTTPS with a self-signed certificate for 127.0.0.1 and localhost (the Looker Embed SDK needs it); prints the certificate's path")
 	logFormat := fs.String("log-format", "text", "json or text")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -56,6 +76,19 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	}()
 	cfg := config.Default(".")
 	cfg.SetListen(ln.Addr().String())
+	var inlayClient *http.Client
+	if *https {
+		cfg.SetTLS(config.TLSConfig{SelfSigned: true})
+		tln, u, err := withTLS(e, ln, cfg.TLS, ".")
+		if err != nil {
+			return err
+		}
+		ln, inlayURL = tln, u
+		// The host app's backend calls Inlay: it trusts the self-signed certificate.
+		if inlayClient, err = trustingClient(filepath.Join(".inlay", "tls", tlscert.CertFile)); err != nil {
+			return err
+		}
+	}
 	cfg.State.Driver = config.StateMemory
 	cfg.Tokens.EmbedTTL = *embedTTL
 	if cfg.Tokens.MaxEmbedTTL < *embedTTL {
@@ -93,12 +126,28 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	embedSecretInfo, embedSecret, err := svc.looker.CreateSecret(ctx)
+	if err != nil {
+		return err
+	}
 
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", inlayURL)
 	if hostURL != "" {
 		fmt.Fprintf(e.stdout, "Host app:   %s   (log in as alice or bob)\n", hostURL)
+		if *https {
+			fmt.Fprintf(e.stdout, "Looker page: %s/looker   (the same dashboard with the unmodified @looker/embed-sdk)\n", hostURL)
+		}
 	}
 	fmt.Fprintf(e.stdout, "Client id:      %s\nClient secret:  %s\nAdmin key:      %s\n", clientID, clientSecret, cfg.AdminKey.Reveal())
+	fmt.Fprintf(e.stdout, "Embed secret:   %s   (Looker signed URLs; id %s)\n", embedSecret, embedSecretInfo.ID)
+	fmt.Fprintf(e.stdout, "Looker users:   ")
+	for i, u := range demo.LookerUsers {
+		if i > 0 {
+			fmt.Fprint(e.stdout, ", ")
+		}
+		fmt.Fprintf(e.stdout, "%s (%v; %v)", u.ExternalUserID, u.UserAttributes["external_value"], u.AccessFilters["operations"]["regions"])
+	}
+	fmt.Fprintln(e.stdout)
 	fmt.Fprintf(e.stdout, "Dashboards:     ")
 	for i, d := range dashes {
 		if i > 0 {
@@ -113,8 +162,14 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		func(ctx context.Context) error { return serveHTTP(ctx, ln, svc.handler, logger) },
 	}
 	if hostURL != "" {
+		var lookerMode *hostapp.LookerConfig
+		if *https { // the Looker Embed SDK only speaks HTTPS
+			if lookerMode, err = demoLookerMode(inlayURL, hostURL, embedSecret); err != nil {
+				return err
+			}
+		}
 		app, err := hostapp.New(hostapp.Config{InlayURL: inlayURL, ClientID: clientID, ClientSecret: clientSecret,
-			DashboardID: "sales", Logger: logger})
+			DashboardID: "sales", Logger: logger, HTTPClient: inlayClient, Looker: lookerMode})
 		if err != nil {
 			return err
 		}

@@ -38,7 +38,7 @@ func TestReadmeSampleStartsTwice(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(project, "orders"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	mk, err := sourceOpeners[config.TypeDuckDB](t.Context(), config.DataSourceConfig{Type: config.TypeDuckDB})
+	mk, err := sourceOpeners[config.TypeDuckDB](t.Context(), config.DataSourceConfig{Type: config.TypeDuckDB, ExternalAccess: true})
 	if err != nil {
 		t.Fatal(err)
 	}

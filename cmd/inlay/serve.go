@@ -14,6 +14,9 @@ import (
 type projectFlags struct {
 	project string
 	addr    string
+	// TLS flags (serve): override inlay.yaml's tls when given.
+	tlsCert, tlsKey string
+	tlsSelfSigned   bool
 }
 
 func (p *projectFlags) register(fs *flag.FlagSet) {
@@ -28,6 +31,9 @@ func loadProject(e *env, p projectFlags) (*config.Config, []*dashboard.Dashboard
 	}
 	if p.addr != "" {
 		cfg.SetListen(p.addr)
+	}
+	if p.tlsCert != "" || p.tlsKey != "" || p.tlsSelfSigned {
+		cfg.SetTLS(config.TLSConfig{Cert: p.tlsCert, Key: p.tlsKey, SelfSigned: p.tlsSelfSigned})
 	}
 	var problems []string
 	if err := cfg.Validate(); err != nil {
@@ -63,6 +69,9 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	var p projectFlags
 	p.register(fs)
 	fs.StringVar(&p.addr, "addr", "", "listen address HOST:PORT (overrides inlay.yaml)")
+	fs.StringVar(&p.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
+	fs.StringVar(&p.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
+	fs.BoolVar(&p.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate for 127.0.0.1 and localhost (kept in .inlay/tls)")
 	logFormat := fs.String("log-format", "json", "json or text")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -87,7 +96,7 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	lc.addCloser("state store", store)
-	sources, err := openSources(ctx, cfg)
+	sources, err := superviseSources(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -96,29 +105,22 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	reloadOnSIGHUP(ctx, svc.reload, logger)
 	ln, url, err := listen(cfg.Listen)
 	if err != nil {
 		return err
 	}
+	tln, url, err := withTLS(e, ln, cfg.TLS, p.project)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	ln = tln
 	logger.Info("serving", "url", url, "public_url", cfg.PublicURL, "dashboards", len(dashboards))
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
 	return lc.run(ctx,
 		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
-		func(ctx context.Context) error { return serveHTTP(ctx, ln, svc.handler, logger) })
-}
-
-func runCheck(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var p projectFlags
-	p.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	_, dashboards, err := loadProject(e, p)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "ok: inlay.yaml and %d dashboard(s)\n", len(dashboards))
-	return nil
+		func(ctx context.Context) error {
+			return serveHTTPDraining(ctx, ln, svc.handler, logger, cfg.Server.ShutdownTimeout, svc.health.SetDraining)
+		})
 }

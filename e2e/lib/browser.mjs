@@ -3,8 +3,15 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
+/**
+ * Chromium's local-network checks treat a page that a test serves through page routing (no
+ * network origin of its own) as public, and block its requests to loopback servers. Tests that
+ * host a page that way launch with this.
+ */
+export const ROUTED_PAGES = ['--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults'];
+
 /** Launches headless Chromium with a fresh profile (playwright-core makes a new user-data-dir). */
-export function launch() {
+export function launch(extraArgs = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -17,6 +24,7 @@ export function launch() {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
 }

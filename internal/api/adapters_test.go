@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
 
@@ -32,7 +33,8 @@ func TestEveryAdapterRendersEveryError(t *testing.T) {
 		{"token rule", &token.Error{Code: token.CodeInvalidRequest, Public: "external_value must not be empty"}, 400, "invalid_request", "INVALID_PARAMETER_VALUE", "invalid_request"},
 		{"grant", fmt.Errorf("wrapped: %w", &token.Error{Code: token.CodeInvalidGrant, Public: "expired"}), 400, "invalid_grant", "INVALID_PARAMETER_VALUE", "invalid_grant"},
 		{"bad token", &Error{Status: 401, Code: "invalid_token", Message: "expired"}, 401, "invalid_request", "UNAUTHENTICATED", "invalid_token"},
-		{"database down", fmt.Errorf("q: %w", datasource.ErrUnavailable), 503, "server_error", "TEMPORARILY_UNAVAILABLE", "datasource_unavailable"},
+		{"database down", fmt.Errorf("q: %w", datasource.ErrUnavailable), 503, "temporarily_unavailable", "TEMPORARILY_UNAVAILABLE", "datasource_unavailable"},
+		{"state store down", fmt.Errorf("s: %w", storage.ErrUnavailable), 503, "temporarily_unavailable", "TEMPORARILY_UNAVAILABLE", "state_unavailable"},
 		{"unknown", errors.New("disk on fire"), 500, "server_error", "INTERNAL_ERROR", "internal"},
 	}
 	for _, e := range errs {

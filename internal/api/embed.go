@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/rls"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
@@ -45,8 +47,13 @@ type dashboardJSON struct {
 
 // handleGetDashboard is GET /api/v1/embed/dashboards/{id}: layout, widgets and filter options
 // (computed with the viewer's row-level security), never SQL or data-source details.
-func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
-	opts, err := s.Engine.FilterOptions(r.Context(), d, viewerOf(c))
+func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
+	ctx, cancel := s.withDeadline(r.Context())
+	defer cancel()
+	opts, err := within(ctx, func(ctx context.Context) (map[string]query.FilterOptions, error) {
+		return s.Engine.FilterOptions(ctx, p, viewerOf(c))
+	})
 	if err != nil {
 		return err
 	}
@@ -123,10 +130,14 @@ func withDefaults(d *dashboard.Dashboard, given map[string]json.RawMessage) (map
 }
 
 // handleQuery is POST /api/v1/embed/dashboards/{id}/query.
-func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
 	start := s.Now()
 	var req queryRequest
 	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := checkFilterValues(req.Filters, s.opts.MaxFilterValues); err != nil {
 		return err
 	}
 	raw, err := req.Filters, error(nil)
@@ -135,15 +146,26 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 			return err
 		}
 	}
-	filters, err := compile.ParseFilters(d, raw)
+	filters, err := p.ParseFilters(raw)
 	if err != nil {
 		return err
 	}
 	// No names means every widget; the engine checks every name before it runs anything
-	// (400 unknown_widget otherwise).
-	results, err := s.Engine.Run(r.Context(), d, viewerOf(c), req.Widgets, filters)
-	if err != nil {
+	// (400 unknown_widget otherwise). The request deadline covers compiling and binding as well
+	// as the engine: when it passes, every widget not yet answered reports query_timeout.
+	ctx, cancel := s.withDeadline(r.Context())
+	defer cancel()
+	results, err := within(ctx, func(ctx context.Context) (map[string]query.WidgetResult, error) {
+		return s.Engine.Run(ctx, p, viewerOf(c), req.Widgets, filters)
+	})
+	if err != nil && ctx.Err() != nil && r.Context().Err() == nil {
+		results = timedOut(p.Dashboard, req.Widgets, err, s.Now().Sub(start))
+	} else if err != nil {
 		return err
+	}
+	s.traceWidgets(ctx, d.ID, results)
+	if err := allBusy(results); err != nil {
+		return err // every widget was refused: one 503 datasource_busy with Retry-After
 	}
 	out := make(map[string]widgetResultJSON, len(results))
 	for name, res := range results {
@@ -152,6 +174,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 			ViewerID: c.ViewerID, DashboardID: d.ID, Widget: name, DurationMS: res.Duration.Milliseconds(), Outcome: "ok"}
 		if res.Err != nil {
 			e := toAPIError(res.Err)
+			if e.Code == "rls_value_missing" {
+				s.Observer.RLSRefused()
+			}
 			if e.Status >= 500 {
 				s.Logger.ErrorContext(r.Context(), "widget query failed", "dashboard", d.ID, "widget", name, "err", res.Err)
 			}
@@ -176,7 +201,8 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 
 // handleExport is POST /api/v1/embed/dashboards/{id}/widgets/{widget}/export: the widget's data
 // as CSV, through the same query path (and so the same row-level security) as the widget.
-func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
 	if !c.Has(token.CapabilityDownload) {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this embed token does not allow downloads",
 			Details: map[string]any{"capability": token.CapabilityDownload}}
@@ -193,12 +219,19 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.C
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	filters, err := compile.ParseFilters(d, req.Filters)
+	if err := checkFilterValues(req.Filters, s.opts.MaxFilterValues); err != nil {
+		return err
+	}
+	filters, err := p.ParseFilters(req.Filters)
 	if err != nil {
 		return err
 	}
 	start := s.Now()
-	res, err := s.Engine.Export(r.Context(), d, name, viewerOf(c), filters)
+	ctx, cancel := s.withDeadline(r.Context())
+	defer cancel()
+	res, err := within(ctx, func(ctx context.Context) (*datasource.Result, error) {
+		return s.Engine.Export(ctx, p, name, viewerOf(c), filters)
+	})
 	ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject, ViewerID: c.ViewerID,
 		DashboardID: d.ID, Widget: name, DurationMS: s.Now().Sub(start).Milliseconds(), Outcome: "ok", Detail: "export"}
 	if err != nil {

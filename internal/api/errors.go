@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/looker"
+	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
 
@@ -22,6 +25,8 @@ type Error struct {
 	Message string
 	Details map[string]any
 	Cause   error
+	// RetryAfter, in seconds, is sent as Retry-After (429, 503) when positive.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
@@ -63,6 +68,10 @@ func toAPIError(err error) *Error {
 	if errors.As(err, &tokenErr) {
 		return &Error{Status: http.StatusBadRequest, Code: string(tokenErr.Code), Message: tokenErr.Public, Cause: err}
 	}
+	var lookerErr *looker.Error
+	if errors.As(err, &lookerErr) {
+		return lookerError(lookerErr)
+	}
 	var rlsErr *compile.RLSError
 	var filterErr *compile.FilterError
 	var unknownFilter *compile.UnknownFilterError
@@ -85,6 +94,10 @@ func toAPIError(err error) *Error {
 		return &Error{Status: http.StatusInternalServerError, Code: "query_failed", Message: "the dashboard's definition cannot be compiled", Cause: err}
 	case errors.Is(err, datasource.ErrTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Code: "query_timeout", Message: "the query took too long", Cause: err}
+	case errors.Is(err, datasource.ErrBusy):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_busy", Message: "too many queries are waiting for the database; try again shortly", Cause: err, RetryAfter: 1}
+	case errors.Is(err, storage.ErrUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "state_unavailable", Message: "Inlay's state store is unavailable; retry shortly", Cause: err}
 	case errors.Is(err, datasource.ErrUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_unavailable", Message: "the database is unavailable", Cause: err}
 	case errors.Is(err, datasource.ErrInvalidQuery):
@@ -114,6 +127,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		s.Logger.DebugContext(r.Context(), "request rejected", "code", e.Code, "err", err)
 	}
+	if e.Code == "rls_value_missing" {
+		s.Observer.RLSRefused()
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	writeJSON(w, e.Status, envelope{Error: envelopeBody{Code: e.Code, Message: e.Message, Details: e.Details}})
 }
 
@@ -125,9 +144,11 @@ var oauthCodes = []string{codeInvalidRequest, codeInvalidClient, codeInvalidGran
 func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toAPIError(err)
 	code := e.Code
-	if !slices.Contains(oauthCodes, code) {
+	if !slices.Contains(oauthCodes, code) && code != codeRateLimited {
 		code = codeInvalidRequest
-		if e.Status >= 500 {
+		if e.Status == http.StatusServiceUnavailable {
+			code = "temporarily_unavailable"
+		} else if e.Status >= 500 {
 			code = "server_error"
 		}
 	}
@@ -147,6 +168,8 @@ var databricksCodes = map[string]string{
 	"forbidden":              "PERMISSION_DENIED",
 	"not_found":              "RESOURCE_DOES_NOT_EXIST",
 	"datasource_unavailable": "TEMPORARILY_UNAVAILABLE",
+	codeRateLimited:          "REQUEST_LIMIT_EXCEEDED",
+	"state_unavailable":      "TEMPORARILY_UNAVAILABLE",
 }
 
 var databricksStatusCodes = map[int]string{

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/oauth"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -182,7 +182,7 @@ func (s *Server) handleDeleteIntegration(w http.ResponseWriter, r *http.Request)
 // contentKnown reports whether a dashboard:/datasource: content id names one Inlay serves.
 func (s *Server) contentKnown(id string) bool {
 	if d, ok := strings.CutPrefix(id, oauth.ContentDashboard); ok {
-		_, known := s.dashboards[d]
+		_, known := s.dashboard(d)
 		return known
 	}
 	if ds, ok := strings.CutPrefix(id, oauth.ContentDataSource); ok {
@@ -485,7 +485,8 @@ type oauthNeed struct {
 // handleEmbedOAuth is GET /api/v1/embed/dashboards/{id}/oauth: the Viewer integrations the
 // dashboard's data sources run with, whether this viewer has connected each, and the login URL
 // (a popup) for those not connected.
-func (s *Server) handleEmbedOAuth(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+func (s *Server) handleEmbedOAuth(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
 	needs := []oauthNeed{}
 	if s.OAuth != nil {
 		seen := map[string]bool{}

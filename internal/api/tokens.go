@@ -44,6 +44,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.limitToken(w, p.ClientID); err != nil {
+		return err
+	}
 	if gt := form.Get("grant_type"); gt != "client_credentials" {
 		return errorf(http.StatusBadRequest, codeUnsupportedGrantType, "only grant_type=client_credentials is supported")
 	}
@@ -72,6 +75,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.Observer.TokenMinted(string(claims.Kind))
 	s.Audit.Record(storage.AuditEvent{Time: now, Kind: storage.AuditTokenMinted, PrincipalID: p.ClientID,
 		ViewerID: claims.ViewerID, DashboardID: claims.DashboardID, Outcome: "ok", Detail: string(claims.Kind)})
 	w.Header().Set("Cache-Control", "no-store")
@@ -128,8 +132,12 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.limitToken(w, svc.Subject); err != nil {
+		return err
+	}
 	id := r.PathValue("id")
-	if _, ok := s.dashboards[id]; !ok {
+	d, ok := s.dashboard(id)
+	if !ok {
 		return errorf(http.StatusNotFound, "not_found", "no dashboard with id %s", strconvQuote(id))
 	}
 	q := r.URL.Query()
@@ -140,7 +148,7 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 	}
 	param := func(name string) token.Param { return token.Param{Value: q.Get(name), Set: q.Has(name)} }
 	info, err := s.exchange.TokenInfo(r.Context(), token.InfoRequest{
-		Subject: svc.Subject, DashboardID: id, UsesExternalValue: s.usesExternalValue[id],
+		Subject: svc.Subject, DashboardID: id, UsesExternalValue: s.needsExternalValue(d),
 		ViewerID: q.Get("external_viewer_id"), ExternalValue: param("external_value"),
 		Attributes: param("attributes"), Capabilities: param("capabilities"), ExpiresIn: param("expires_in"),
 	})
@@ -162,9 +170,11 @@ func (s *Server) handleListDashboards(w http.ResponseWriter, r *http.Request) er
 		DisplayName    string `json:"display_name"`
 		LifecycleState string `json:"lifecycle_state"`
 	}
-	out := make([]item, 0, len(s.order))
-	for _, id := range s.order {
-		out = append(out, item{DashboardID: id, DisplayName: s.dashboards[id].Title, LifecycleState: "ACTIVE"})
+	cat := s.Engine.Catalog()
+	out := make([]item, 0, cat.Len())
+	for _, id := range cat.IDs() {
+		p, _ := cat.Plan(id)
+		out = append(out, item{DashboardID: id, DisplayName: p.Dashboard.Title, LifecycleState: "ACTIVE"})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"dashboards": out})
 	return nil

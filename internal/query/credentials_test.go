@@ -54,7 +54,7 @@ func TestQueriesRunWithTheirViewersCredentials(t *testing.T) {
 	run := func(id string) WidgetResult {
 		v := sameRows
 		v.ID = id
-		rs, err := e.Run(t.Context(), d, v, []string{"total"}, compile.FilterValues{})
+		rs, err := e.Run(t.Context(), planOf(t, e, d), v, []string{"total"}, compile.FilterValues{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,8 @@ package token
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/inlay/inlay/internal/storage"
 )
 
 // The token exchange (Databricks AI/BI external embedding): tokeninfo turns a service
@@ -40,6 +44,9 @@ const (
 	MaxAttributeValues    = 256
 	maxAttributeNameBytes = 64
 )
+
+// KindGrantRedeemed is the record kind that marks a tokeninfo grant as exchanged.
+const KindGrantRedeemed = "grant.redeemed"
 
 // GrantTTL bounds the time between the tokeninfo call and the exchange.
 const GrantTTL = 5 * time.Minute
@@ -96,6 +103,10 @@ type Policy struct {
 type Exchange struct {
 	Grants *GrantSealer
 	Policy Policy
+	// Redeemed, when set, makes every grant single-use: the first exchange records the grant's
+	// hash until it expires (first create wins on every replica sharing the store), so of
+	// concurrent exchanges of one grant exactly one gets a token.
+	Redeemed storage.Records
 }
 
 // InfoRequest is a tokeninfo call, already authenticated as the service principal Subject.
@@ -262,6 +273,17 @@ func (x *Exchange) Embed(ctx context.Context, req ExchangeRequest) (Claims, time
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		if !slices.Contains(exchangeParams, k) {
 			return Claims{}, 0, invalid("unexpected parameter %s", k)
+		}
+	}
+	// Last, after every other check, so that a refused request does not use the grant up.
+	if x.Redeemed != nil {
+		sum := sha256.Sum256([]byte(p["inlay_grant"]))
+		err := x.Redeemed.CreateRecord(ctx, storage.Record{Kind: KindGrantRedeemed, Key: hex.EncodeToString(sum[:]), ExpiresAt: grant.ExpiresAt})
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return Claims{}, 0, &Error{Code: CodeInvalidGrant, Public: "the tokeninfo grant was already exchanged for a token; call tokeninfo again for a new one", Cause: err}
+		}
+		if err != nil {
+			return Claims{}, 0, err
 		}
 	}
 	ttl := x.Policy.EmbedTTL

@@ -30,12 +30,22 @@ type Config struct {
 	// in InitSQL, in views stored in the file, and in dataset SQL): DuckDB's file_search_path,
 	// set on every connection. "" leaves DuckDB's default, the process's working directory.
 	Dir string
+	// Sandbox, after InitSQL, turns DuckDB's external access off (no files outside
+	// AllowedDirectories, no network, no extension loading) and locks the configuration so
+	// that dashboard SQL cannot turn it back on. See sandbox.go.
+	Sandbox bool
+	// AllowedDirectories are the folders dashboard SQL may still read files from when
+	// Sandbox is on.
+	AllowedDirectories []string
 }
 
 // Source is an open DuckDB database. It is safe for concurrent use.
 type Source struct {
 	db     *sql.DB
 	closed atomic.Bool
+	// locked is set once the configuration is locked (Sandbox): new connections then inherit
+	// the global session settings instead of setting them.
+	locked *atomic.Bool
 }
 
 var _ datasource.Source = (*Source)(nil)
@@ -53,7 +63,11 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	if cfg.Dir != "" {
 		setup = append(slices.Clip(setup), "SET file_search_path = "+quoteLiteral(cfg.Dir))
 	}
+	locked := new(atomic.Bool)
 	connector, err := duckdb.NewConnector(cfg.dsn(), func(conn driver.ExecerContext) error {
+		if locked.Load() {
+			return nil // set globally before the lock (sandbox)
+		}
 		for _, stmt := range setup {
 			if _, err := conn.ExecContext(context.Background(), stmt, nil); err != nil {
 				return fmt.Errorf("duckdb: session setup %q: %w", stmt, err)
@@ -64,13 +78,19 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: open %q: %w: %w", cfg.Path, datasource.ErrUnavailable, err)
 	}
-	s := &Source{db: sql.OpenDB(connector)}
+	s := &Source{db: sql.OpenDB(connector), locked: locked}
 	// Connections are cheap in DuckDB; keeping a few idle avoids re-running session setup.
 	s.db.SetMaxIdleConns(8)
 	for i, stmt := range cfg.InitSQL {
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 			_ = s.db.Close()
 			return nil, fmt.Errorf("duckdb: init statement %d: %w", i+1, classify(ctx, ctx, err))
+		}
+	}
+	if cfg.Sandbox {
+		if err := s.sandbox(ctx, cfg.AllowedDirectories, cfg.Dir); err != nil {
+			_ = s.db.Close()
+			return nil, err
 		}
 	}
 	return s, nil

@@ -19,6 +19,8 @@ export interface InlayDashboardOptions {
   filters?: Filters;
   /** Initial theme: the mode picks the page's theme, overrides come with the first token. */
   theme?: Theme;
+  /** Opens this page of a dashboard with pages (the first page when absent or unknown). */
+  pageId?: string;
   /** Refresh this many seconds before the token expires (default 300, capped at half the lifetime). */
   refreshMarginSeconds?: number;
   /** Size the iframe's height to the dashboard's content (default true). */
@@ -206,6 +208,7 @@ export class InlayDashboard {
     const theme = this.opts.theme;
     const mode = typeof theme === 'string' ? theme : theme?.mode;
     if (mode) url.searchParams.set('theme', mode);
+    if (this.opts.pageId) url.searchParams.set('page', this.opts.pageId);
     return url.toString();
   }
 

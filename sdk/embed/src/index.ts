@@ -1,4 +1,6 @@
 export { InlayDashboard } from './dashboard';
+export { DatabricksDashboard } from './databricks';
+export type { ColorScheme, DatabricksDashboardOptions } from './databricks';
 export type { InlayDashboardOptions } from './dashboard';
 export { InlayEmbedError } from './errors';
 export type { InlayEmbedErrorCode } from './errors';

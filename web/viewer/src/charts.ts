@@ -6,6 +6,7 @@ import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/compon
 import * as echarts from 'echarts/core';
 import type { EChartsCoreOption } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
+import { colorFor } from './colors';
 import { formatCell, formatNumber, grainOf, toNumber } from './format';
 import type { Theme } from './theme';
 import type { Cell, Field, Widget, WidgetResult } from './types';
@@ -21,22 +22,57 @@ function axisFormat(format?: string): string {
   return 'compact';
 }
 
-function tooltipBase(t: Theme) {
+/**
+ * Tooltips live in the page's body (not the tile), so a long one is not cut at the tile's edge,
+ * and are placed inside the frame's viewport.
+ */
+function tooltipBase(t: Theme, host?: HTMLElement) {
   return {
     backgroundColor: t.surface,
     borderColor: t.border,
     borderWidth: 1,
     padding: [8, 12],
     textStyle: { color: t.text, fontFamily: t.font, fontSize: 12 },
-    extraCssText: 'box-shadow: 0 6px 20px rgba(16,24,40,.14); border-radius: 8px;',
-    confine: true,
+    extraCssText: 'box-shadow: 0 6px 20px rgba(16,24,40,.14); border-radius: 8px; max-width: min(480px, calc(100vw - 16px));',
+    appendTo: host ? () => document.body : undefined,
+    confine: !host,
+    position: host ? (point: number[], _p: unknown, _d: unknown, _r: unknown, size: { contentSize: number[] }) => placeInViewport(host, point, size.contentSize) : undefined,
   };
+}
+
+/** Where a tooltip of size [w, h] goes for a pointer at point (chart coordinates): in the viewport. */
+export function placeInViewport(host: HTMLElement, point: number[], [w, h]: number[]): number[] {
+  const r = host.getBoundingClientRect();
+  const vw = document.documentElement.clientWidth;
+  const vh = Math.max(document.documentElement.clientHeight, window.innerHeight);
+  let x = point[0] + 14;
+  if (r.left + x + w > vw - 8) x = point[0] - 14 - w;
+  x = Math.max(8 - r.left, Math.min(x, vw - 8 - w - r.left));
+  let y = point[1] - h / 2;
+  y = Math.max(8 - r.top, Math.min(y, vh - 8 - h - r.top));
+  return [x, y];
+}
+
+/** Rows a wrapping legend of these names takes at this chart width (approximate text widths). */
+export function legendRows(names: string[], width: number): number {
+  if (width <= 0) return 1;
+  let rows = 1;
+  let x = 0;
+  for (const n of names) {
+    const w = 10 + 5 + n.length * 6.6 + 14;
+    if (x > 0 && x + w > width) {
+      rows++;
+      x = 0;
+    }
+    x += w;
+  }
+  return rows;
 }
 
 function legend(t: Theme, show: boolean) {
   return {
     show,
-    type: 'scroll',
+    type: 'plain', // wraps onto more rows instead of paging
     top: 0,
     left: 0,
     icon: 'roundRect',
@@ -53,7 +89,7 @@ function legend(t: Theme, show: boolean) {
 const isTime = (f: Field | undefined, type: string | undefined) => !!grainOf(f?.expr) || type === 'date' || type === 'timestamp';
 
 /** Options for bar, line and area widgets; undefined when the result has no rows. */
-export function cartesianOption(w: Widget, res: WidgetResult, t: Theme): EChartsCoreOption | undefined {
+export function cartesianOption(w: Widget, res: WidgetResult, t: Theme, width = 0, host?: HTMLElement): EChartsCoreOption | undefined {
   const columns = res.columns ?? [];
   const rows = res.rows ?? [];
   const xField = w.x;
@@ -86,6 +122,7 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme): ECharts
   const area = w.type === 'area';
   const groups = si >= 0 ? seriesVals : [undefined];
   const series: object[] = [];
+  const formats: (string | undefined)[] = [];
   yFields.forEach((yf, yIdx) => {
     groups.forEach((g) => {
       const data: (number | null)[] = new Array(cats.length).fill(stacked ? 0 : null);
@@ -95,9 +132,12 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme): ECharts
       }
       const gName = g === undefined ? '' : formatCell(g, w.series, columns[si]?.type);
       const name = g === undefined ? yf.label || yf.key : yFields.length > 1 ? `${gName} · ${yf.label || yf.key}` : gName;
+      formats.push(yf.format);
       series.push({
         type: kind,
         name,
+        // A value keeps its colour everywhere; a chart of measures alone uses the lead colours.
+        color: g === undefined ? t.palette[yIdx % t.palette.length] : colorFor(String(g), t.palette),
         data,
         stack: stacked ? `y${yIdx}` : undefined,
         smooth: kind === 'line' ? 0.2 : undefined,
@@ -108,12 +148,12 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme): ECharts
         barMaxWidth: 36,
         itemStyle: kind === 'bar' ? { borderRadius: stacked ? 0 : w.horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0] } : undefined,
         emphasis: { focus: 'series' },
-        tooltip: { valueFormatter: (v: unknown) => (typeof v === 'number' ? formatNumber(v, yf.format) : '—') },
       });
     });
   });
 
   const showLegend = series.length > 1;
+  const rowsOfLegend = showLegend ? legendRows(series.map((x) => (x as { name: string }).name), width - 8) : 0;
   const axisText = { color: t.muted, fontFamily: t.font, fontSize: 11 };
   const categoryAxis = {
     type: 'category',
@@ -136,10 +176,11 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme): ECharts
     color: t.palette,
     textStyle: { fontFamily: t.font },
     legend: legend(t, showLegend),
-    grid: { left: 4, right: 16, top: showLegend ? 34 : 12, bottom: 4, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+    grid: { left: 4, right: 16, top: showLegend ? 14 + rowsOfLegend * 22 : 12, bottom: 4, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
     tooltip: {
-      ...tooltipBase(t),
+      ...tooltipBase(t, host),
       trigger: 'axis',
+      formatter: (params: AxisParam | AxisParam[]) => axisTooltip(Array.isArray(params) ? params : [params], formats, stacked),
       axisPointer: { type: kind === 'bar' ? 'shadow' : 'line', lineStyle: { color: t.border }, shadowStyle: { color: t.mode === 'dark' ? 'rgba(255,255,255,0.04)' : 'rgba(16,24,40,0.04)' } },
     },
     xAxis: horizontal ? valueAxis : categoryAxis,
@@ -152,18 +193,18 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme): ECharts
 export const PIE_NARROW = 320;
 
 /** Options for a pie (donut) widget; small slices beyond the first 9 are grouped as "Other". */
-export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number): EChartsCoreOption | undefined {
+export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number, host?: HTMLElement): EChartsCoreOption | undefined {
   const columns = res.columns ?? [];
   const rows = res.rows ?? [];
   if (!w.label || !w.value || rows.length === 0) return undefined;
   const li = columns.findIndex((c) => c.name === w.label!.key);
   const vi = columns.findIndex((c) => c.name === w.value!.key);
-  let data = rows
-    .map((r) => ({ name: formatCell(r[li], w.label, columns[li]?.type), value: toNumber(r[vi]) ?? 0 }))
+  let data: { name: string; value: number; itemStyle?: { color: string } }[] = rows
+    .map((r) => ({ name: formatCell(r[li], w.label, columns[li]?.type), value: toNumber(r[vi]) ?? 0, itemStyle: { color: colorFor(String(r[li]), t.palette) } }))
     .sort((a, b) => b.value - a.value);
   if (data.length > 10) {
     const other = data.slice(9).reduce((s, d) => s + d.value, 0);
-    data = [...data.slice(0, 9), { name: 'Other', value: other }];
+    data = [...data.slice(0, 9), { name: 'Other', value: other, itemStyle: { color: t.mode === 'dark' ? '#6b7485' : '#98a2b3' } }];
   }
   const fmt = w.value.format;
   const narrow = width < PIE_NARROW;
@@ -175,7 +216,7 @@ export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number)
       ? { ...legend(t, true), orient: 'horizontal', top: undefined, bottom: 0, left: 'center' }
       : { ...legend(t, true), orient: 'vertical', top: 'middle', left: undefined, right: 0 },
     tooltip: {
-      ...tooltipBase(t),
+      ...tooltipBase(t, host),
       trigger: 'item',
       formatter: (p: { name: string; value: number; percent: number; marker: string }) =>
         `${p.marker}${escapeHTML(p.name)}<br><b>${formatNumber(p.value, fmt)}</b> <span style="opacity:.7">(${formatNumber(p.percent / 100, 'percent')})</span>`,
@@ -198,4 +239,28 @@ export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number)
 
 function escapeHTML(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+interface AxisParam {
+  axisValueLabel?: string;
+  seriesName: string;
+  seriesIndex: number;
+  value: unknown;
+  marker: string;
+}
+
+/** An axis tooltip: every series' full value in its own format, and a total for stacked charts. */
+export function axisTooltip(ps: AxisParam[], formats: (string | undefined)[], stacked: boolean): string {
+  const shown = ps.filter((p) => typeof p.value === 'number');
+  const head = `<div style="font-weight:600;margin-bottom:4px">${escapeHTML(ps[0]?.axisValueLabel ?? '')}</div>`;
+  const cols = shown.length > 12 ? 2 : 1;
+  const rows = shown
+    .map((p) => `<div style="display:flex;gap:12px;justify-content:space-between"><span>${p.marker}${escapeHTML(p.seriesName)}</span><b>${formatNumber(p.value as number, formats[p.seriesIndex])}</b></div>`)
+    .join('');
+  let total = '';
+  if (stacked && shown.length > 1) {
+    const sum = shown.reduce((s, p) => s + (p.value as number), 0);
+    total = `<div style="display:flex;gap:12px;justify-content:space-between;border-top:1px solid rgba(128,128,128,.3);margin-top:4px;padding-top:4px"><span>Total</span><b>${formatNumber(sum, formats[shown[0].seriesIndex])}</b></div>`;
+  }
+  return `${head}<div style="display:grid;grid-template-columns:repeat(${cols},auto);column-gap:18px">${rows}</div>${total}`;
 }

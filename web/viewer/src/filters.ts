@@ -72,6 +72,11 @@ export class FilterBar {
     this.syncReset();
   }
 
+  /** Back to the dashboard's defaults (the banner's "Reset filters"); emits a change. */
+  resetToDefaults(): void {
+    this.change(defaults(this.filters));
+  }
+
   private change(values: FilterValues): void {
     this.set(values);
     this.onChange(values);
@@ -109,8 +114,14 @@ export class FilterBar {
         return wrap(this.multiSelect(f, id), id);
       case 'date_range': {
         const r = f.range ?? {};
+        const msg = rangeMessage(id);
+        const onchange = () => {
+          const problem = inverted(label, from.value, to.value, 'date');
+          if (showRangeProblem([from, to], msg, problem)) return;
+          this.update(f.name, { from: from.value, to: to.value });
+        };
         const mk = (aria: string) =>
-          h('input', { type: 'date', class: 'input', 'aria-label': `${label} ${aria}`, min: dateOnly(r.min), max: dateOnly(r.max), onchange: () => this.update(f.name, { from: from.value, to: to.value }) });
+          h('input', { type: 'date', class: 'input', 'aria-label': `${label} ${aria}`, 'aria-describedby': msg.id, min: dateOnly(r.min), max: dateOnly(r.max), onchange });
         const from = mk('from');
         from.id = id;
         const to = mk('to');
@@ -118,15 +129,22 @@ export class FilterBar {
           const d = (v ?? {}) as DateRange;
           from.value = dateOnly(d.from) ?? '';
           to.value = dateOnly(d.to) ?? '';
+          showRangeProblem([from, to], msg, undefined);
         };
         set(this.values[f.name] ?? null);
         this.controls.set(f.name, { set });
-        return wrap(h('div', { class: 'range' }, from, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), to), id);
+        return wrap(h('div', { class: 'range-wrap' }, h('div', { class: 'range' }, from, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), to), msg), id);
       }
       case 'numeric_range': {
         const r = f.range ?? {};
+        const msg = rangeMessage(id);
+        const onchange = () => {
+          const problem = inverted(label, min.value, max.value, 'number');
+          if (showRangeProblem([min, max], msg, problem)) return;
+          this.update(f.name, { min: min.value, max: max.value } as unknown as NumericRange);
+        };
         const mk = (aria: string, ph: unknown) =>
-          h('input', { type: 'number', class: 'input input--num', inputmode: 'decimal', 'aria-label': `${label} ${aria}`, placeholder: ph === undefined ? aria : `${aria} ${ph}`, onchange: () => this.update(f.name, { min: min.value, max: max.value } as unknown as NumericRange) });
+          h('input', { type: 'number', class: 'input input--num', inputmode: 'decimal', 'aria-label': `${label} ${aria}`, 'aria-describedby': msg.id, placeholder: ph === undefined ? aria : `${aria} ${ph}`, onchange });
         const min = mk('min', r.min);
         min.id = id;
         const max = mk('max', r.max);
@@ -134,23 +152,44 @@ export class FilterBar {
           const n = (v ?? {}) as NumericRange;
           min.value = n.min === undefined ? '' : String(n.min);
           max.value = n.max === undefined ? '' : String(n.max);
+          showRangeProblem([min, max], msg, undefined);
         };
         set(this.values[f.name] ?? null);
         this.controls.set(f.name, { set });
-        return wrap(h('div', { class: 'range' }, min, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), max), id);
+        return wrap(h('div', { class: 'range-wrap' }, h('div', { class: 'range' }, min, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), max), msg), id);
       }
     }
     return wrap(h('span', {}, 'Unsupported filter'));
   }
 
-  /** A checkbox dropdown with search; the selection applies when the menu closes. */
+  /**
+   * A multi-select combobox (WAI-ARIA pattern): the button opens a list with a search field;
+   * ArrowDown/ArrowUp move through the options, Space or Enter toggles one, Apply (or Tab, or a
+   * click outside) applies the selection, Escape discards it. Each option says aria-selected.
+   */
   private multiSelect(f: Filter, id: string): HTMLElement {
     const options = (f.options ?? []).map(String);
+    const label = f.title || f.name;
+    const listId = `${id}-list`;
     let selected = new Set<string>();
+    let active = -1;
+    let shown: string[] = [];
     const summary = h('span', { class: 'ms-summary' });
-    const button = h('button', { type: 'button', id, class: 'input ms-button', 'aria-haspopup': 'listbox', 'aria-expanded': 'false' }, summary, icon(icons.chevron));
-    const search = h('input', { type: 'search', class: 'input ms-search', placeholder: 'Search…', 'aria-label': `Search ${f.title || f.name}` });
-    const list = h('div', { class: 'ms-list', role: 'listbox', 'aria-multiselectable': 'true' });
+    const button = h('button', { type: 'button', id, class: 'input ms-button', 'aria-haspopup': 'listbox', 'aria-expanded': 'false', 'aria-controls': listId }, summary, icon(icons.chevron));
+    const search = h('input', {
+      type: 'text',
+      class: 'input ms-search',
+      role: 'combobox',
+      'aria-expanded': 'true',
+      'aria-controls': listId,
+      'aria-autocomplete': 'list',
+      autocomplete: 'off',
+      placeholder: 'Search…',
+      'aria-label': `Search ${label}`,
+    });
+    const list = h('ul', { class: 'ms-list', id: listId, role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': label });
+    const count = h('span', { class: 'ms-count', 'aria-live': 'polite' });
+    const apply = h('button', { type: 'button', class: 'btn btn--primary ms-apply', onclick: () => close(true, true) }, 'Apply');
     const menu = h(
       'div',
       { class: 'ms-menu', hidden: true },
@@ -158,10 +197,11 @@ export class FilterBar {
       h(
         'div',
         { class: 'ms-tools' },
-        h('button', { type: 'button', class: 'link-btn', onclick: () => ((selected = new Set(visible())), renderList()) }, 'Select all'),
+        h('button', { type: 'button', class: 'link-btn', onclick: () => ((selected = new Set([...selected, ...visible()])), renderList()) }, 'Select all'),
         h('button', { type: 'button', class: 'link-btn', onclick: () => (selected.clear(), renderList()) }, 'Clear'),
       ),
       list,
+      h('div', { class: 'ms-foot' }, count, h('span', { class: 'ms-hint' }, 'Esc cancels'), apply),
     );
     const root = h('div', { class: 'ms' }, button, menu);
 
@@ -170,50 +210,169 @@ export class FilterBar {
       return q ? options.filter((o) => o.toLowerCase().includes(q)) : options;
     };
     const renderSummary = (v: FilterValue) => {
-      const list = Array.isArray(v) ? v : [];
-      summary.textContent = list.length === 0 ? 'All' : list.length <= 2 ? list.join(', ') : `${list.length} selected`;
-      button.title = list.length ? list.join(', ') : 'All';
+      const vals = Array.isArray(v) ? v : [];
+      summary.textContent = vals.length === 0 ? 'All' : vals.length <= 2 ? vals.join(', ') : `${vals.length} selected`;
+      button.title = vals.length ? vals.join(', ') : 'All';
+    };
+    const optId = (i: number) => `${id}-opt-${i}`;
+    const setActive = (i: number) => {
+      active = shown.length ? Math.max(0, Math.min(i, shown.length - 1)) : -1;
+      for (const el of list.querySelectorAll('[role="option"]')) el.classList.remove('is-active');
+      if (active < 0) {
+        search.removeAttribute('aria-activedescendant');
+        return;
+      }
+      const el = list.querySelector<HTMLElement>(`#${CSS.escape(optId(active))}`);
+      el?.classList.add('is-active');
+      el?.scrollIntoView?.({ block: 'nearest' });
+      search.setAttribute('aria-activedescendant', optId(active));
+    };
+    const toggle = (o: string) => {
+      if (selected.has(o)) selected.delete(o);
+      else selected.add(o);
+      renderList();
     };
     const renderList = () => {
-      const shown = visible().slice(0, 500); // long option lists: search narrows them
+      shown = visible().slice(0, 500); // long option lists: search narrows them
       list.replaceChildren(
-        ...shown.map((o) => {
-          const cb = h('input', { type: 'checkbox', checked: selected.has(o), onchange: () => (cb.checked ? selected.add(o) : selected.delete(o)) });
-          return h('label', { class: 'ms-option', role: 'option', 'aria-selected': String(selected.has(o)) }, cb, h('span', {}, o));
-        }),
+        ...shown.map((o, i) =>
+          h(
+            'li',
+            {
+              id: optId(i),
+              class: 'ms-option',
+              role: 'option',
+              'aria-selected': String(selected.has(o)),
+              // Focus stays in the search field; a click toggles without taking it.
+              onmousedown: (e: Event) => e.preventDefault(),
+              onclick: () => {
+                setActive(i);
+                toggle(o);
+              },
+            },
+            h('span', { class: 'ms-check', 'aria-hidden': 'true' }),
+            h('span', {}, o),
+          ),
+        ),
       );
-      if (shown.length === 0) list.append(h('p', { class: 'ms-empty' }, 'No matches'));
+      if (shown.length === 0) list.append(h('li', { class: 'ms-empty', role: 'presentation' }, 'No matches'));
+      count.textContent = selected.size ? `${selected.size} selected` : 'None selected: all';
+      setActive(active);
     };
-    const close = () => {
+    const close = (applyIt: boolean, focusButton: boolean) => {
       if (menu.hidden) return;
       menu.hidden = true;
       button.setAttribute('aria-expanded', 'false');
       this.openMenu = undefined;
-      this.update(f.name, [...selected]);
+      if (focusButton) button.focus();
+      if (applyIt) this.update(f.name, [...selected]);
     };
-    const open = () => {
+    const open = (activate = -1) => {
       this.openMenu?.();
       const cur = this.values[f.name];
       selected = new Set(Array.isArray(cur) ? cur : []);
       search.value = '';
+      active = activate;
       renderList();
       menu.hidden = false;
       button.setAttribute('aria-expanded', 'true');
-      this.openMenu = close;
+      this.openMenu = () => close(true, false);
       search.focus();
     };
-    button.addEventListener('click', () => (menu.hidden ? open() : close()));
-    search.addEventListener('input', renderList);
+    button.addEventListener('click', () => (menu.hidden ? open() : close(true, true)));
+    button.addEventListener('keydown', (e) => {
+      if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && menu.hidden) {
+        e.preventDefault();
+        open(0);
+      }
+    });
+    search.addEventListener('input', () => {
+      active = 0;
+      renderList();
+    });
+    search.addEventListener('keydown', (e) => {
+      switch (e.key) {
+        case 'ArrowDown':
+          e.preventDefault();
+          setActive(active + 1);
+          return;
+        case 'ArrowUp':
+          e.preventDefault();
+          setActive(active - 1);
+          return;
+        case 'Home':
+        case 'End':
+          if (!search.value) {
+            e.preventDefault();
+            setActive(e.key === 'Home' ? 0 : shown.length - 1);
+          }
+          return;
+        case ' ':
+          if (active >= 0 && (search.value === '' || e.ctrlKey)) {
+            e.preventDefault();
+            toggle(shown[active]);
+          }
+          return;
+        case 'Enter':
+          e.preventDefault();
+          if (active >= 0) toggle(shown[active]);
+          return;
+        case 'Tab':
+          // Tab leaves the list: it closes and the selection applies (Shift+Tab lands on the button).
+          if (e.shiftKey) {
+            e.preventDefault();
+            close(true, true);
+          } else {
+            close(true, false);
+          }
+          return;
+      }
+    });
     root.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !menu.hidden) {
         e.stopPropagation();
-        close();
-        button.focus();
+        close(false, true); // Escape discards the changes
       }
+    });
+    // Tab (or any move of focus out of the control) closes the list and applies the selection.
+    root.addEventListener('focusout', (e) => {
+      const next = (e as FocusEvent).relatedTarget as Node | null;
+      if (!menu.hidden && next && !root.contains(next)) close(true, false);
     });
     const set = (v: FilterValue) => renderSummary(v);
     set(this.values[f.name] ?? null);
     this.controls.set(f.name, { set });
     return root;
   }
+}
+
+/**
+ * The problem with a range whose start is after its end, naming the filter; undefined when the
+ * range is fine (either end may be empty).
+ */
+export function inverted(label: string, lo: string, hi: string, kind: 'number' | 'date'): string | undefined {
+  if (lo === '' || hi === '') return undefined;
+  if (kind === 'number') {
+    const a = Number(lo);
+    const b = Number(hi);
+    if (!Number.isFinite(a) || !Number.isFinite(b) || a <= b) return undefined;
+    return `${label}: the minimum (${lo}) is above the maximum (${hi}).`;
+  }
+  if (lo <= hi) return undefined; // ISO dates compare as strings
+  return `${label}: the end (${hi}) is before the start (${lo}).`;
+}
+
+function rangeMessage(id: string): HTMLElement {
+  return h('p', { id: `${id}-msg`, class: 'filter-msg', role: 'alert', hidden: true });
+}
+
+/** Marks the inputs invalid and shows the problem (true), or clears both (false). */
+function showRangeProblem(inputs: HTMLInputElement[], msg: HTMLElement, problem: string | undefined): boolean {
+  for (const i of inputs) {
+    if (problem) i.setAttribute('aria-invalid', 'true');
+    else i.removeAttribute('aria-invalid');
+  }
+  msg.textContent = problem ?? '';
+  msg.hidden = !problem;
+  return problem !== undefined;
 }

@@ -20,6 +20,7 @@ const named: Record<string, Intl.NumberFormatOptions> = {
   number: { maximumFractionDigits: 2 },
   compact: { notation: 'compact', maximumFractionDigits: 1 },
   currency: { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 },
+  currency_whole: { style: 'currency', currency: 'USD', minimumFractionDigits: 0, maximumFractionDigits: 0 },
   currency_compact: { style: 'currency', currency: 'USD', notation: 'compact', maximumFractionDigits: 1 },
   percent: { style: 'percent', maximumFractionDigits: 1 },
   integer: { maximumFractionDigits: 0 },
@@ -86,6 +87,8 @@ export function formatNumber(value: number, format?: string): string {
     const a = Math.abs(value);
     key = a >= 1000 ? 'integer' : a >= 1 || a === 0 ? 'number' : 'small';
   }
+  // Cents do not help read $229,402,118: large amounts drop them.
+  if (key === 'currency' && Math.abs(value) >= 100_000) key = 'currency_whole';
   const opts = named[key] ?? patternOptions(key) ?? named.number;
   return nf(key, opts).format(value);
 }
@@ -129,7 +132,7 @@ function dateFmt(key: string): Intl.DateTimeFormat {
  * Jan 6, 2025", quarter -> "Q1 2025", year -> "2025"; without a grain, dates show the day and
  * timestamps the time too.
  */
-export function formatDate(value: string, grain?: Grain, type?: ColumnType): string {
+export function formatDate(value: string, grain?: Grain, type?: ColumnType, zone = true): string {
   const d = parseDate(value);
   if (!d) return value;
   switch (grain) {
@@ -148,23 +151,33 @@ export function formatDate(value: string, grain?: Grain, type?: ColumnType): str
   }
   const midnight = d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0;
   if (type === 'date' || midnight) return dateFmt('day').format(d);
-  return dateFmt('timestamp').format(d) + ' UTC';
+  return dateFmt('timestamp').format(d) + (zone ? ' UTC' : '');
 }
 
 export function isNumericType(t: ColumnType | undefined): boolean {
   return t === 'integer' || t === 'float' || t === 'decimal';
 }
 
-/** Formats one cell for display, using the field's format and the column's type. */
-export function formatCell(value: Cell, field: Field | undefined, type: ColumnType | undefined): string {
+/** True for identifier fields (order_id, "Order ID"): shown as written, without separators. */
+export function isIdField(field: Field | undefined): boolean {
+  if (!field || field.format) return false;
+  return /(^|_)id$/i.test(field.key) || /\bid\b/i.test(field.label ?? '');
+}
+
+/**
+ * Formats one cell for display, using the field's format and the column's type. With zone false,
+ * timestamps leave out " UTC" (a table says it once, in the column's header).
+ */
+export function formatCell(value: Cell, field: Field | undefined, type: ColumnType | undefined, zone = true): string {
   if (value === null || value === undefined) return '—';
+  if (isIdField(field) && (typeof value === 'number' || isNumericType(type))) return String(value);
   if (typeof value === 'number') {
     const fmt = field?.format || (type === 'integer' ? 'integer' : 'number');
     return formatNumber(value, fmt);
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (type === 'timestamp' || type === 'date' || grainOf(field?.expr)) {
-    return formatDate(value, grainOf(field?.expr), type);
+    return formatDate(value, grainOf(field?.expr), type, zone);
   }
   if (isNumericType(type) && value.trim() !== '' && !Number.isNaN(Number(value))) {
     return formatNumber(Number(value), field?.format);

@@ -1,6 +1,7 @@
 // Light and dark themes as CSS variables, with host overrides (colors, font). Charts read the
 // resolved values from here, so a theme change re-colours them without reloading data.
 
+import { seriesPalette } from './colors';
 import type { ThemeInput, ThemeOverride } from './types';
 
 export interface Theme {
@@ -73,7 +74,7 @@ export function resolveTheme(input: ThemeInput | ThemeOverride | undefined): The
     if (typeof v === 'string' && colorRE.test(v.trim())) t[k] = v.trim();
   }
   if (typeof o.font === 'string' && fontRE.test(o.font)) t.font = `${o.font}, ${FONT}`;
-  if (t.primary !== base[mode].primary) t.palette = [t.primary, ...t.palette.slice(1)];
+  t.palette = seriesPalette(mode === 'dark', t.primary !== base[mode].primary ? t.primary : undefined);
   return t;
 }
 

@@ -4,7 +4,7 @@
 import type { ECharts } from 'echarts/core';
 import { charts } from './lazy-charts';
 import { h, icon, icons } from './dom';
-import { formatCell, formatNumber, isNumericType, toNumber } from './format';
+import { formatCell, formatNumber, grainOf, isNumericType, toNumber } from './format';
 import { buildPivot, totalOf } from './pivot';
 import type { Theme } from './theme';
 import type { ApiError, Cell, Column, Field, Widget, WidgetResult } from './types';
@@ -31,6 +31,8 @@ export interface TileActions {
   canDownload: boolean;
   download(tile: Tile): void;
   fullscreen(tile: Tile): void;
+  /** Runs this tile's widget again (its error state's Retry). */
+  retry(tile: Tile): void;
 }
 
 export type TileStatus = 'loading' | 'complete' | 'error';
@@ -48,7 +50,7 @@ export class Tile {
 
   constructor(
     readonly widget: Widget,
-    actions: TileActions,
+    private actions: TileActions,
   ) {
     const w = widget;
     const L = w.layout ?? { x: 0, y: 0, w: 4, h: 3 };
@@ -93,6 +95,7 @@ export class Tile {
 
   private setStatus(s: TileStatus) {
     this.status = s;
+    delete this.el.dataset.stale;
     this.el.dataset.status = s;
     this.el.setAttribute('aria-busy', String(s === 'loading'));
   }
@@ -117,17 +120,32 @@ export class Tile {
         h('span', { class: 'state-icon' }, icon(icons.alert)),
         h('p', { class: 'state-title' }, 'Couldn’t load this widget'),
         h('p', { class: 'state-text' }, describeError(e)),
+        h('button', { type: 'button', class: 'btn btn--small tile-retry', 'aria-label': `Retry ${this.title}`, onclick: () => this.actions.retry(this) }, 'Retry'),
         h('code', { class: 'state-code' }, e.code),
       ),
     );
+  }
+
+  /**
+   * The run failed as a whole (the dashboard's banner says why): a tile with data keeps it,
+   * marked stale; a tile without data says it is not loaded, without repeating the cause.
+   */
+  setUnavailable(): void {
+    if (this.result && !this.error) {
+      this.setStatus('complete');
+      this.el.dataset.stale = 'true';
+      return;
+    }
+    this.setStatus('error');
+    this.disposeChart();
+    this.body.replaceChildren(h('div', { class: 'state state--muted' }, h('p', { class: 'state-text' }, 'Not loaded')));
   }
 
   setResult(res: WidgetResult, theme: Theme): void {
     this.error = undefined;
     this.result = res;
     this.theme = theme;
-    this.sort = undefined;
-    this.setStatus('complete');
+    this.setStatus('complete'); // the table's sort stays: a refresh or a filter change keeps it
     this.render();
   }
 
@@ -171,7 +189,8 @@ export class Tile {
       case 'area': {
         const { PIE_NARROW, cartesianOption, echarts, pieOption } = charts();
         const width = this.body.clientWidth;
-        const option = w.type === 'pie' ? pieOption(w, res, t, width) : cartesianOption(w, res, t);
+        const host = this.body;
+        const option = w.type === 'pie' ? pieOption(w, res, t, width, host) : cartesianOption(w, res, t, width, host);
         if (!option) {
           this.disposeChart();
           this.body.replaceChildren(h('div', { class: 'state state--empty' }, h('p', { class: 'state-text' }, 'No data for these filters')));
@@ -182,12 +201,17 @@ export class Tile {
           this.body.replaceChildren(host);
           this.chart = echarts.init(host, undefined, { renderer: 'canvas' });
           let narrow = width < PIE_NARROW;
+          let lastWidth = width;
           this.resizeObserver = new ResizeObserver(() => {
             this.chart?.resize();
-            // A pie's legend moves when the tile crosses the narrow width: rebuild its options.
-            const nowNarrow = this.body.clientWidth < PIE_NARROW;
-            if (w.type === 'pie' && nowNarrow !== narrow && this.result) {
+            // A pie's legend moves when the tile crosses the narrow width, and a wrapping legend
+            // may take another row: rebuild the options.
+            const nowWidth = this.body.clientWidth;
+            const nowNarrow = nowWidth < PIE_NARROW;
+            if (!this.result) return;
+            if (w.type === 'pie' ? nowNarrow !== narrow : Math.abs(nowWidth - lastWidth) > 24) {
               narrow = nowNarrow;
+              lastWidth = nowWidth;
               this.render();
             }
           });
@@ -238,17 +262,39 @@ export class Tile {
                 this.render();
               },
             },
-            f.label || f.key,
+            (f.label || f.key) + (hasZone(columns[idx[c]]?.type, f) ? ' (UTC)' : ''),
             h('span', { class: 'sort-ind' }, active ? icon(this.sort!.desc ? icons.sortDown : icons.sortUp) : null),
           ),
         );
       }),
     );
-    const body = rows.map((r) => h('tr', {}, fields.map((f, c) => h('td', { class: numeric[c] ? 'num' : undefined }, formatCell(r[idx[c]], f, columns[idx[c]]?.type)))));
-    const wrap = h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': this.title }, h('table', { class: 'grid-table' }, h('thead', {}, head), h('tbody', {}, body)));
-    if (res.truncated) return h('div', { class: 'table-outer' }, wrap, h('p', { class: 'table-note' }, `Showing the first ${formatNumber(rows.length, 'integer')} rows`));
-    return wrap;
+    const body = rows.map((r) => h('tr', {}, fields.map((f, c) => h('td', { class: numeric[c] ? 'num' : undefined }, formatCell(r[idx[c]], f, columns[idx[c]]?.type, false)))));
+    const wrap = h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `${this.title}, table` }, h('table', { class: 'grid-table' }, h('thead', {}, head), h('tbody', {}, body)));
+    const n = formatNumber(rows.length, 'integer');
+    const note = res.truncated ? `Showing the first ${n} rows` : `${n} ${rows.length === 1 ? 'row' : 'rows'}`;
+    return h('div', { class: 'table-outer' }, scrollShadows(wrap), h('p', { class: 'table-note' }, note));
   }
+}
+
+/** Timestamps (not dates, not time buckets) say their zone once, in the header. */
+function hasZone(type: string | undefined, f: Field): boolean {
+  return type === 'timestamp' && !grainOf(f.expr);
+}
+
+/**
+ * Wraps a scrolling table so that shadows show on the sides where more rows or columns hide.
+ */
+function scrollShadows(wrap: HTMLElement): HTMLElement {
+  const box = h('div', { class: 'scroll-box' }, wrap);
+  const update = () => {
+    const { scrollLeft, scrollTop, scrollWidth, scrollHeight, clientWidth, clientHeight } = wrap;
+    box.classList.toggle('more-left', scrollLeft > 1);
+    box.classList.toggle('more-right', scrollLeft + clientWidth < scrollWidth - 1);
+    box.classList.toggle('more-below', scrollTop + clientHeight < scrollHeight - 1);
+  };
+  wrap.addEventListener('scroll', update, { passive: true });
+  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(update).observe(wrap);
+  return box;
 }
 
 function compare(a: Cell, b: Cell): number {
@@ -335,9 +381,11 @@ function pivot(w: Widget, res: WidgetResult): HTMLElement {
         valueFields.map((_, v) => h('td', { class: 'num pv-total' }, fmtV(p.grandTotal(v), v))),
       )
     : null;
-  return h(
-    'div',
-    { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': w.title || w.name },
-    h('table', { class: 'grid-table pivot-table' }, h('thead', {}, headRows), h('tbody', {}, body), foot ? h('tfoot', {}, foot) : null),
+  return scrollShadows(
+    h(
+      'div',
+      { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `${w.title || w.name}, table` },
+      h('table', { class: `grid-table pivot-table${nv === 1 ? ' pivot-table--stick-total' : ''}` }, h('thead', {}, headRows), h('tbody', {}, body), foot ? h('tfoot', {}, foot) : null),
+    ),
   );
 }

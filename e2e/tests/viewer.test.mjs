@@ -1,0 +1,275 @@
+// Browser tests of the viewer's behaviour under failure: inverted ranges, one dashboard-level
+// banner for session/filter/network failures, tiles that retry, and a new token that re-runs
+// what failed. Runs `inlay demo` (viewer + host app) in Debian's Chromium.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ROUTED_PAGES, launch, waitFor } from '../lib/browser.mjs';
+import { inlayBinary, startDemo } from '../lib/demo.mjs';
+
+const EMBED_TTL_SECONDS = 5;
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo(inlayBinary(), { rows: 50_000, embedTTL: `${EMBED_TTL_SECONDS}s` });
+  browser = await launch(ROUTED_PAGES);
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+async function open({ width = 1440, height = 1000, route } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  if (route) await route(context);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  await page.goto(demo.hostURL);
+  return { context, page };
+}
+
+const runs = (page) => page.locator('#event-log li[data-event="dashboard:run:complete"]').count();
+
+async function settled(page, minRuns = 1, timeout = 30_000) {
+  const frame = page.frameLocator('#dashboard iframe');
+  await frame.locator('[data-widget]').first().waitFor({ timeout: 30_000 });
+  await waitFor(
+    async () => (await frame.locator('[data-widget][data-status="loading"]').count()) === 0 && (await runs(page)) >= minRuns,
+    { timeout, what: 'all widgets settled' },
+  );
+  return frame;
+}
+
+async function login(page, username = 'alice') {
+  await page.click(`button[data-username="${username}"]`);
+  await page.waitForSelector('#dashboard iframe');
+  return settled(page);
+}
+
+describe('viewer failures in Chromium', () => {
+  test('an inverted range is refused at the input, naming the filter, and the data stays', async () => {
+    const { context, page } = await open();
+    try {
+      const frame = await login(page);
+      const min = frame.locator('[data-filter="amount"] input').first();
+      const max = frame.locator('[data-filter="amount"] input').nth(1);
+      await min.fill('3000');
+      await min.dispatchEvent('change');
+      await settled(page, (await runs(page)) + 1);
+      const n = await runs(page);
+      await max.fill('2000');
+      await max.dispatchEvent('change');
+      const msg = frame.locator('[data-filter="amount"] .filter-msg');
+      await msg.waitFor({ state: 'visible' });
+      assert.match(await msg.innerText(), /Order amount/);
+      assert.match(await msg.innerText(), /minimum \(3000\) is above the maximum \(2000\)/);
+      assert.equal(await max.getAttribute('aria-invalid'), 'true');
+      await page.waitForTimeout(300); // a run, if one were coming
+      assert.equal(await runs(page), n, 'no run with the inverted range');
+      assert.equal(await frame.locator('[data-widget][data-stale]').count(), 0, 'the data stays current');
+      assert.equal(await frame.locator('[data-widget][data-status="error"]').count(), 0);
+      // Fixing the range clears the message and runs.
+      await max.fill('4000');
+      await max.dispatchEvent('change');
+      await settled(page, n + 1);
+      assert.equal(await msg.isVisible(), false);
+      assert.equal(await max.getAttribute('aria-invalid'), null);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a filter the server refuses gives one banner naming it; tiles keep their data; Reset filters recovers', async () => {
+    const { context, page } = await open();
+    try {
+      const frame = await login(page);
+      const before = await frame.locator('[data-widget="revenue"] .counter-value').innerText();
+      const n = await runs(page);
+      await page.evaluate(() => window.acmeDashboard.setFilters({ amount: { min: 3000, max: 2000 } }));
+      await settled(page, n + 1);
+      const banner = frame.locator('.banner');
+      await banner.waitFor({ state: 'visible' });
+      assert.equal(await banner.getAttribute('data-kind'), 'filter');
+      assert.match(await banner.locator('.banner-title').innerText(), /“Order amount”/);
+      assert.equal(await frame.locator('.banner').count(), 1, 'one banner');
+      assert.equal(await frame.locator('[data-widget] [role="alert"]').count(), 0, 'no per-tile copies of the error');
+      assert.equal(await frame.locator('[data-widget="revenue"] .counter-value').innerText(), before, 'last good data kept');
+      assert.equal(await frame.locator('[data-widget="revenue"]').getAttribute('data-stale'), 'true');
+
+      await banner.locator('button[data-action="reset"]').click();
+      await settled(page, n + 2);
+      await waitFor(async () => !(await banner.isVisible()), { what: 'banner gone' });
+      assert.equal(await frame.locator('[data-widget][data-stale]').count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('after the session lapses, a token from the host once it is back re-runs the failed tiles', async () => {
+    const { context, page } = await open();
+    try {
+      const frame = await login(page);
+      // The host's token endpoint goes down; the token expires; a run fails for want of a session.
+      let down = true;
+      await context.route(/\/api\/dashboard\/embed-config/, (route) => (down ? route.fulfill({ status: 503, body: 'down' }) : route.continue()));
+      // The server accepts a token up to 30 s after its expiry (clock skew).
+      await page.waitForTimeout((EMBED_TTL_SECONDS + 31) * 1000);
+      const n = await runs(page);
+      await page.click('#refresh');
+      await settled(page, n + 1);
+      const banner = frame.locator('.banner');
+      await banner.waitFor({ state: 'visible' });
+      assert.equal(await banner.getAttribute('data-kind'), 'session');
+      assert.match(await banner.locator('.banner-title').innerText(), /expired/);
+      assert.equal(await frame.locator('.banner').count(), 1);
+      assert.equal(await frame.locator('[data-widget] [role="alert"]').count(), 0, 'no per-tile copies');
+
+      // The endpoint comes back: the SDK's next retry (backoff, at most 60 s apart) gets a token,
+      // and the viewer runs again by itself.
+      const m = await runs(page);
+      down = false;
+      await settled(page, m + 1, 90_000);
+      await waitFor(async () => !(await banner.isVisible()), { timeout: 60_000, what: 'banner gone' });
+      assert.equal(await frame.locator('[data-widget][data-status="error"]').count(), 0, 'no tile left in error');
+      assert.equal(await frame.locator('[data-widget][data-stale]').count(), 0, 'no stale tile');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a failed tile has its own Retry and no download or full-screen buttons', async () => {
+    let block = true;
+    const { context, page } = await open({
+      route: (ctx) => ctx.route(/\/embed\/assets\/chunks\/charts-/, (r) => (block ? r.abort('connectionreset') : r.continue())),
+    });
+    try {
+      const frame = await login(page);
+      const tile = frame.locator('[data-widget="by_region"]');
+      assert.equal(await tile.getAttribute('data-status'), 'error');
+      assert.equal(await tile.locator('[data-action="download"]').isVisible(), false, 'no download on an error tile');
+      assert.equal(await tile.locator('[data-action="fullscreen"]').isVisible(), false, 'no full screen on an error tile');
+      assert.equal(await frame.locator('.banner').isVisible(), false, 'a tile failure is not a dashboard banner');
+      block = false;
+      await tile.locator('.tile-retry').click();
+      await waitFor(async () => (await tile.getAttribute('data-status')) === 'complete', { what: 'tile retried' });
+      assert.equal(await tile.locator('canvas').count() > 0, true, 'the chart drew');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a garbage token is "not valid", not "session ended"', async () => {
+    const context = await browser.newContext();
+    await context.route(`${demo.hostURL}/garbage`, (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<!doctype html><html lang="en"><body><div id="c"></div><script type="module">
+          import { InlayDashboard } from '${demo.inlayURL}/sdk/inlay-embed.js';
+          const d = new InlayDashboard({ instanceUrl: '${demo.inlayURL}', dashboardId: 'sales', token: 'not-a-token',
+            getNewToken: () => 'not-a-token', container: document.getElementById('c') });
+          window.result = d.initialize().then(() => 'loaded', (e) => e.code);
+        </script></body></html>`,
+      }),
+    );
+    const page = await context.newPage();
+    try {
+      await page.goto(`${demo.hostURL}/garbage`);
+      const frame = page.frameLocator('iframe');
+      const state = frame.locator('.page-state');
+      await state.waitFor({ timeout: 20_000 });
+      const text = await state.innerText();
+      assert.match(text, /not valid/);
+      assert.doesNotMatch(text, /ended|expired/);
+      assert.equal(await state.locator('button').innerText(), 'Reload');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('tables: a sort survives refresh and filter changes; the pivot keeps its Total in view; hidden rows are cued', async () => {
+    const { context, page } = await open({ width: 1024 });
+    try {
+      const frame = await login(page);
+      // The pivot is wider than its tile: the Total column stays in view, on the right.
+      const pivot = frame.locator('[data-widget="region_product"]');
+      const tileBox = await pivot.boundingBox();
+      const totalBox = await pivot.locator('thead th.pv-total').boundingBox();
+      assert.ok(totalBox.x + totalBox.width <= tileBox.x + tileBox.width + 1, `Total (right edge ${totalBox.x + totalBox.width}) inside the tile (${tileBox.x + tileBox.width})`);
+      assert.ok(totalBox.x >= tileBox.x, 'Total not left of the tile');
+      const wrap = pivot.locator('.table-wrap');
+      assert.ok(await wrap.evaluate((e) => e.scrollWidth > e.clientWidth), 'the pivot does scroll sideways at this width');
+      assert.ok(await pivot.locator('.scroll-box').evaluate((e) => e.classList.contains('more-right')), 'a shadow cues the hidden columns');
+      const table = frame.locator('[data-widget="top_customers"]');
+      const ordersHead = table.locator('thead th', { hasText: 'Orders' });
+      await ordersHead.locator('button').click();
+      assert.equal(await ordersHead.getAttribute('aria-sort'), 'descending');
+      const col = async () => (await table.locator('tbody tr td:nth-child(2)').allInnerTexts()).map((t) => Number(t.replace(/,/g, '')));
+      const sortedDesc = (xs) => xs.every((x, i) => i === 0 || xs[i - 1] >= x);
+      assert.ok(sortedDesc(await col()), 'sorted by orders, descending');
+
+      let n = await runs(page);
+      await page.click('#refresh');
+      await settled(page, n + 1);
+      assert.equal(await ordersHead.getAttribute('aria-sort'), 'descending', 'sort kept after refresh');
+      assert.ok(sortedDesc(await col()), 'rows still sorted after refresh');
+
+      n = await runs(page);
+      const select = frame.locator('[data-filter="product"] select');
+      await select.selectOption({ index: 1 });
+      await settled(page, n + 1);
+      assert.equal(await ordersHead.getAttribute('aria-sort'), 'descending', 'sort kept after a filter change');
+      assert.ok(sortedDesc(await col()), 'rows still sorted after a filter change');
+
+      // Rows hidden below the fold are cued with a shadow; the note gives the row count.
+      assert.match(await table.locator('.table-note').innerText(), /^\d+ rows?$|Showing the first/);
+
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the multi-select is a keyboard combobox: ArrowDown enters the list, Space toggles with aria-selected, Tab applies, Escape discards', async () => {
+    const { context, page } = await open();
+    try {
+      const frame = await login(page);
+      const ms = frame.locator('[data-filter="region"]');
+      const button = ms.locator('.ms-button');
+      await button.focus();
+      await button.press('ArrowDown');
+      const search = ms.locator('.ms-search');
+      await waitFor(async () => (await button.getAttribute('aria-expanded')) === 'true', { what: 'menu open' });
+      assert.ok(await search.evaluate((e) => e === document.activeElement), 'focus moved into the list’s search field');
+      const first = ms.locator('[role="option"]').first();
+      assert.equal(await search.getAttribute('aria-activedescendant'), await first.getAttribute('id'), 'the first option is active');
+      await search.press('ArrowDown');
+      const second = ms.locator('[role="option"]').nth(1);
+      assert.equal(await search.getAttribute('aria-activedescendant'), await second.getAttribute('id'));
+      assert.equal(await second.getAttribute('aria-selected'), 'false');
+      await search.press(' ');
+      assert.equal(await second.getAttribute('aria-selected'), 'true', 'Space selects the active option');
+      const value = (await second.innerText()).trim();
+
+      // Escape discards: no run, nothing selected.
+      let n = await runs(page);
+      await search.press('Escape');
+      assert.equal(await button.getAttribute('aria-expanded'), 'false');
+      await page.waitForTimeout(300);
+      assert.equal(await runs(page), n, 'Escape does not run');
+      assert.equal(await ms.locator('.ms-summary').innerText(), 'All');
+
+      // Again, and Tab: the list closes and the selection applies.
+      await button.press('ArrowDown');
+      await search.press('ArrowDown');
+      await search.press(' ');
+      n = await runs(page);
+      await search.press('Tab');
+      assert.equal(await button.getAttribute('aria-expanded'), 'false', 'Tab closes the list');
+      assert.equal(await ms.locator('.ms-menu').isVisible(), false);
+      await settled(page, n + 1);
+      assert.equal(await ms.locator('.ms-summary').innerText(), value, 'the selection applied');
+    } finally {
+      await context.close();
+    }
+  });
+});

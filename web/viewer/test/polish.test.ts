@@ -1,0 +1,68 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { axisTooltip, legendRows } from '../src/charts';
+import { PALETTE, PALETTE_DARK, colorFor, resetColors, seriesPalette } from '../src/colors';
+import { formatCell, formatNumber } from '../src/format';
+import { resolveTheme } from '../src/theme';
+
+describe('series colours', () => {
+  beforeEach(() => resetColors());
+  it('a category keeps its colour when a filter removes the others, and across tiles', () => {
+    const p = resolveTheme('light').palette;
+    const all = ['East', 'North', 'South', 'West'].map((v) => colorFor(v, p));
+    // A filter leaves only West: it keeps the colour it had, not the first one.
+    expect(colorFor('West', p)).toBe(all[3]);
+    expect(colorFor('West', p)).not.toBe(all[0]);
+    // Another tile showing the same value uses the same colour.
+    expect(colorFor('East', resolveTheme('light').palette)).toBe(all[0]);
+  });
+  it('at least 20 series get distinct colours, in light and dark', () => {
+    for (const palette of [PALETTE, PALETTE_DARK]) {
+      const colours = Array.from({ length: 20 }, (_, i) => palette[i]);
+      expect(new Set(colours).size).toBe(20);
+    }
+    const p = resolveTheme('dark').palette;
+    expect(new Set(Array.from({ length: 24 }, (_, i) => colorFor(`s${i}`, p))).size).toBe(24);
+  });
+  it('a custom primary colour leads and colours close to it are left out', () => {
+    const p = seriesPalette(false, '#4e5ad4'); // almost the default indigo
+    expect(p[0]).toBe('#4e5ad4');
+    expect(p.slice(1)).not.toContain('#4f5bd5');
+    expect(p.length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('numbers as a BI user reads them', () => {
+  it('large currency values drop their cents, small ones keep them', () => {
+    expect(formatNumber(229_402_118.37, 'currency')).toBe('$229,402,118');
+    expect(formatNumber(1234.5, 'currency')).toBe('$1,234.50');
+  });
+  it('id columns have no thousands separators', () => {
+    expect(formatCell(1048576, { expr: 'order_id', key: 'order_id', label: 'Order' }, 'integer')).toBe('1048576');
+    expect(formatCell(1048576, { expr: 'o', key: 'o', label: 'Order ID' }, 'integer')).toBe('1048576');
+    expect(formatCell(1048576, { expr: 'qty', key: 'qty', label: 'Quantity' }, 'integer')).toBe('1,048,576');
+  });
+  it('a table can leave the zone out of each timestamp cell', () => {
+    const f = { expr: 'ts', key: 'ts', label: 'Time' };
+    expect(formatCell('2025-12-30T08:15:00Z', f, 'timestamp')).toBe('Dec 30, 2025, 08:15 UTC');
+    expect(formatCell('2025-12-30T08:15:00Z', f, 'timestamp', false)).toBe('Dec 30, 2025, 08:15');
+  });
+});
+
+describe('chart tooltips and legends', () => {
+  const p = (seriesName: string, value: number, seriesIndex = 0) => ({ seriesName, value, seriesIndex, marker: '', axisValueLabel: 'Jan 2025' });
+  it('shows full values in the field format, and a total when stacked', () => {
+    const html = axisTooltip([p('East', 1234.5), p('West', 1000, 1)], ['currency', 'currency'], true);
+    expect(html).toContain('$1,234.50');
+    expect(html).toContain('Total');
+    expect(html).toContain('$2,234.50');
+    expect(axisTooltip([p('East', 1), p('West', 2)], ['number'], false)).not.toContain('Total');
+  });
+  it('escapes series names', () => {
+    expect(axisTooltip([p('<b>x</b>', 1)], [undefined], false)).not.toContain('<b>x</b>');
+  });
+  it('a legend wraps onto more rows in a narrow chart', () => {
+    const names = Array.from({ length: 12 }, (_, i) => `Product ${i}`);
+    expect(legendRows(names, 1400)).toBe(1);
+    expect(legendRows(names, 360)).toBeGreaterThan(2);
+  });
+});
