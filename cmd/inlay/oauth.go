@@ -161,3 +161,16 @@ func credentialed(sources map[string]string) map[string]struct{} {
 	}
 	return out
 }
+
+// oauthProblems checks the integrations declared in inlay.yaml the way the API would, so that
+// `inlay check` and `inlay serve` report them, at their lines, before anything starts.
+func oauthProblems(cfg *config.Config) []config.Problem {
+	var out []config.Problem
+	for _, in := range declaredIntegrations(cfg) {
+		probs := oauth.Validate(in)
+		for _, k := range slices.Sorted(maps.Keys(probs)) {
+			out = append(out, cfg.ProblemAt("oauth.integrations."+in.Name+"."+k, probs[k]))
+		}
+	}
+	return out
+}

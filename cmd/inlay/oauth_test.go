@@ -69,3 +69,22 @@ func TestIntegrationCommands(t *testing.T) {
 		t.Error("the deleted integration is still listed")
 	}
 }
+
+// TestCheckReportsOAuthDeclarationProblems: a declared integration the API would refuse is
+// reported by `inlay check`, with its key.
+func TestCheckReportsOAuthDeclarationProblems(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "inlay.yaml"), `oauth:
+  integrations:
+    dbx:
+      template: databricks
+      config: {client_id: cid, client_secret: s}
+`)
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"check", "--project", dir}, func(string) string { return "" }, &out, &errb); err == nil {
+		t.Fatal("check accepted a databricks integration without a host")
+	}
+	if !strings.Contains(errb.String(), "inlay.yaml:5: oauth.integrations.dbx.config.workspace_host: required") {
+		t.Fatalf("check said: %s", errb.String())
+	}
+}
