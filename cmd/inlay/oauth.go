@@ -174,3 +174,33 @@ func oauthProblems(cfg *config.Config) []config.Problem {
 	}
 	return out
 }
+
+// demoOAuth declares an OIDC provider as the demo's "Databricks" integration and makes the sample
+// data source run with each viewer's credentials of it: the host app's dashboards then ask each
+// user to connect their account first (a popup login at the provider).
+func demoOAuth(e *env, cfg *config.Config, issuer, clientID, secretEnv string) error {
+	if clientID == "" {
+		return fmt.Errorf("--oauth-issuer needs --oauth-client-id")
+	}
+	c := config.OAuthClientConfig{Issuer: issuer, ClientID: clientID, Scopes: "openid offline_access"}
+	if secretEnv != "" {
+		v := e.getenv(secretEnv)
+		if v == "" {
+			return fmt.Errorf("--oauth-client-secret-env: %s is not set", secretEnv)
+		}
+		c.ClientSecret = config.NewSecret(v)
+	} else {
+		c.AuthMode = oauth.ModePublic
+	}
+	cfg.OAuth.Integrations = map[string]config.OAuthIntegrationConfig{
+		"Databricks": {Description: "a local OpenID provider standing in for Databricks", Template: oauth.TemplateOIDC, Config: c},
+	}
+	if cfg.DataSources == nil {
+		cfg.DataSources = map[string]config.DataSourceConfig{}
+	}
+	ds := cfg.DataSources[config.DefaultDataSource]
+	ds.Type, ds.OAuthIntegration = config.TypeDuckDB, "Databricks"
+	cfg.DataSources[config.DefaultDataSource] = ds
+	fmt.Fprintf(e.stdout, "OAuth:      the sample data runs with each viewer's \"Databricks\" credentials (%s)\n", issuer)
+	return nil
+}
