@@ -22,8 +22,8 @@ Usage:
   inlay principal create --name NAME [--json] | list | delete ID      service principals (--project DIR)
   inlay audit [--project DIR] [--kind K] [--viewer ID] [--dashboard ID] [--limit N] [--json]
   inlay keys rotate [--project DIR]                                   start signing with a new key
-  inlay integration create --name N --template T [...] | list | delete N   OAuth integrations (--project DIR)
   inlay embed-secret create [--json] | list | revoke ID               Looker embed secrets (--project DIR)
+  inlay integration create --name N --template T [...] | list | delete N   OAuth integrations (--project DIR)
   inlay bench [--rows N]                                              the README's performance figures (built with -tags bench)
 
 Run "inlay COMMAND -h" for a command's flags.
@@ -78,10 +78,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, env, args[1:])
 	case "keys":
 		return runKeys(ctx, env, args[1:])
-	case "integration":
-		return runIntegration(ctx, env, args[1:])
 	case "embed-secret":
 		return runEmbedSecret(ctx, env, args[1:])
+	case "integration":
+		return runIntegration(ctx, env, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -53,17 +53,17 @@ func toDashboardProblems(ps []check.Problem) []dashboard.Problem {
 	return out
 }
 
-// reloadOnSIGHUP reloads the dashboards on every SIGHUP until ctx ends. The signal is caught
-// from the moment it returns.
-func reloadOnSIGHUP(ctx context.Context, reload api.ReloadFunc, logger *slog.Logger) {
+// reloadOnSIGHUP catches SIGHUP from the moment it returns. Its task reloads the dashboards on
+// every SIGHUP until ctx ends; stop releases the signal (also when the task never ran, because
+// the start failed later).
+func reloadOnSIGHUP(reload api.ReloadFunc, logger *slog.Logger) (task func(context.Context) error, stop func()) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP)
-	go func() {
-		defer signal.Stop(sig)
+	task = func(ctx context.Context) error {
 		for {
 			select {
 			case <-ctx.Done():
-				return
+				return nil
 			case <-sig:
 				logger.InfoContext(ctx, "SIGHUP: reloading the dashboards")
 				if _, _, err := reload(ctx); err != nil {
@@ -71,5 +71,6 @@ func reloadOnSIGHUP(ctx context.Context, reload api.ReloadFunc, logger *slog.Log
 				}
 			}
 		}
-	}()
+	}
+	return task, func() { signal.Stop(sig) }
 }

@@ -108,7 +108,8 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	reloadOnSIGHUP(ctx, svc.reload, logger)
+	reloadTask, stopReload := reloadOnSIGHUP(svc.reload, logger)
+	defer stopReload()
 	ln, url, err := listen(cfg.Listen)
 	if err != nil {
 		return err
@@ -123,6 +124,7 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
 	return lc.run(ctx,
 		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
+		reloadTask,
 		func(ctx context.Context) error {
 			return serveHTTPDraining(ctx, ln, svc.handler, logger, cfg.Server.ShutdownTimeout, svc.health.SetDraining)
 		})

@@ -76,7 +76,7 @@ describe('seed 000 demo in Chromium', () => {
     try {
       let frame = await loginAs(page, 'alice');
       assert.equal(await page.locator('#user-department').innerText(), 'Sales');
-      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - sales.revenue) < 0.01, 'alice revenue = Sales truth');
+      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - sales.revenue) <= 0.5, 'alice revenue = Sales truth');
       assert.equal(await counterValue(frame, 'orders'), sales.orders);
 
       mkdirSync(artifacts, { recursive: true });
@@ -85,12 +85,12 @@ describe('seed 000 demo in Chromium', () => {
       await logout(page);
       frame = await loginAs(page, 'bob');
       assert.equal(await page.locator('#user-department').innerText(), 'Engineering');
-      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - engineering.revenue) < 0.01, 'bob revenue = Engineering truth');
+      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - engineering.revenue) <= 0.5, 'bob revenue = Engineering truth');
       assert.equal(await counterValue(frame, 'orders'), engineering.orders);
 
       await logout(page);
       frame = await loginAs(page, 'alice');
-      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - sales.revenue) < 0.01, 'alice again sees Sales');
+      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - sales.revenue) <= 0.5, 'alice again sees Sales');
     } finally {
       await context.close();
     }

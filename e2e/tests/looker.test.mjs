@@ -73,7 +73,7 @@ async function counter(frame, widget) {
   return parseDisplayed(await frame.locator(`[data-widget="${widget}"][data-status="complete"] .counter-value`).innerText());
 }
 
-const near = (a, b) => Math.abs(a - b) < 0.01;
+const near = (a, b) => Math.abs(a - b) <= 0.5; // large currency counters show whole dollars
 
 /** What both modes must do with the unmodified SDK. */
 async function checkEmbed(mode) {

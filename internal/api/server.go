@@ -42,15 +42,15 @@ type Options struct {
 	AdminKey string
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
-	// OAuthSources maps every data source name to the OAuth integration its queries run with
-	// ("" for none).
-	OAuthSources map[string]string
 	// MaxFilterValues bounds the values of one filter in a request (default
 	// DefaultMaxFilterValues); more is a 400 too_many_filter_values.
 	MaxFilterValues int
 	// RequestTimeout bounds the whole of an embed API request (compile, bind, queue and
 	// engine); 0 means only the engine's per-query timeout applies.
 	RequestTimeout time.Duration
+	// OAuthSources maps every data source name to the OAuth integration its queries run with
+	// ("" for none).
+	OAuthSources map[string]string
 }
 
 // Deps are the services the API is built on.
@@ -69,8 +69,6 @@ type Deps struct {
 	Audit      *audit.Writer
 	Logger     *slog.Logger
 	Now        func() time.Time
-	// OAuth brokers OAuth integrations (nil disables the integrations API).
-	OAuth *oauth.Broker
 	// Reload serves POST /api/v1/admin/reload; nil disables it.
 	Reload ReloadFunc
 	// Health answers /readyz; nil means always ready.
@@ -88,6 +86,8 @@ type Deps struct {
 	// Secrets enables Looker-compatible embedding (docs/looker.md): its sessions' tokens are
 	// keyed and its embed secrets sealed with them. nil leaves it off.
 	Secrets *secret.Keys
+	// OAuth brokers OAuth integrations (nil disables the integrations API).
+	OAuth *oauth.Broker
 }
 
 // Server serves the HTTP API.

@@ -67,14 +67,14 @@ type Config struct {
 	Cache       CacheConfig                 `yaml:"cache" json:"cache"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
-	// OAuth declares OAuth integrations (see OAuthConfig).
-	OAuth OAuthConfig `yaml:"oauth" json:"oauth"`
 	// Limits, Server and Telemetry are the operations settings (operations.go).
 	Limits    LimitsConfig    `yaml:"limits" json:"limits"`
 	Server    ServerConfig    `yaml:"server" json:"server"`
 	Telemetry TelemetryConfig `yaml:"telemetry" json:"telemetry"`
 	// TLS makes Inlay serve HTTPS (needed by the Looker Embed SDK, docs/looker.md).
 	TLS TLSConfig `yaml:"tls" json:"tls"`
+	// OAuth declares OAuth integrations (see OAuthConfig).
+	OAuth OAuthConfig `yaml:"oauth" json:"oauth"`
 
 	// file is the config file read (empty when none was).
 	file string
@@ -147,16 +147,6 @@ type DataSourceConfig struct {
 	InitSQL []string `yaml:"init_sql" json:"init_sql"`
 	// MaxConns caps the connection pool; 0 means the implementation's default.
 	MaxConns int `yaml:"max_conns" json:"max_conns"`
-	// OAuthIntegration names the OAuth integration (guid or name) whose credentials the queries
-	// of this source run with: the viewer's own, or a service account's.
-	OAuthIntegration string `yaml:"oauth_integration" json:"oauth_integration,omitempty"`
-	// Databricks: the workspace host, the warehouse's HTTP path, the initial catalog and
-	// schema, and a static token for sources without oauth_integration.
-	Host     string `yaml:"host" json:"host,omitempty"`
-	HTTPPath string `yaml:"http_path" json:"http_path,omitempty"`
-	Catalog  string `yaml:"catalog" json:"catalog,omitempty"`
-	Schema   string `yaml:"schema" json:"schema,omitempty"`
-	Token    Secret `yaml:"token" json:"token"`
 	// MaxConcurrentQueries caps the queries this replica runs on the source at once; more wait
 	// in a queue of MaxQueuedQueries, beyond which a query fails with 503 datasource_busy.
 	// 0 means the default (max_conns for postgres, twice the CPU count for duckdb).
@@ -167,6 +157,16 @@ type DataSourceConfig struct {
 	AllowedDirectories []string `yaml:"allowed_directories" json:"allowed_directories"`
 	// ExternalAccess (DuckDB) turns the sandbox off: any file or URL can be read. Default false.
 	ExternalAccess bool `yaml:"external_access" json:"external_access"`
+	// OAuthIntegration names the OAuth integration (guid or name) whose credentials the queries
+	// of this source run with: the viewer's own, or a service account's.
+	OAuthIntegration string `yaml:"oauth_integration" json:"oauth_integration,omitempty"`
+	// Databricks: the workspace host, the warehouse's HTTP path, the initial catalog and
+	// schema, and a static token for sources without oauth_integration.
+	Host     string `yaml:"host" json:"host,omitempty"`
+	HTTPPath string `yaml:"http_path" json:"http_path,omitempty"`
+	Catalog  string `yaml:"catalog" json:"catalog,omitempty"`
+	Schema   string `yaml:"schema" json:"schema,omitempty"`
+	Token    Secret `yaml:"token" json:"token"`
 	// Dir is the project folder, which relative file names in a DuckDB source's SQL
 	// (read_parquet('orders/*.parquet')) resolve against, like Path. Set by Load.
 	Dir string `yaml:"-" json:"-"`

@@ -135,8 +135,8 @@ func (e *Engine) Stats() Stats {
 // WidgetResult; an unknown widget name fails the whole call with compile.ErrUnknownWidget. The
 // request only binds v and f into the plan's SQL: the plan was compiled when the dashboard loaded.
 func (e *Engine) Run(ctx context.Context, p *compile.Plan, v rls.Viewer, widgets []string, f compile.FilterValues) (map[string]WidgetResult, error) {
-	ctx = withViewer(ctx, v.ID)
 	var plans []*compile.WidgetPlan
+	ctx = withViewer(ctx, v.ID)
 	if len(widgets) == 0 {
 		plans = p.Widgets()
 	} else {
@@ -269,8 +269,8 @@ func (e *Engine) counters(ctx context.Context, p *compile.Plan, ws []*compile.Wi
 // Export runs a widget's query for download, capped at Options.ExportMaxRows rows, through the
 // same plan (RLS and filters apply) and cache.
 func (e *Engine) Export(ctx context.Context, p *compile.Plan, widget string, v rls.Viewer, f compile.FilterValues) (*datasource.Result, error) {
-	ctx = withViewer(ctx, v.ID)
 	w, err := p.Widget(widget)
+	ctx = withViewer(ctx, v.ID)
 	if err != nil {
 		return nil, err
 	}
