@@ -15,6 +15,7 @@ import (
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/rls"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
@@ -90,12 +91,18 @@ type queryRequest struct {
 	// Defaults starts from the dashboard's filter defaults, with Filters on top (null clears
 	// one). The viewer's first run uses it, so it need not wait for the definition.
 	Defaults bool `json:"defaults"`
+	// PageSize serves every table widget a page at a time (the first page of this size);
+	// Pages asks for a given page (and sort) of named table widgets. See pages.go.
+	PageSize int                 `json:"page_size"`
+	Pages    map[string]pageJSON `json:"pages"`
 }
 
 type widgetResultJSON struct {
 	Columns    []datasource.Column `json:"columns,omitempty"`
 	Rows       [][]any             `json:"rows,omitempty"`
 	Truncated  bool                `json:"truncated,omitempty"`
+	TotalRows  *int                `json:"total_rows,omitempty"` // paged tables: rows in all
+	Offset     *int                `json:"offset,omitempty"`     // paged tables: the page's first row
 	DurationMS float64             `json:"duration_ms"`
 	Cached     bool                `json:"cached"`
 	Error      *envelopeBody       `json:"error,omitempty"`
@@ -139,11 +146,20 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 	}
 	// No names means every widget; the engine checks every name before it runs anything
 	// (400 unknown_widget otherwise).
-	results, err := s.Engine.Run(r.Context(), d, viewerOf(c), req.Widgets, filters)
+	paged, rest, err := pagedWidgets(d, req)
 	if err != nil {
 		return err
 	}
-	out := make(map[string]widgetResultJSON, len(results))
+	results := map[string]query.WidgetResult{}
+	if len(paged) == 0 || len(rest) > 0 {
+		if results, err = s.Engine.Run(r.Context(), d, viewerOf(c), rest, filters); err != nil {
+			return err
+		}
+	}
+	out := make(map[string]widgetResultJSON, len(results)+len(paged))
+	for name, wr := range s.runPages(r.Context(), d, c, filters, paged) {
+		out[name] = wr
+	}
 	for name, res := range results {
 		wr := widgetResultJSON{DurationMS: ms(res.Duration), Cached: res.Cached}
 		ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject,

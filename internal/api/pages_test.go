@@ -1,0 +1,88 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"testing"
+)
+
+// Tables are served a page at a time through the query path, with the count of all their rows:
+// pages walk exactly the rows the widget shows (its limit applies), in its order or a column's.
+func TestTablePages(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	tok := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
+	result := func(body, widget string) map[string]any {
+		t.Helper()
+		r := e.query(tok, salesDash, body)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: %d %s", body, r.status, r.body)
+		}
+		return r.json(t)["results"].(map[string]any)[widget].(map[string]any)
+	}
+	rowsOf := func(res map[string]any) []any {
+		t.Helper()
+		if res["error"] != nil {
+			t.Fatalf("error: %v", res["error"])
+		}
+		return res["rows"].([]any)
+	}
+
+	all := rowsOf(result(`{"widgets":["top_customers"]}`, "top_customers"))
+	if len(all) != 10 {
+		t.Fatalf("unpaged top_customers: %d rows, want its limit 10", len(all))
+	}
+
+	// page_size pages every table; other widgets run as before.
+	first := result(`{"page_size":3}`, "top_customers")
+	if got := first["total_rows"]; got != float64(10) {
+		t.Errorf("total_rows = %v, want 10", got)
+	}
+	if got := first["offset"]; got != float64(0) {
+		t.Errorf("offset = %v, want 0", got)
+	}
+	if got := rowsOf(first); !reflect.DeepEqual(got, all[:3]) {
+		t.Errorf("first page = %v, want %v", got, all[:3])
+	}
+	if v := widgetValue(t, e.query(tok, salesDash, `{"page_size":3}`), "revenue"); v <= 0 {
+		t.Errorf("revenue next to a paged table = %v", v)
+	}
+
+	// A later page, then the last (short) one.
+	if got := rowsOf(result(`{"widgets":["top_customers"],"pages":{"top_customers":{"offset":3,"limit":3}}}`, "top_customers")); !reflect.DeepEqual(got, all[3:6]) {
+		t.Errorf("second page = %v, want %v", got, all[3:6])
+	}
+	if got := rowsOf(result(`{"widgets":["top_customers"],"pages":{"top_customers":{"offset":9,"limit":3}}}`, "top_customers")); !reflect.DeepEqual(got, all[9:]) {
+		t.Errorf("last page = %v, want %v", got, all[9:])
+	}
+
+	// Sorted by a column on the server: the whole (limited) set is ordered, not just the page.
+	cols := first["columns"].([]any)
+	ordersKey := cols[1].(map[string]any)["name"].(string)
+	sorted := rowsOf(result(fmt.Sprintf(`{"widgets":["top_customers"],"pages":{"top_customers":{"offset":0,"limit":10,"sort":%q,"desc":false}}}`, ordersKey), "top_customers"))
+	for i := 1; i < len(sorted); i++ {
+		a, b := number(t, jsonNumber(sorted[i-1].([]any)[1])), number(t, jsonNumber(sorted[i].([]any)[1]))
+		if a > b {
+			t.Fatalf("rows not ascending by %s at %d: %v > %v", ordersKey, i, a, b)
+		}
+	}
+	if len(sorted) != 10 {
+		t.Errorf("sorted: %d rows, want 10", len(sorted))
+	}
+
+	// Bad requests: a clear code, per widget or for the request.
+	bad := result(`{"widgets":["top_customers"],"pages":{"top_customers":{"offset":0,"limit":3,"sort":"x; DROP TABLE sales"}}}`, "top_customers")
+	if code := bad["error"].(map[string]any)["code"]; code != "invalid_page" {
+		t.Errorf("unknown sort column: %v", code)
+	}
+	notTable := result(`{"widgets":["revenue"],"pages":{"revenue":{"offset":0,"limit":3}}}`, "revenue")
+	if code := notTable["error"].(map[string]any)["code"]; code != "invalid_page" {
+		t.Errorf("page of a counter: %v", code)
+	}
+	for _, body := range []string{`{"page_size":100000}`, `{"widgets":["revenue"],"pages":{"top_customers":{"limit":3}}}`} {
+		r := e.query(tok, salesDash, body)
+		if r.status != http.StatusBadRequest || r.errorCode(t) != "invalid_page" {
+			t.Errorf("%s: %d %s", body, r.status, r.body)
+		}
+	}
+}
