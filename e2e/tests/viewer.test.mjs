@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ROUTED_PAGES, launch, waitFor } from '../lib/browser.mjs';
 import { inlayBinary, startDemo } from '../lib/demo.mjs';
+import { openDashboard } from '../lib/embed.mjs';
 
 const EMBED_TTL_SECONDS = 5;
 let demo;
@@ -203,7 +204,7 @@ describe('viewer failures in Chromium', () => {
       const table = frame.locator('[data-widget="top_customers"]');
       const ordersHead = table.locator('thead th', { hasText: 'Orders' });
       await ordersHead.locator('button').click();
-      assert.equal(await ordersHead.getAttribute('aria-sort'), 'descending');
+      await waitFor(async () => (await ordersHead.getAttribute('aria-sort')) === 'descending', { what: 'sorted' });
       const col = async () => (await table.locator('tbody tr td:nth-child(2)').allInnerTexts()).map((t) => Number(t.replace(/,/g, '')));
       const sortedDesc = (xs) => xs.every((x, i) => i === 0 || xs[i - 1] >= x);
       assert.ok(sortedDesc(await col()), 'sorted by orders, descending');
@@ -268,6 +269,41 @@ describe('viewer failures in Chromium', () => {
       assert.equal(await ms.locator('.ms-menu').isVisible(), false);
       await settled(page, n + 1);
       assert.equal(await ms.locator('.ms-summary').innerText(), value, 'the selection applied');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a long table pages on the server with a row count; a server-side sort spans every page', async () => {
+    const { context, frame } = await openDashboard(browser, demo, 'operations', { width: 1440 });
+    try {
+      const table = frame.locator('[data-widget="latest_orders"]');
+      const pager = table.locator('.pager-text');
+      assert.equal(await pager.innerText(), '1–25 of 100 rows');
+      assert.equal(await table.locator('tbody tr').count(), 25);
+      const ids = async () => table.locator('tbody tr td:nth-child(2)').allInnerTexts();
+      const page1 = await ids();
+      await table.locator('[data-action="next-page"]').click();
+      await waitFor(async () => (await pager.innerText()) === '26–50 of 100 rows', { what: 'second page' });
+      const page2 = await ids();
+      assert.equal(page2.length, 25);
+      assert.deepEqual(page1.filter((id) => page2.includes(id)), [], 'pages do not overlap');
+
+      // Sorting by amount (ascending after two clicks) goes back to page 1 and orders all 100 rows.
+      const amountHead = table.locator('thead th', { hasText: 'Amount' });
+      await amountHead.locator('button').click(); // numbers sort descending first
+      await waitFor(async () => (await pager.innerText()) === '1–25 of 100 rows', { what: 'back to page 1' });
+      const amounts = async () => (await table.locator('tbody tr td:nth-child(6)').allInnerTexts()).map((t) => Number(t.replace(/[$,]/g, '')));
+      await waitFor(async () => {
+        const a = await amounts();
+        return a.every((x, i) => i === 0 || a[i - 1] >= x);
+      }, { what: 'descending amounts' });
+      const top = (await amounts())[0];
+      // The largest amount on the first page is the largest of all 100 rows.
+      await table.locator('[data-action="next-page"]').click();
+      await waitFor(async () => (await pager.innerText()) === '26–50 of 100 rows', { what: 'second sorted page' });
+      assert.ok((await amounts()).every((x) => x <= top), 'page 2 holds smaller amounts than page 1');
+      assert.equal(await amountHead.getAttribute('aria-sort'), 'descending');
     } finally {
       await context.close();
     }

@@ -14,7 +14,7 @@ import type { FilterValues } from './filters';
 import { applyTheme, parseTheme, resolveTheme } from './theme';
 import type { Theme } from './theme';
 import { chartTypes, loadCharts } from './lazy-charts';
-import { Tile, describeError } from './tile';
+import { PAGE_SIZE, Tile, describeError } from './tile';
 import { refreshDelay } from './token';
 import type { ApiError, Dashboard, FilterValue, PageConfig, QueryResponse, ThemeOverride } from './types';
 
@@ -110,7 +110,7 @@ class Viewer {
     // the dashboard's filter defaults, with the host's initial filters on top.
     const initial = this.pendingFilters;
     const abort = new AbortController();
-    const first: StartedRun = { abort, response: this.api.query(undefined, initial ?? {}, abort.signal, true) };
+    const first: StartedRun = { abort, response: this.api.query(undefined, initial ?? {}, abort.signal, true, { page_size: PAGE_SIZE }) };
     first.response.catch(() => undefined); // awaited by run(), or abandoned
     // The page preloads the charts chunk; running it now, after the requests are out, keeps its
     // evaluation from delaying the handshake.
@@ -209,6 +209,7 @@ class Viewer {
     if (filters.length) {
       this.filterBar = new FilterBar(filters, this.values, (v) => {
         this.values = v;
+        for (const t of this.tiles) t.firstPage();
         this.bridge.send('dashboard:filters:changed', { dashboard: this.info() });
         void this.run();
       });
@@ -262,13 +263,23 @@ class Viewer {
     void this.run();
   }
 
-  /** Runs one widget again (its tile's Retry). */
+  /** The page each table in tiles shows (tables are paged on the server). */
+  private paging(tiles: Tile[]): { pages?: Record<string, import('./tile').PageRequest> } {
+    const pages: Record<string, import('./tile').PageRequest> = {};
+    for (const t of tiles) {
+      const p = t.pageRequest();
+      if (p) pages[t.name] = p;
+    }
+    return Object.keys(pages).length ? { pages } : {};
+  }
+
+  /** Runs one widget again (its tile's Retry, a table's page or sort). */
   private async retryTile(tile: Tile): Promise<void> {
     tile.setLoading();
     let r: import('./types').WidgetResult | undefined;
     let err: ApiError | undefined;
     try {
-      r = (await this.api.query([tile.name], this.activeFilters())).results[tile.name];
+      r = (await this.api.query([tile.name], this.activeFilters(), undefined, false, this.paging([tile]))).results[tile.name];
       err = r?.error ?? (r ? undefined : { code: 'internal', message: 'The server returned no result for this widget.' });
     } catch (e) {
       err = apiError(e);
@@ -321,7 +332,7 @@ class Viewer {
     let failure: ApiError | undefined;
     let failureStatus = 0;
     try {
-      const response = started?.response ?? this.api.query(this.tiles.map((t) => t.name), this.activeFilters(), abort.signal);
+      const response = started?.response ?? this.api.query(this.tiles.map((t) => t.name), this.activeFilters(), abort.signal, false, this.paging(this.tiles));
       results = (await response).results;
     } catch (e) {
       if ((e as Error).name === 'AbortError' || seq !== this.runSeq) return;
@@ -405,6 +416,7 @@ class Viewer {
       return;
     }
     this.mergeFilters(filters as Record<string, unknown>);
+    for (const t of this.tiles) t.firstPage();
     this.filterBar?.set(this.values);
     this.bridge.send('dashboard:filters:changed', { dashboard: this.info() });
     void this.run();

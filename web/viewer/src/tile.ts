@@ -31,8 +31,19 @@ export interface TileActions {
   canDownload: boolean;
   download(tile: Tile): void;
   fullscreen(tile: Tile): void;
-  /** Runs this tile's widget again (its error state's Retry). */
+  /** Runs this tile's widget again (its error state's Retry, a table's new page or sort). */
   retry(tile: Tile): void;
+}
+
+/** Rows per page of a table (the server pages them). */
+export const PAGE_SIZE = 25;
+
+/** What a table asks the query API for: a page, and the column it is sorted by. */
+export interface PageRequest {
+  offset: number;
+  limit: number;
+  sort?: string;
+  desc?: boolean;
 }
 
 export type TileStatus = 'loading' | 'complete' | 'error';
@@ -44,6 +55,7 @@ export class Tile {
   private result?: WidgetResult;
   private theme?: Theme;
   private sort?: { col: number; desc: boolean };
+  private offset = 0;
   status: TileStatus = 'loading';
   error?: ApiError;
   private resizeObserver?: ResizeObserver;
@@ -87,6 +99,23 @@ export class Tile {
 
   get title(): string {
     return this.widget.title || this.widget.name;
+  }
+
+  /** A table's page request (undefined for other widgets). */
+  pageRequest(): PageRequest | undefined {
+    if (this.widget.type !== 'table') return undefined;
+    const key = this.sort ? this.sortKey(this.sort.col) : undefined;
+    return { offset: this.offset, limit: PAGE_SIZE, ...(key ? { sort: key, desc: this.sort!.desc } : {}) };
+  }
+
+  /** Back to the first page (filters changed); the sort stays. */
+  firstPage(): void {
+    this.offset = 0;
+  }
+
+  private sortKey(col: number): string | undefined {
+    const f = this.widget.columns?.[col];
+    return f?.key ?? this.result?.columns?.[col]?.name;
   }
 
   get rowCount(): number {
@@ -237,7 +266,9 @@ export class Tile {
     const fields = this.widget.columns?.length ? this.widget.columns : columns.map((c) => ({ expr: c.name, label: c.name, key: c.name }) as Field);
     const idx = fields.map((f) => columns.findIndex((c) => c.name === f.key));
     let rows = res.rows ?? [];
-    if (this.sort) {
+    // Paged results come sorted from the server; others are sorted here.
+    const paged = res.total_rows !== undefined;
+    if (this.sort && !paged) {
       const { col, desc } = this.sort;
       const i = idx[col];
       rows = [...rows].sort((a, b) => compare(a[i], b[i]) * (desc ? -1 : 1));
@@ -259,7 +290,12 @@ export class Tile {
               class: 'th-btn',
               onclick: () => {
                 this.sort = active ? { col: c, desc: !this.sort!.desc } : { col: c, desc: numeric[c] };
-                this.render();
+                if (paged) {
+                  this.offset = 0;
+                  this.actions.retry(this);
+                } else {
+                  this.render();
+                }
               },
             },
             (f.label || f.key) + (hasZone(columns[idx[c]]?.type, f) ? ' (UTC)' : ''),
@@ -270,9 +306,31 @@ export class Tile {
     );
     const body = rows.map((r) => h('tr', {}, fields.map((f, c) => h('td', { class: numeric[c] ? 'num' : undefined }, formatCell(r[idx[c]], f, columns[idx[c]]?.type, false)))));
     const wrap = h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `${this.title}, table` }, h('table', { class: 'grid-table' }, h('thead', {}, head), h('tbody', {}, body)));
+    if (paged) return h('div', { class: 'table-outer' }, scrollShadows(wrap), this.pager(res, rows.length));
     const n = formatNumber(rows.length, 'integer');
     const note = res.truncated ? `Showing the first ${n} rows` : `${n} ${rows.length === 1 ? 'row' : 'rows'}`;
     return h('div', { class: 'table-outer' }, scrollShadows(wrap), h('p', { class: 'table-note' }, note));
+  }
+
+  /** "26–50 of 100 rows" with previous and next page buttons. */
+  private pager(res: WidgetResult, shown: number): HTMLElement {
+    const total = res.total_rows ?? shown;
+    const offset = res.offset ?? this.offset;
+    const int = (x: number) => formatNumber(x, 'integer');
+    const rowsWord = total === 1 ? 'row' : 'rows';
+    const text =
+      total === 0
+        ? 'No rows'
+        : offset === 0 && shown >= total
+          ? `${int(total)} ${rowsWord}`
+          : `${int(offset + 1)}–${int(offset + shown)} of ${int(total)}${res.truncated ? '+' : ''} ${rowsWord}`;
+    const go = (o: number) => {
+      this.offset = Math.max(0, o);
+      this.actions.retry(this);
+    };
+    const prev = h('button', { type: 'button', class: 'icon-btn pager-btn', 'aria-label': 'Previous page', 'data-action': 'prev-page', disabled: offset === 0, onclick: () => go(offset - PAGE_SIZE) }, '‹');
+    const next = h('button', { type: 'button', class: 'icon-btn pager-btn', 'aria-label': 'Next page', 'data-action': 'next-page', disabled: offset + shown >= total, onclick: () => go(offset + PAGE_SIZE) }, '›');
+    return h('div', { class: 'table-note pager' }, h('span', { class: 'pager-text', 'aria-live': 'polite' }, text), total > shown ? h('span', { class: 'pager-btns' }, prev, next) : null);
   }
 }
 

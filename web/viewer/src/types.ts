@@ -100,6 +100,9 @@ export interface WidgetResult {
   columns?: Column[];
   rows?: Cell[][];
   truncated?: boolean;
+  /** Paged tables: the rows the widget has in all, and where this page starts. */
+  total_rows?: number;
+  offset?: number;
   duration_ms?: number;
   cached?: boolean;
   error?: ApiError;
