@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -227,28 +226,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.C
 	if res.Truncated {
 		w.Header().Set("X-Inlay-Truncated", "true")
 	}
-	return writeCSV(w, res)
-}
-
-func writeCSV(w io.Writer, res *datasource.Result) error {
-	cw := csv.NewWriter(w)
-	row := make([]string, len(res.Columns))
-	for i, col := range res.Columns {
-		row[i] = csvSafe(col.Name)
-	}
-	if err := cw.Write(row); err != nil {
-		return err
-	}
-	for _, r := range res.Rows {
-		for i, v := range r {
-			row[i] = csvSafe(csvText(v))
-		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return writeLabeledCSV(w, res, columnLabels(wd))
 }
 
 // csvSafe defuses spreadsheet formula injection: a cell starting with = + - @ is prefixed with a

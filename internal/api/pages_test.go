@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -84,5 +86,31 @@ func TestTablePages(t *testing.T) {
 		if r.status != http.StatusBadRequest || r.errorCode(t) != "invalid_page" {
 			t.Errorf("%s: %d %s", body, r.status, r.body)
 		}
+	}
+}
+
+// Exports use the labels the viewer shows and spreadsheet-readable times, not internal keys
+// and RFC 3339 strings.
+func TestExportLabels(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	tok := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
+	export := func(widget string) [][]string {
+		t.Helper()
+		r := e.do("POST", "/api/v1/embed/dashboards/sales/widgets/"+widget+"/export",
+			map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}, strings.NewReader(`{"filters":{}}`))
+		if r.status != http.StatusOK {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		records, err := csv.NewReader(strings.NewReader(string(r.body))).ReadAll()
+		if err != nil || len(records) < 2 {
+			t.Fatalf("%s export: %v, %d records", widget, err, len(records))
+		}
+		return records
+	}
+	if got, want := export("top_customers")[0], []string{"Customer", "Orders", "Revenue", "Largest order"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("header = %q, want %q", got, want)
+	}
+	if cell := export("by_month")[1][0]; strings.Contains(cell, "T") || strings.HasSuffix(cell, "Z") {
+		t.Errorf("a month bucket exports as %q, want a plain date", cell)
 	}
 }

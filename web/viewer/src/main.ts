@@ -6,7 +6,7 @@ import './styles.css';
 import { Api, ApiFailure } from './api';
 import { Banner, causeOf } from './banner';
 import type { BannerAction } from './banner';
-import { csvRecords } from './csv';
+import { csvRecords, pivotCSV } from './csv';
 import { Bridge } from './bridge';
 import { append, h, icon, icons } from './dom';
 import { FilterBar, defaults, normalize } from './filters';
@@ -435,7 +435,11 @@ class Viewer {
     const btn = tile.el.querySelector<HTMLButtonElement>('[data-action="download"]');
     if (btn) btn.disabled = true;
     try {
-      const blob = await this.api.exportCSV(tile.name, this.activeFilters());
+      // A pivot downloads as the grid on screen (built here); other widgets from the server.
+      const blob =
+        tile.widget.type === 'pivot' && tile.data
+          ? new Blob([pivotCSV(tile.widget, tile.data)], { type: 'text/csv' })
+          : await this.api.exportCSV(tile.name, this.activeFilters());
       const url = URL.createObjectURL(blob);
       const a = h('a', { href: url, download: `${this.cfg.dashboardId}-${tile.name}.csv`, hidden: true });
       document.body.append(a);

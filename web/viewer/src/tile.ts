@@ -118,6 +118,11 @@ export class Tile {
     return f?.key ?? this.result?.columns?.[col]?.name;
   }
 
+  /** The result on screen (undefined while loading for the first time or in error). */
+  get data(): WidgetResult | undefined {
+    return this.error ? undefined : this.result;
+  }
+
   get rowCount(): number {
     return this.result?.rows?.length ?? 0;
   }

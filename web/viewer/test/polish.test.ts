@@ -66,3 +66,20 @@ describe('chart tooltips and legends', () => {
     expect(legendRows(names, 360)).toBeGreaterThan(2);
   });
 });
+
+describe('pivot CSV', () => {
+  it('is the grid with labels and totals, not long rows', async () => {
+    const { pivotCSV } = await import('../src/csv');
+    const w = {
+      name: 'p', title: 'P', type: 'pivot' as const, layout: { x: 0, y: 0, w: 12, h: 4 },
+      rows: [{ expr: 'region', key: 'region', label: 'Region' }],
+      pivot_columns: [{ expr: 'product', key: 'product', label: 'Product' }],
+      values: [{ expr: 'sum(amount)', key: 'sum_amount', label: 'Revenue' }],
+    };
+    const res = {
+      columns: [{ name: 'region', type: 'string' as const }, { name: 'product', type: 'string' as const }, { name: 'sum_amount', type: 'float' as const }],
+      rows: [['East', 'A', 1], ['East', 'B', 2], ['West', 'A', 3]],
+    };
+    expect(pivotCSV(w, res).split('\r\n')).toEqual(['Region,A,B,Total', 'East,1,2,3', 'West,3,,3', 'Total,4,2,6', '']);
+  });
+});
