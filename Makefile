@@ -2,7 +2,7 @@
 .PHONY: demo test ui build bench
 
 demo: ui
-	go run ./cmd/inlay demo
+	go run ./cmd/inlay demo $(DEMO_FLAGS)
 
 test:
 	bash scripts/test.sh
@@ -14,4 +14,4 @@ build: ui
 	go build -o bin/inlay ./cmd/inlay
 
 bench: ui
-	go run ./cmd/inlay bench
+	go run -tags bench ./cmd/inlay bench

@@ -24,6 +24,7 @@ bash scripts/build-ui.sh
 
 echo "== go vet"
 go vet ./...
+go vet -tags bench ./cmd/inlay
 echo "== go test"
 go test -count=1 ./...
 
@@ -32,6 +33,9 @@ npm --prefix web/viewer test
 
 echo "== sdk unit tests"
 npm --prefix sdk/embed test
+
+echo "== viewer unit tests"
+npm --prefix web/viewer test
 
 echo "== browser tests"
 npm --prefix e2e ci --no-audit --no-fund

@@ -184,13 +184,15 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.store.Close()
 	ring, err := token.NewKeyRing(ctx, st.store, st.keys, token.KeyRingOptions{
-		RotateEvery: st.cfg.Tokens.KeyRotation, MaxTokenTTL: st.cfg.Tokens.MaxEmbedTTL})
+		RotateEvery: st.cfg.Tokens.KeyRotation, MaxTokenTTL: st.cfg.Tokens.LongestTTL()})
 	if err != nil {
 		return err
 	}
 	if err := ring.Rotate(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, "rotated: new tokens are signed with a new key; the previous key stays published until its tokens expire")
+	fmt.Fprintf(e.stdout, "rotated: new tokens are signed with a new key; the previous key stays published until its tokens expire.\n"+
+		"A running `inlay serve` on this state store signs with the new key within %v (it reloads keys that often); restart it to switch at once.\n",
+		keyRefreshEvery)
 	return nil
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/inlay/inlay/internal/api"
@@ -19,19 +21,24 @@ import (
 	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/datasource/postgres"
+	"github.com/inlay/inlay/internal/health"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
+	pgstate "github.com/inlay/inlay/internal/storage/postgres"
 	"github.com/inlay/inlay/internal/storage/sqlite"
+	"github.com/inlay/inlay/internal/telemetry"
 	"github.com/inlay/inlay/internal/token"
 )
 
 // sourceOpeners names every data-source implementation: the only place concrete engines appear.
 var sourceOpeners = map[string]func(context.Context, config.DataSourceConfig) (datasource.Source, error){
 	config.TypeDuckDB: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
-		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL})
+		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL, Dir: c.Dir,
+			Sandbox: !c.ExternalAccess, AllowedDirectories: c.AllowedDirectories})
 	},
 	config.TypePostgres: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
 		return postgres.Open(ctx, postgres.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
@@ -48,6 +55,9 @@ var stateOpeners = map[string]func(context.Context, config.StateConfig) (storage
 	},
 	config.StateMemory: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
 		return memory.New(), nil
+	},
+	config.StatePostgres: func(ctx context.Context, c config.StateConfig) (storage.Store, error) {
+		return pgstate.Open(ctx, pgstate.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
 	},
 }
 
@@ -110,7 +120,8 @@ func masterKey(cfg *config.Config, projectDir string, logger *slog.Logger) ([]by
 	return k, nil
 }
 
-// service is a running Inlay: everything the HTTP API needs, and how to close it.
+// service is a running Inlay: everything the HTTP API needs. What it starts is closed by the
+// lifecycle it was built with.
 type service struct {
 	handler    http.Handler
 	engine     *query.Engine
@@ -119,26 +130,47 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	// reload re-reads the dashboards and swaps in their plans (SIGHUP, the admin API, dev).
+	reload api.ReloadFunc
+	health *health.Checker
+	// looker manages embed secrets (the demo makes one); the API builds its own over the same
+	// store and keys.
+	looker *looker.Service
 }
 
-// newService builds the API over an opened store and data sources; it owns both afterwards.
-func newService(ctx context.Context, cfg *config.Config, master []byte, store storage.Store,
+// newService builds the API over an opened store and data sources (which the caller registered
+// with lc). What it starts itself (the audit writer) it registers with lc at once, so a failure
+// later in the start is cleaned up by closing lc.
+func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master []byte, store storage.Store,
 	sources map[string]datasource.Source, dashboards []*dashboard.Dashboard, logger *slog.Logger) (*service, error) {
 	keys, err := secret.NewKeys(master)
 	if err != nil {
 		return nil, err
 	}
 	ring, err := token.NewKeyRing(ctx, store, keys, token.KeyRingOptions{
-		RotateEvery: cfg.Tokens.KeyRotation, MaxTokenTTL: cfg.Tokens.MaxEmbedTTL})
+		RotateEvery: cfg.Tokens.KeyRotation, MaxTokenTTL: cfg.Tokens.LongestTTL()})
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	inst, err := newInstruments(ctx, cfg, sources)
+	if err != nil {
+		return nil, err
+	}
+	lc.add("tracing", inst.stopTracing)
+	sources = inst.observedSource
 	engine := query.New(sources, query.Options{
 		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
 		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes})
+	lc.addCloser("query engine", engine)
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
+	lc.add("audit writer", aw.Close)
+	reload := newReloader(cfg, engine, logger)
+	checker := health.New(store, healthSources(sources), 0)
 	srv, err := api.New(api.Options{
+		MaxBodyBytes:        cfg.Limits.MaxRequestBytes,
+		MaxFilterValues:     cfg.Limits.MaxFilterValues,
+		RequestTimeout:      cfg.EffectiveRequestTimeout(),
 		Issuer:              cfg.PublicURL,
 		AllowedOrigins:      cfg.Embed.AllowedOrigins,
 		DefaultCapabilities: []string{"download"},
@@ -147,27 +179,47 @@ func newService(ctx context.Context, cfg *config.Config, master []byte, store st
 		ServiceTTL:          cfg.Tokens.ServiceTTL,
 		AdminKey:            cfg.AdminKey.Reveal(),
 	}, api.Deps{
-		Dashboards: dashboards,
-		Engine:     engine,
-		Principals: principals,
-		Issuer:     token.NewIssuer(ring, cfg.PublicURL),
-		Verifier:   token.NewVerifier(ring, cfg.PublicURL, 30*time.Second),
-		Grants:     token.NewGrantSealer(keys, nil),
-		Keys:       ring,
-		Store:      store,
-		Audit:      aw,
-		Logger:     logger,
+		Dashboards:   dashboards,
+		Engine:       engine,
+		Principals:   principals,
+		Issuer:       token.NewIssuer(ring, cfg.PublicURL),
+		Verifier:     token.NewVerifier(ring, cfg.PublicURL, 30*time.Second),
+		Grants:       token.NewGrantSealer(keys, nil),
+		Keys:         ring,
+		Store:        store,
+		Audit:        aw,
+		Logger:       logger,
+		Health:       checker,
+		Observer:     inst.observer(),
+		Tracer:       inst.tracer.Tracer(telemetry.TracerName),
+		TokenLimiter: inst.tokenLimiterOrNil(),
+		QueryLimiter: inst.queryLimiterOrNil(),
+		Metrics:      inst.metricsHandler(),
+		Reload:       reload,
+		Secrets:      keys,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &service{handler: srv.Handler(), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources}, nil
+	lk, err := looker.New(store, keys, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	if inst.metrics != nil {
+		inst.metrics.WatchEngine(engine.Stats)
+		inst.metrics.WatchAuditQueue(aw.Queued)
+	}
+	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker, reload: reload, looker: lk}, nil
 }
 
+// keyRefreshEvery is how often a running server reloads its signing keys from the state store:
+// how long another replica's rotation, or `inlay keys rotate`, takes to reach its signing.
+const keyRefreshEvery = time.Minute
+
 // maintain rotates signing keys on schedule and drops keys whose tokens have all expired. It
-// runs every minute so that replicas sharing a store pick up another replica's rotation quickly.
-func (s *service) maintain(ctx context.Context, logger *slog.Logger) {
-	t := time.NewTicker(time.Minute)
+// runs every keyRefreshEvery so that replicas sharing a store pick up another replica's rotation quickly.
+func (s *service) maintain(ctx context.Context, logger *slog.Logger) error {
+	t := time.NewTicker(keyRefreshEvery)
 	defer t.Stop()
 	for {
 		if err := s.keys.MaybeRotate(ctx); err != nil {
@@ -176,22 +228,35 @@ func (s *service) maintain(ctx context.Context, logger *slog.Logger) {
 		if _, err := s.store.DeleteExpiredSigningKeys(ctx, time.Now()); err != nil {
 			logger.Error("expired key clean-up", "err", err)
 		}
+		// Expired records (used tokeninfo grants, nonces, one-time tokens) are invisible already;
+		// this only reclaims their space.
+		if _, err := s.store.DeleteExpiredRecords(ctx, time.Now()); err != nil {
+			logger.Error("expired record clean-up", "err", err)
+		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 	}
 }
 
-func (s *service) close(ctx context.Context) {
-	_ = s.audit.Close(ctx)
-	closeSources(s.sources)
-	_ = s.store.Close()
+// registerSources registers every source of m with lc.
+func registerSources(lc *lifecycle, m map[string]datasource.Source) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		lc.addCloser("data source "+name, m[name])
+	}
 }
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	return serveHTTPDraining(ctx, ln, h, logger, 10*time.Second, nil)
+}
+
+// serveHTTPDraining serves h on ln until ctx ends. Then it calls drain (readiness turns 503, so
+// a load balancer stops sending requests), stops accepting connections, and waits up to
+// shutdownTimeout for the requests in flight to finish; what is still running after that is cut.
+func serveHTTPDraining(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, shutdownTimeout time.Duration, drain func()) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -206,9 +271,17 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if drain != nil {
+		drain()
+	}
+	logger.Info("shutting down: draining requests in flight", "timeout", shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %v were cut: %w", shutdownTimeout, err)
+	}
+	return nil
 }
 
 // newLogger logs JSON, or text when asked (a terminal).

@@ -1,3 +1,8 @@
+//go:build bench
+
+// The benchmark is built only with -tags bench (make bench), so that the server binary does not
+// link net/http/httptest and the benchmark's code.
+
 package main
 
 import (
@@ -38,6 +43,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	concurrent := fs.Int("concurrent", 32, "identical concurrent requests for the coalescing check")
 	mintFor := fs.Duration("mint-for", 3*time.Second, "how long each token-minting throughput run lasts")
 	workers := fs.Int("workers", 4, "concurrent HTTP clients for the throughput runs")
+	mints := fs.Int("mints", 5000, "scoped tokens minted in each minting throughput run (one tokeninfo grant each)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -48,7 +54,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	lc := &lifecycle{}
+	lc.addCloser("sample database", src)
+	defer func() { _ = lc.closeWithin(closeTimeout) }()
 	var sales *dashboard.Dashboard
 	for _, d := range dashes {
 		if d.ID == "sales" {
@@ -61,7 +69,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		cfg.Query.CacheTTL = cacheTTL
 		hs := httptest.NewUnstartedServer(nil)
 		cfg.PublicURL = "http://" + hs.Listener.Addr().String()
-		svc, err := sampleService(ctx, e, cfg, src, dashes, logger)
+		svc, err := sampleService(ctx, lc, cfg, src, dashes, logger)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -170,7 +178,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		*concurrent, *concurrent*len(sales.Widgets), after.Executed-before.Executed, after.Coalesced-before.Coalesced, failed.Load())
 
 	// (d) Scoped-token minting throughput against a bare handler returning constant JSON.
+	// A tokeninfo grant is single-use, so each exchange needs its own: they are fetched before
+	// each timed run, which then exchanges every one of them once.
 	_, form, basic, err := benchToken(ctx, coldSvc, cold.URL, client)
+	if err != nil {
+		return err
+	}
+	svcTok, err := postForm(client, cold.URL, basic, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	if err != nil {
 		return err
 	}
@@ -186,7 +200,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		bareRates = append(bareRates, r)
-		r, err = throughput(client, cold.URL+"/oidc/v1/token", basic, form, *workers, *mintFor)
+		forms, err := exchangeForms(client, cold.URL, svcTok["access_token"].(string), *mints)
+		if err != nil {
+			return err
+		}
+		r, err = mintThroughput(client, cold.URL+"/oidc/v1/token", basic, forms, *workers)
 		if err != nil {
 			return err
 		}
@@ -196,7 +214,62 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	slices.Sort(bareRates)
 	m, b := mintRates[1], bareRates[1]
 	fmt.Fprintln(out, "## (d) scoped-token minting (POST /oidc/v1/token with authorization_details) vs a bare net/http handler")
-	fmt.Fprintf(out, "%d clients, %s per run, median of 3: minting %.0f tokens/s, bare handler %.0f responses/s: **%.2fx**.\n", *workers, *mintFor, m, b, m/b)
+	fmt.Fprintf(out, "%d clients, %d single-use grants exchanged per run, bare handler for %s per run, median of 3: minting %.0f tokens/s, bare handler %.0f responses/s: **%.2fx**.\n\n", *workers, *mints, *mintFor, m, b, m/b)
+
+	// (e) The request path's own cost: compiling a widget per request vs binding into its plan.
+	return benchBind(out, sales, viewer)
+}
+
+// benchBind times, for every widget of d with a region filter set, what a request paid before
+// plans (compile.Widget: find the widget and dataset, parse the expressions, render the SQL and
+// bind) against what it pays now (WidgetPlan.Bind into the SQL compiled at load).
+func benchBind(out io.Writer, d *dashboard.Dashboard, v rls.Viewer) error {
+	f, err := compile.ParseFilters(d, map[string]json.RawMessage{"region": json.RawMessage(`["North","East"]`)})
+	if err != nil {
+		return err
+	}
+	plan := compile.NewPlan(d, func(string) (datasource.Dialect, error) { return duckdb.Dialect{}, nil })
+	const n = 20_000
+	timeIt := func(fn func() error) (time.Duration, error) {
+		var best time.Duration
+		for range 3 { // best of 3 runs of n, against scheduling noise
+			t0 := time.Now()
+			for range n {
+				if err := fn(); err != nil {
+					return 0, err
+				}
+			}
+			if el := time.Since(t0) / n; best == 0 || el < best {
+				best = el
+			}
+		}
+		return best, nil
+	}
+	perRequest, err := timeIt(func() error {
+		for _, w := range d.Widgets {
+			if _, err := compile.Widget(d, w.Name, duckdb.Dialect{}, v, f, compile.Options{MaxRows: cfgMaxRows}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	bind, err := timeIt(func() error {
+		for _, w := range plan.Widgets() {
+			if _, err := w.Bind(v, f, cfgMaxRows); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "## (e) request path: SQL for every widget of one dashboard load, compiled per request vs bound into the plan compiled at load")
+	fmt.Fprintf(out, "%d widgets, region filter set: compiled per request %.1f µs, bound into the plan %.1f µs: **%.1fx less**.\n",
+		len(d.Widgets), float64(perRequest.Nanoseconds())/1000, float64(bind.Nanoseconds())/1000, float64(perRequest)/float64(bind))
 	return nil
 }
 
@@ -316,3 +389,80 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func postForm(client *http.Client, base, basic string, form url.Values) (map[string]any, error) {
+	req, _ := http.NewRequest("POST", base+"/oidc/v1/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Authorization", basic)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return doJSON(client, req)
+}
+
+// exchangeForms calls tokeninfo n times (from a few clients) and returns the encoded exchange
+// form of each grant.
+func exchangeForms(client *http.Client, base, svcTok string, n int) ([]string, error) {
+	out := make([]string, n)
+	var next atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				req, _ := http.NewRequest("GET", base+"/api/2.0/lakeview/dashboards/sales/published/tokeninfo?external_viewer_id=bench%40example.com&external_value=Sales", nil)
+				req.Header.Set("Authorization", "Bearer "+svcTok)
+				info, err := doJSON(client, req)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				form := url.Values{"grant_type": {"client_credentials"}}
+				for k, v := range info {
+					if k == "authorization_details" {
+						b, _ := json.Marshal(v)
+						form.Set(k, string(b))
+					} else {
+						form.Set(k, v.(string))
+					}
+				}
+				out[i] = form.Encode()
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// mintThroughput exchanges every form once from several clients and returns tokens per second.
+func mintThroughput(client *http.Client, target, basic string, forms []string, workers int) (float64, error) {
+	var next atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(forms); i = int(next.Add(1)) - 1 {
+				req, _ := http.NewRequest("POST", target, strings.NewReader(forms[i]))
+				req.Header.Set("Authorization", basic)
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				resp, err := client.Do(req)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					firstErr.CompareAndSwap(nil, fmt.Errorf("%s: status %d", target, resp.StatusCode))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return 0, err
+	}
+	return float64(len(forms)) / time.Since(start).Seconds(), nil
+}

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"os"
+	"path/filepath"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/inlay/inlay/internal/config"
 	"github.com/inlay/inlay/internal/dashboard"
@@ -20,17 +23,32 @@ import (
 	"github.com/inlay/inlay/internal/hostapp"
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage/memory"
+	"github.com/inlay/inlay/internal/tlscert"
 )
+
+// trustingClient is an HTTP client that trusts the certificate in certPath (and nothing else).
+func trustingClient(certPath string) (*http.Client, error) {
+	pem, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no certificate", certPath)
+	}
+	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}, nil
+}
 
 // runDemo starts Inlay on sample data with no configuration at all, plus the seed-000 host
 // application on its own origin that logs users in and embeds the sales dashboard.
-func runDemo(ctx context.Context, e *env, args []string) error {
+func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	addr := fs.String("addr", config.DefaultListen, "where Inlay listens")
 	hostAddr := fs.String("host-addr", "127.0.0.1:8471", "where the demo host application listens (empty: none)")
 	rows := fs.Int("rows", demo.DefaultRows, "rows in the sample sales table")
 	embedTTL := fs.Duration("embed-ttl", time.Hour, "lifetime of embed tokens (short values exercise refresh)")
+	https := fs.Bool("https", false, "serve Inlay over HTTPS with a self-signed certificate for 127.0.0.1 and localhost (the Looker Embed SDK needs it); prints the certificate's path")
 	logFormat := fs.String("log-format", "text", "json or text")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -44,13 +62,33 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
+	lc := &lifecycle{}
+	defer func() { err = errors.Join(err, lc.closeWithin(closeTimeout)) }()
 	ln, inlayURL, err := listen(*addr)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
+	started := false // once serving, shutting down closes the listeners
+	defer func() {
+		if !started {
+			_ = ln.Close()
+		}
+	}()
 	cfg := config.Default(".")
 	cfg.SetListen(ln.Addr().String())
+	var inlayClient *http.Client
+	if *https {
+		cfg.SetTLS(config.TLSConfig{SelfSigned: true})
+		tln, u, err := withTLS(e, ln, cfg.TLS, ".")
+		if err != nil {
+			return err
+		}
+		ln, inlayURL = tln, u
+		// The host app's backend calls Inlay: it trusts the self-signed certificate.
+		if inlayClient, err = trustingClient(filepath.Join(".inlay", "tls", tlscert.CertFile)); err != nil {
+			return err
+		}
+	}
 	cfg.State.Driver = config.StateMemory
 	cfg.Tokens.EmbedTTL = *embedTTL
 	if cfg.Tokens.MaxEmbedTTL < *embedTTL {
@@ -62,7 +100,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		if hostLn, hostURL, err = listen(*hostAddr); err != nil {
 			return err
 		}
-		defer hostLn.Close()
+		defer func() {
+			if !started {
+				_ = hostLn.Close()
+			}
+		}()
 		cfg.Embed.AllowedOrigins = []string{hostURL}
 	}
 
@@ -75,13 +117,16 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := sampleService(ctx, e, cfg, src, dashes, logger)
+	lc.addCloser("sample database", src)
+	svc, err := sampleService(ctx, lc, cfg, src, dashes, logger)
 	if err != nil {
-		_ = src.Close()
 		return err
 	}
-	defer svc.close(context.Background())
 	clientID, clientSecret, err := svc.principals.Create(ctx, "demo host app")
+	if err != nil {
+		return err
+	}
+	embedSecretInfo, embedSecret, err := svc.looker.CreateSecret(ctx)
 	if err != nil {
 		return err
 	}
@@ -89,8 +134,20 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", inlayURL)
 	if hostURL != "" {
 		fmt.Fprintf(e.stdout, "Host app:   %s   (log in as alice or bob)\n", hostURL)
+		if *https {
+			fmt.Fprintf(e.stdout, "Looker page: %s/looker   (the same dashboard with the unmodified @looker/embed-sdk)\n", hostURL)
+		}
 	}
 	fmt.Fprintf(e.stdout, "Client id:      %s\nClient secret:  %s\nAdmin key:      %s\n", clientID, clientSecret, cfg.AdminKey.Reveal())
+	fmt.Fprintf(e.stdout, "Embed secret:   %s   (Looker signed URLs; id %s)\n", embedSecret, embedSecretInfo.ID)
+	fmt.Fprintf(e.stdout, "Looker users:   ")
+	for i, u := range demo.LookerUsers {
+		if i > 0 {
+			fmt.Fprint(e.stdout, ", ")
+		}
+		fmt.Fprintf(e.stdout, "%s (%v; %v)", u.ExternalUserID, u.UserAttributes["external_value"], u.AccessFilters["operations"]["regions"])
+	}
+	fmt.Fprintln(e.stdout)
 	fmt.Fprintf(e.stdout, "Dashboards:     ")
 	for i, d := range dashes {
 		if i > 0 {
@@ -100,21 +157,26 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout)
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveHTTP(gctx, ln, svc.handler, logger) })
+	tasks := []func(context.Context) error{
+		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
+		func(ctx context.Context) error { return serveHTTP(ctx, ln, svc.handler, logger) },
+	}
 	if hostURL != "" {
+		var lookerMode *hostapp.LookerConfig
+		if *https { // the Looker Embed SDK only speaks HTTPS
+			if lookerMode, err = demoLookerMode(inlayURL, hostURL, embedSecret); err != nil {
+				return err
+			}
+		}
 		app, err := hostapp.New(hostapp.Config{InlayURL: inlayURL, ClientID: clientID, ClientSecret: clientSecret,
-			DashboardID: "sales", Logger: logger})
+			DashboardID: "sales", Logger: logger, HTTPClient: inlayClient, Looker: lookerMode})
 		if err != nil {
 			return err
 		}
-		g.Go(func() error { return serveHTTP(gctx, hostLn, app.Handler(), logger) })
+		tasks = append(tasks, func(ctx context.Context) error { return serveHTTP(ctx, hostLn, app.Handler(), logger) })
 	}
-	err = g.Wait()
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	started = true
+	return lc.run(ctx, tasks...)
 }
 
 // sampleData generates the sample table in a new in-memory DuckDB and loads the sample
@@ -138,12 +200,14 @@ func sampleData(ctx context.Context, e *env, rows int) (*duckdb.Source, []*dashb
 	return src, dashes, nil
 }
 
-// sampleService builds Inlay over the sample data with a fresh master key and an in-memory
-// state store; the service owns the database afterwards.
-func sampleService(ctx context.Context, e *env, cfg *config.Config, src *duckdb.Source, dashes []*dashboard.Dashboard, logger *slog.Logger) (*service, error) {
+// sampleService builds Inlay over the sample data (which the caller closes) with a fresh master
+// key and an in-memory state store, registering what it starts with lc.
+func sampleService(ctx context.Context, lc *lifecycle, cfg *config.Config, src *duckdb.Source, dashes []*dashboard.Dashboard, logger *slog.Logger) (*service, error) {
 	master, err := secret.GenerateMasterKey()
 	if err != nil {
 		return nil, err
 	}
-	return newService(ctx, cfg, master, memory.New(), map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
+	store := memory.New()
+	lc.addCloser("state store", store)
+	return newService(ctx, lc, cfg, master, store, map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
 }

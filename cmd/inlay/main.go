@@ -15,13 +15,15 @@ import (
 const usage = `inlay: embedded analytics dashboards, each viewer seeing only their rows.
 
 Usage:
-  inlay demo [--addr HOST:PORT] [--host-addr HOST:PORT] [--rows N]   sample data, dashboards and a host app
-  inlay serve --project DIR [--addr HOST:PORT]                        serve a project
-  inlay check --project DIR                                           validate config and dashboards
+  inlay demo [--addr HOST:PORT] [--host-addr HOST:PORT] [--rows N] [--https]   sample data, dashboards and a host app
+  inlay serve --project DIR [--addr HOST:PORT] [--tls-cert F --tls-key F | --tls-self-signed]   serve a project
+  inlay check --project DIR [--data] [--json]                        every problem of config and dashboards, with file:line:col
+  inlay dev --project DIR [--addr HOST:PORT]                          serve with live reload and a local preview page
   inlay principal create --name NAME [--json] | list | delete ID      service principals (--project DIR)
   inlay audit [--project DIR] [--kind K] [--viewer ID] [--dashboard ID] [--limit N] [--json]
   inlay keys rotate [--project DIR]                                   start signing with a new key
-  inlay bench [--rows N]                                              the README's performance figures
+  inlay embed-secret create [--json] | list | revoke ID               Looker embed secrets (--project DIR)
+  inlay bench [--rows N]                                              the README's performance figures (built with -tags bench)
 
 Run "inlay COMMAND -h" for a command's flags.
 `
@@ -29,13 +31,24 @@ Run "inlay COMMAND -h" for a command's flags.
 // errUsage marks errors whose message is enough (no stack of context needed).
 var errUsage = errors.New("usage")
 
+// exitCode is an error that ends the program with that status, printing nothing more: the
+// command has already reported (inlay check: 1 when it found problems).
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "inlay:", err)
+		var ec exitCode
+		switch {
+		case errors.As(err, &ec):
+			os.Exit(int(ec)) // the command has said what went wrong
+		case errors.Is(err, errUsage):
+			os.Exit(2)
 		}
+		fmt.Fprintln(os.Stderr, "inlay:", err)
 		os.Exit(1)
 	}
 }
@@ -54,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, env, args[1:])
 	case "check":
 		return runCheck(ctx, env, args[1:])
+	case "dev":
+		return runDev(ctx, env, args[1:])
 	case "principal":
 		return runPrincipal(ctx, env, args[1:])
 	case "audit":
@@ -62,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, env, args[1:])
 	case "keys":
 		return runKeys(ctx, env, args[1:])
+	case "embed-secret":
+		return runEmbedSecret(ctx, env, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -249,8 +251,10 @@ data_sources:
   default:
     type: duckdb
     init_sql: ["CREATE VIEW orders AS SELECT * FROM read_csv('`+filepath.Join(dir, "orders.csv")+`')"]
+    allowed_directories: [.]
 embed:
   allowed_origins: [https://app.example.com]
+tokens: {service_ttl: 48h, embed_ttl: 10m, max_embed_ttl: 2h}
 `)
 	write(t, filepath.Join(dir, "dashboards", "orders.yaml"), `id: orders
 title: Orders
@@ -307,9 +311,15 @@ widgets:
 		doJSONTest(t, req, &m)
 		return m
 	}
-	svc := post("grant_type=client_credentials&scope=all-apis")["access_token"].(string)
+	svcResp := post("grant_type=client_credentials&scope=all-apis")
+	// A service token may live longer than embed tokens (tokens.service_ttl: 48h).
+	if got, _ := svcResp["expires_in"].(float64); got < 48*3600-5 || got > 48*3600 {
+		t.Errorf("service token expires_in = %v, want %d", got, 48*3600)
+	}
+	svc := svcResp["access_token"].(string)
 	var info map[string]any
-	getJSON(t, http.DefaultClient, base+"/api/2.0/lakeview/dashboards/orders/published/tokeninfo?external_viewer_id=u1&external_value=acme", svc, &info)
+	// The caller asks for an embed token longer than embed_ttl (10m), within max_embed_ttl (2h).
+	getJSON(t, http.DefaultClient, base+"/api/2.0/lakeview/dashboards/orders/published/tokeninfo?external_viewer_id=u1&external_value=acme&expires_in=3600", svc, &info)
 	form := url.Values{"grant_type": {"client_credentials"}}
 	for k, v := range info {
 		if s, ok := v.(string); ok {
@@ -319,7 +329,11 @@ widgets:
 			form.Set(k, string(b))
 		}
 	}
-	embed := post(form.Encode())["access_token"].(string)
+	embedResp := post(form.Encode())
+	if got, _ := embedResp["expires_in"].(float64); got < 3600-5 || got > 3600 {
+		t.Errorf("embed token expires_in = %v, want 3600 (asked for in tokeninfo)", got)
+	}
+	embed := embedResp["access_token"].(string)
 	req, _ := http.NewRequest("POST", base+"/api/v1/embed/dashboards/orders/query", strings.NewReader(`{}`))
 	req.Header.Set("Authorization", "Bearer "+embed)
 	var res struct {
@@ -331,6 +345,57 @@ widgets:
 	if got := res.Results["total"].Rows; len(got) != 1 || got[0][0] != 14.75 {
 		t.Errorf("acme's total = %v, want 14.75 (globex's 99 must not count)", got)
 	}
+
+	// Reload through the admin API: a broken file is refused with its problems and the old plan
+	// keeps serving; a good one is swapped in, for the same embed token.
+	query := func() any {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/api/v1/embed/dashboards/orders/query", strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer "+embed)
+		doJSONTest(t, req, &res)
+		return res.Results["total"].Rows[0][0]
+	}
+	reload := func() (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/api/v1/admin/reload", nil)
+		req.Header.Set("Authorization", "Bearer an-admin-key-of-some-length")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	dash := filepath.Join(dir, "dashboards", "orders.yaml")
+	good, _ := os.ReadFile(dash)
+	write(t, dash, strings.Replace(string(good), "    dataset: orders\n", "    dataset: nope\n", 1))
+	if code, body := reload(); code != 422 || !strings.Contains(body, `"reload_failed"`) || !strings.Contains(body, `"line":10`) || !strings.Contains(body, "orders.yaml") {
+		t.Fatalf("broken reload: %d %s", code, body)
+	}
+	if got := query(); got != 14.75 {
+		t.Errorf("after a refused reload the total is %v, want the old plan's 14.75", got)
+	}
+	write(t, dash, strings.Replace(string(good), "tenant = __aibi_external_value", "tenant = __aibi_external_value AND item = 'bolts'", 1))
+	if code, body := reload(); code != 200 || !strings.Contains(body, `"dashboards":1`) {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	if got := query(); got != 10.5 {
+		t.Errorf("after the reload the total is %v, want the new plan's 10.5", got)
+	}
+	// SIGHUP does the same.
+	write(t, dash, strings.Replace(string(good), "tenant = __aibi_external_value", "tenant = __aibi_external_value AND item = 'nuts'", 1))
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for query() != 4.25 {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload the dashboards; log: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	if strings.Contains(stderr.String(), cred.Secret) || strings.Contains(stderr.String(), "an-admin-key") {
 		t.Error("the server log holds a secret")
 	}
@@ -349,5 +414,73 @@ func doJSONTest(t *testing.T, req *http.Request, v any) {
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKeysRotateSaysWhenItApplies: rotating keys from the command line tells the operator how
+// long a running server takes to sign with the new key.
+func TestKeysRotateSaysWhenItApplies(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "inlay.yaml"), "state:\n  driver: sqlite\n")
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"keys", "rotate", "--project", dir}, func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("keys rotate: %v %s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "within "+keyRefreshEvery.String()) {
+		t.Errorf("keys rotate printed %q; it must say how long a running server takes to apply it", out.String())
+	}
+}
+
+// TestCheckDataJSON: check --data --json reports a mistyped table and column at their lines,
+// exits with status 1, and says ok (status 0) once they are fixed.
+func TestCheckDataJSON(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "inlay.yaml"), "data_sources:\n  default:\n    type: duckdb\n    init_sql: [\"CREATE TABLE orders AS SELECT 'FR' AS country, 10 AS amount\"]\n")
+	dash := `id: d
+title: D
+datasets:
+  - name: o
+    sql: SELECT * FROM orderz
+widgets:
+  - {name: w, type: bar, dataset: o, x: contry, y: [sum(amount)], layout: {x: 0, y: 0, w: 6, h: 4}}
+`
+	write(t, filepath.Join(dir, "dashboards", "d.yaml"), dash)
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"check", "--project", dir, "--data", "--json"}, func(string) string { return "" }, &stdout, &stderr)
+	var ec exitCode
+	if !errors.As(err, &ec) || ec != 1 {
+		t.Fatalf("err = %v, want exit status 1; stderr: %s", err, stderr.String())
+	}
+	var got struct {
+		OK       bool `json:"ok"`
+		Problems []struct {
+			File   string `json:"file"`
+			Line   int    `json:"line"`
+			Column int    `json:"column"`
+			Code   string `json:"code"`
+			Detail string `json:"detail"`
+		} `json:"problems"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, stdout.String())
+	}
+	if got.OK || len(got.Problems) != 1 || got.Problems[0].Code != "unknown_table" || got.Problems[0].Line != 5 || got.Problems[0].Column != 24 || got.Problems[0].Detail == "" {
+		t.Fatalf("problems: %s", stdout.String())
+	}
+
+	write(t, filepath.Join(dir, "dashboards", "d.yaml"), strings.Replace(dash, "orderz", "orders", 1))
+	stdout.Reset()
+	err = run(t.Context(), []string{"check", "--project", dir, "--data", "--json"}, func(string) string { return "" }, &stdout, &stderr)
+	if !errors.As(err, &ec) || !strings.Contains(stdout.String(), `"unknown_column"`) || !strings.Contains(stdout.String(), `"line": 7`) {
+		t.Fatalf("err = %v; %s", err, stdout.String())
+	}
+
+	write(t, filepath.Join(dir, "dashboards", "d.yaml"), strings.NewReplacer("orderz", "orders", "contry", "country").Replace(dash))
+	stdout.Reset()
+	if err := run(t.Context(), []string{"check", "--project", dir, "--data"}, func(string) string { return "" }, &stdout, &stderr); err != nil {
+		t.Fatalf("fixed project: %v; %s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "ok: inlay.yaml and 1 dashboard(s), checked against the data") {
+		t.Errorf("stdout: %s", stdout.String())
 	}
 }

@@ -14,6 +14,9 @@ import (
 type projectFlags struct {
 	project string
 	addr    string
+	// TLS flags (serve): override inlay.yaml's tls when given.
+	tlsCert, tlsKey string
+	tlsSelfSigned   bool
 }
 
 func (p *projectFlags) register(fs *flag.FlagSet) {
@@ -28,6 +31,9 @@ func loadProject(e *env, p projectFlags) (*config.Config, []*dashboard.Dashboard
 	}
 	if p.addr != "" {
 		cfg.SetListen(p.addr)
+	}
+	if p.tlsCert != "" || p.tlsKey != "" || p.tlsSelfSigned {
+		cfg.SetTLS(config.TLSConfig{Cert: p.tlsCert, Key: p.tlsKey, SelfSigned: p.tlsSelfSigned})
 	}
 	var problems []string
 	if err := cfg.Validate(); err != nil {
@@ -57,12 +63,15 @@ func loadProject(e *env, p projectFlags) (*config.Config, []*dashboard.Dashboard
 	return cfg, dashboards, nil
 }
 
-func runServe(ctx context.Context, e *env, args []string) error {
+func runServe(ctx context.Context, e *env, args []string) (err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var p projectFlags
 	p.register(fs)
 	fs.StringVar(&p.addr, "addr", "", "listen address HOST:PORT (overrides inlay.yaml)")
+	fs.StringVar(&p.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
+	fs.StringVar(&p.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
+	fs.BoolVar(&p.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate for 127.0.0.1 and localhost (kept in .inlay/tls)")
 	logFormat := fs.String("log-format", "json", "json or text")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -80,48 +89,38 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	lc := &lifecycle{}
+	defer func() { err = errors.Join(err, lc.closeWithin(closeTimeout)) }()
 	store, err := openState(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	sources, err := openSources(ctx, cfg)
+	lc.addCloser("state store", store)
+	sources, err := superviseSources(ctx, cfg, logger)
 	if err != nil {
-		_ = store.Close()
 		return err
 	}
-	svc, err := newService(ctx, cfg, master, store, sources, dashboards, logger)
+	registerSources(lc, sources)
+	svc, err := newService(ctx, lc, cfg, master, store, sources, dashboards, logger)
 	if err != nil {
-		closeSources(sources)
-		_ = store.Close()
 		return err
 	}
-	defer svc.close(context.Background())
-	go svc.maintain(ctx, logger)
+	reloadOnSIGHUP(ctx, svc.reload, logger)
 	ln, url, err := listen(cfg.Listen)
 	if err != nil {
 		return err
 	}
-	logger.Info("serving", "url", url, "public_url", cfg.PublicURL, "dashboards", len(dashboards))
-	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
-	err = serveHTTP(ctx, ln, svc.handler, logger)
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
-}
-
-func runCheck(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var p projectFlags
-	p.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	_, dashboards, err := loadProject(e, p)
+	tln, url, err := withTLS(e, ln, cfg.TLS, p.project)
 	if err != nil {
+		_ = ln.Close()
 		return err
 	}
-	fmt.Fprintf(e.stdout, "ok: inlay.yaml and %d dashboard(s)\n", len(dashboards))
-	return nil
+	ln = tln
+	logger.Info("serving", "url", url, "public_url", cfg.PublicURL, "dashboards", len(dashboards))
+	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
+	return lc.run(ctx,
+		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
+		func(ctx context.Context) error {
+			return serveHTTPDraining(ctx, ln, svc.handler, logger, cfg.Server.ShutdownTimeout, svc.health.SetDraining)
+		})
 }

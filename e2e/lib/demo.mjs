@@ -19,11 +19,13 @@ export function inlayBinary() {
 }
 
 /**
- * Runs `inlay demo` on free loopback ports. Resolves with {inlayURL, hostURL, output, stop} once
+ * Runs `inlay demo` on free loopback ports (with https, Inlay serves HTTPS with a self-signed
+ * certificate). Resolves with {inlayURL, hostURL, output, stop} once
  * both "Inlay:" and "Host app:" lines are printed.
  */
-export function startDemo(bin, { rows = 200_000, embedTTL = '5s', timeoutMs = 240_000 } = {}) {
+export function startDemo(bin, { rows = 200_000, embedTTL = '5s', timeoutMs = 240_000, https = false } = {}) {
   const args = ['demo', '--addr', '127.0.0.1:0', '--host-addr', '127.0.0.1:0', '--rows', String(rows), '--embed-ttl', embedTTL];
+  if (https) args.push('--https'); // self-signed certificate; the Looker tests need it
   const child = spawn(bin, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const stop = () =>

@@ -1,6 +1,9 @@
 package api_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 )
@@ -16,4 +19,50 @@ func BenchmarkMintScopedToken(b *testing.B) {
 			b.Fatalf("%d %s", r.status, r.body)
 		}
 	}
+}
+
+// BenchmarkLooker measures Looker embedding over loopback HTTPS against a bare net/http handler
+// served the same way in the same run (same client, TLS and keep-alive), so the ratio is Inlay's
+// own cost: signed-URL login (verify the signature against the active secrets, consume the
+// nonce, upsert the user, start a session, redirect with the cookie; the URL is signed in the
+// loop, as a host would) and generate_tokens (check three tokens, move the session to its next
+// token generation). State is the in-memory store.
+//
+//	go test ./internal/api -run '^$' -bench BenchmarkLooker -benchtime 3000x
+func BenchmarkLooker(b *testing.B) {
+	b.Run("bare_net_http", func(b *testing.B) {
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "s", Value: "v", Path: "/", Secure: true, HttpOnly: true})
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"ok":true}`)
+		}))
+		defer srv.Close()
+		c := srv.Client()
+		for b.Loop() {
+			resp, err := c.Get(srv.URL + "/x?nonce=" + nonce())
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	b.Run("signed_url_login", func(b *testing.B) {
+		l := newLookerEnvTB(b, envOptions{})
+		u := alice()
+		for b.Loop() {
+			if r := l.send("GET", l.sign(u, salesTarget).tsURL(), nil, ""); r.status != http.StatusFound {
+				b.Fatalf("%d %s", r.status, r.body)
+			}
+		}
+	})
+	b.Run("generate_tokens", func(b *testing.B) {
+		l := newLookerEnvTB(b, envOptions{})
+		api := l.apiLogin()
+		c := tokensOf(b, l.acquire(api, browserUA, cookielessUser("pat", nil)))
+		for b.Loop() {
+			next := tokensOf(b, l.generate(api, browserUA, c.ref, c.api, c.nav))
+			c.api, c.nav = next.api, next.nav
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,8 +46,13 @@ type dashboardJSON struct {
 
 // handleGetDashboard is GET /api/v1/embed/dashboards/{id}: layout, widgets and filter options
 // (computed with the viewer's row-level security), never SQL or data-source details.
-func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
-	opts, err := s.Engine.FilterOptions(r.Context(), d, viewerOf(c))
+func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
+	ctx, cancel := s.withDeadline(r.Context())
+	defer cancel()
+	opts, err := within(ctx, func(ctx context.Context) (map[string]query.FilterOptions, error) {
+		return s.Engine.FilterOptions(ctx, p, viewerOf(c))
+	})
 	if err != nil {
 		return err
 	}
@@ -96,10 +102,12 @@ type queryRequest struct {
 	Pages    map[string]pageJSON `json:"pages"`
 }
 
+// widgetResultJSON is one widget's result. columns, rows and truncated are always present
+// (empty lists and false when there is nothing, or when error says why).
 type widgetResultJSON struct {
-	Columns    []datasource.Column `json:"columns,omitempty"`
-	Rows       [][]any             `json:"rows,omitempty"`
-	Truncated  bool                `json:"truncated,omitempty"`
+	Columns    []datasource.Column `json:"columns"`
+	Rows       [][]any             `json:"rows"`
+	Truncated  bool                `json:"truncated"`
 	TotalRows  *int                `json:"total_rows,omitempty"` // paged tables: rows in all
 	Offset     *int                `json:"offset,omitempty"`     // paged tables: the page's first row
 	DurationMS float64             `json:"duration_ms"`
@@ -127,10 +135,14 @@ func withDefaults(d *dashboard.Dashboard, given map[string]json.RawMessage) (map
 }
 
 // handleQuery is POST /api/v1/embed/dashboards/{id}/query.
-func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
 	start := s.Now()
 	var req queryRequest
 	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := checkFilterValues(req.Filters, s.opts.MaxFilterValues); err != nil {
 		return err
 	}
 	raw, err := req.Filters, error(nil)
@@ -139,39 +151,61 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 			return err
 		}
 	}
-	filters, err := compile.ParseFilters(d, raw)
+	filters, err := p.ParseFilters(raw)
 	if err != nil {
 		return err
 	}
 	// No names means every widget; the engine checks every name before it runs anything
-	// (400 unknown_widget otherwise).
+	// (400 unknown_widget otherwise). The request deadline covers compiling and binding as well
+	// as the engine: when it passes, every widget not yet answered reports query_timeout.
+	ctx, cancel := s.withDeadline(r.Context())
+	defer cancel()
+	// Tables asked for a page at a time run through pages.go; the rest as before.
 	paged, rest, err := pagedWidgets(d, req)
 	if err != nil {
 		return err
 	}
 	results := map[string]query.WidgetResult{}
 	if len(paged) == 0 || len(rest) > 0 {
-		if results, err = s.Engine.Run(r.Context(), d, viewerOf(c), rest, filters); err != nil {
+		results, err = within(ctx, func(ctx context.Context) (map[string]query.WidgetResult, error) {
+			return s.Engine.Run(ctx, p, viewerOf(c), rest, filters)
+		})
+		if err != nil && ctx.Err() != nil && r.Context().Err() == nil {
+			results = timedOut(p.Dashboard, rest, err, s.Now().Sub(start))
+		} else if err != nil {
 			return err
+		}
+		s.traceWidgets(ctx, d.ID, results)
+		if err := allBusy(results); err != nil && len(paged) == 0 {
+			return err // every widget was refused: one 503 datasource_busy with Retry-After
 		}
 	}
 	out := make(map[string]widgetResultJSON, len(results)+len(paged))
-	for name, wr := range s.runPages(r.Context(), d, c, filters, paged) {
+	for name, wr := range s.runPages(ctx, p, c, filters, paged) {
 		out[name] = wr
 	}
 	for name, res := range results {
-		wr := widgetResultJSON{DurationMS: ms(res.Duration), Cached: res.Cached}
+		wr := widgetResultJSON{DurationMS: ms(res.Duration), Cached: res.Cached, Columns: []datasource.Column{}, Rows: [][]any{}}
 		ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject,
 			ViewerID: c.ViewerID, DashboardID: d.ID, Widget: name, DurationMS: res.Duration.Milliseconds(), Outcome: "ok"}
 		if res.Err != nil {
 			e := toAPIError(res.Err)
+			if e.Code == "rls_value_missing" {
+				s.Observer.RLSRefused()
+			}
 			if e.Status >= 500 {
 				s.Logger.ErrorContext(r.Context(), "widget query failed", "dashboard", d.ID, "widget", name, "err", res.Err)
 			}
 			wr.Error = &envelopeBody{Code: e.Code, Message: e.Message, Details: e.Details}
 			ev.Outcome = e.Code
 		} else {
-			wr.Columns, wr.Rows, wr.Truncated = res.Result.Columns, jsonRows(res.Result), res.Result.Truncated
+			if res.Result.Columns != nil {
+				wr.Columns = res.Result.Columns
+			}
+			if rows := jsonRows(res.Result); rows != nil {
+				wr.Rows = rows
+			}
+			wr.Truncated = res.Result.Truncated
 			ev.Rows = int64(len(res.Result.Rows))
 		}
 		s.Audit.Record(ev)
@@ -183,10 +217,11 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 
 // handleExport is POST /api/v1/embed/dashboards/{id}/widgets/{widget}/export: the widget's data
 // as CSV, through the same query path (and so the same row-level security) as the widget.
-func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error {
-	if !c.Has(capabilityDownload) {
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error {
+	d := p.Dashboard
+	if !c.Has(token.CapabilityDownload) {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this embed token does not allow downloads",
-			Details: map[string]any{"capability": capabilityDownload}}
+			Details: map[string]any{"capability": token.CapabilityDownload}}
 	}
 	name := r.PathValue("widget")
 	wd, ok := d.Widget(name)
@@ -200,12 +235,19 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.C
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	filters, err := compile.ParseFilters(d, req.Filters)
+	if err := checkFilterValues(req.Filters, s.opts.MaxFilterValues); err != nil {
+		return err
+	}
+	filters, err := p.ParseFilters(req.Filters)
 	if err != nil {
 		return err
 	}
 	start := s.Now()
-	res, err := s.Engine.Export(r.Context(), d, name, viewerOf(c), filters)
+	ctx, cancel := s.withDeadline(r.Context())
+	defer cancel()
+	res, err := within(ctx, func(ctx context.Context) (*datasource.Result, error) {
+		return s.Engine.Export(ctx, p, name, viewerOf(c), filters)
+	})
 	ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject, ViewerID: c.ViewerID,
 		DashboardID: d.ID, Widget: name, DurationMS: s.Now().Sub(start).Milliseconds(), Outcome: "ok", Detail: "export"}
 	if err != nil {

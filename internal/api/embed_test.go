@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -116,14 +118,33 @@ func TestDashboardDefinitionHidesSQL(t *testing.T) {
 	if len(got.Dashboard.Widgets) == 0 || got.Viewer.ID != "alice@example.com" {
 		t.Errorf("dashboard = %s", r.body)
 	}
-	// The product options come from Sales rows only.
+	// The product options are exactly the products of Sales rows. A renamed or missing filter
+	// fails the test rather than skipping the check.
+	found := false
 	for _, f := range got.Dashboard.Filters {
-		if f.Name == "product" {
-			want := e.scalar("SELECT count(DISTINCT product) FROM sales WHERE department = 'Sales'")
-			if float64(len(f.Options)) != want {
-				t.Errorf("product options %v, want %v values", f.Options, want)
-			}
+		if f.Name != "product" {
+			continue
 		}
+		found = true
+		res, err := e.src.Query(t.Context(), datasource.Query{SQL: "SELECT DISTINCT CAST(product AS VARCHAR) AS p FROM sales WHERE department = 'Sales' ORDER BY p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, row := range res.Rows {
+			want = append(want, row[0].(string))
+		}
+		var opts []string
+		for _, o := range f.Options {
+			opts = append(opts, fmt.Sprint(o))
+		}
+		slices.Sort(opts)
+		if len(want) == 0 || !slices.Equal(opts, want) {
+			t.Errorf("product options %v, want %v", opts, want)
+		}
+	}
+	if !found {
+		t.Errorf("the sales dashboard has no \"product\" filter: %s", r.body)
 	}
 }
 
@@ -380,5 +401,31 @@ func TestUnreachableDatabase(t *testing.T) {
 	res := r.json(t)["results"].(map[string]any)["orders"].(map[string]any)
 	if code := res["error"].(map[string]any)["code"]; r.status != 200 || code != "datasource_unavailable" {
 		t.Errorf("query: %d %s, want the widget to fail with datasource_unavailable", r.status, r.body)
+	}
+}
+
+// TestEmptyResultShape: a widget with no rows still has "rows": [] and "truncated": false, and
+// an errored widget has them too, so clients never meet a missing key.
+func TestEmptyResultShape(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	tok := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
+	r := e.query(tok, salesDash, `{"widgets":["by_region","top_customers"],"filters":{"amount":{"min":1e15}}}`)
+	if r.status != 200 {
+		t.Fatalf("query: %d %s", r.status, r.body)
+	}
+	var body struct {
+		Results map[string]map[string]json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"by_region", "top_customers"} {
+		res := body.Results[w]
+		if got := string(res["rows"]); got != "[]" {
+			t.Errorf("%s: rows = %q, want []", w, got)
+		}
+		if got := string(res["truncated"]); got != "false" {
+			t.Errorf("%s: truncated = %q, want false", w, got)
+		}
 	}
 }

@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
 
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/looker"
+	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
 
@@ -21,6 +25,8 @@ type Error struct {
 	Message string
 	Details map[string]any
 	Cause   error
+	// RetryAfter, in seconds, is sent as Retry-After (429, 503) when positive.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
@@ -36,27 +42,17 @@ func errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// tokenReasons maps token verification failures to the reason codes of a 401 invalid_token.
-var tokenReasons = []struct {
-	err    error
-	reason string
-}{
-	{token.ErrExpired, "expired"},
-	{token.ErrSignature, "bad_signature"},
-	{token.ErrWrongKind, "wrong_type"},
-	{token.ErrUnknownKey, "unknown_key"},
-	{token.ErrClaims, "invalid_claims"},
-	{token.ErrMalformed, "malformed"},
-}
+func tokenReason(err error) string { return token.Reason(err) }
 
-func tokenReason(err error) string {
-	for _, r := range tokenReasons {
-		if errors.Is(err, r.err) {
-			return r.reason
-		}
-	}
-	return "malformed"
-}
+// Codes of the token flow, as RFC 6749 names them; the Databricks-shaped routes render them
+// with their own names (databricksCodes).
+const (
+	codeInvalidRequest       = "invalid_request"
+	codeInvalidClient        = "invalid_client"
+	codeInvalidGrant         = "invalid_grant"
+	codeUnsupportedGrantType = "unsupported_grant_type"
+	codeInvalidScope         = "invalid_scope"
+)
 
 // toAPIError is the one table from domain errors to what a client sees. Anything it does not
 // know is an internal error whose details stay in the log.
@@ -64,6 +60,14 @@ func toAPIError(err error) *Error {
 	var apiErr *Error
 	if errors.As(err, &apiErr) {
 		return apiErr
+	}
+	var tokenErr *token.Error
+	if errors.As(err, &tokenErr) {
+		return &Error{Status: http.StatusBadRequest, Code: string(tokenErr.Code), Message: tokenErr.Public, Cause: err}
+	}
+	var lookerErr *looker.Error
+	if errors.As(err, &lookerErr) {
+		return lookerError(lookerErr)
 	}
 	var rlsErr *compile.RLSError
 	var filterErr *compile.FilterError
@@ -91,6 +95,10 @@ func toAPIError(err error) *Error {
 		return &Error{Status: http.StatusInternalServerError, Code: "query_failed", Message: "the dashboard's definition cannot be compiled", Cause: err}
 	case errors.Is(err, datasource.ErrTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Code: "query_timeout", Message: "the query took too long", Cause: err}
+	case errors.Is(err, datasource.ErrBusy):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_busy", Message: "too many queries are waiting for the database; try again shortly", Cause: err, RetryAfter: 1}
+	case errors.Is(err, storage.ErrUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "state_unavailable", Message: "Inlay's state store is unavailable; retry shortly", Cause: err}
 	case errors.Is(err, datasource.ErrUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "datasource_unavailable", Message: "the database is unavailable", Cause: err}
 	case errors.Is(err, datasource.ErrInvalidQuery):
@@ -120,50 +128,83 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		s.Logger.DebugContext(r.Context(), "request rejected", "code", e.Code, "err", err)
 	}
+	if e.Code == "rls_value_missing" {
+		s.Observer.RLSRefused()
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	writeJSON(w, e.Status, envelope{Error: envelopeBody{Code: e.Code, Message: e.Message, Details: e.Details}})
 }
 
-// oauthError is RFC 6749 section 5.2's error shape, used by /oidc/v1/token.
-type oauthError struct {
-	Status      int
-	Code        string // invalid_request, invalid_client, invalid_grant, unsupported_grant_type, invalid_scope
-	Description string
-	Cause       error
-}
+// oauthCodes are the codes RFC 6749 section 5.2 defines, which /oidc/v1/token answers with.
+var oauthCodes = []string{codeInvalidRequest, codeInvalidClient, codeInvalidGrant, codeUnsupportedGrantType, codeInvalidScope}
 
-func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
-func (e *oauthError) Unwrap() error { return e.Cause }
-
+// writeOAuthError renders any error in RFC 6749's shape, used by /oidc/v1/token: codes RFC 6749
+// does not define become invalid_request (a client error) or server_error.
 func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error) {
-	var oe *oauthError
-	if !errors.As(err, &oe) {
-		s.Logger.ErrorContext(r.Context(), "token request failed", "err", err)
-		oe = &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "internal error"}
+	e := toAPIError(err)
+	code := e.Code
+	if !slices.Contains(oauthCodes, code) && code != codeRateLimited {
+		code = codeInvalidRequest
+		if e.Status == http.StatusServiceUnavailable {
+			code = "temporarily_unavailable"
+		} else if e.Status >= 500 {
+			code = "server_error"
+		}
 	}
-	if oe.Code == "invalid_client" {
+	s.logError(r, e, err)
+	if code == codeInvalidClient {
 		w.Header().Set("WWW-Authenticate", `Basic realm="inlay"`)
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, oe.Status, map[string]string{"error": oe.Code, "error_description": oe.Description})
+	writeJSON(w, e.Status, map[string]string{"error": code, "error_description": e.Message})
 }
 
-// databricksError is the error shape of Databricks' REST API, used under /api/2.0/ so that host
-// code written for it reads Inlay's errors the same way.
-type databricksError struct {
-	Status  int
-	Code    string // INVALID_PARAMETER_VALUE, UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST
-	Message string
+// databricksCodes name Inlay's codes as Databricks' REST API does; other errors are named by
+// their status (databricksStatusCodes).
+var databricksCodes = map[string]string{
+	codeInvalidRequest:       "INVALID_PARAMETER_VALUE",
+	"invalid_token":          "UNAUTHENTICATED",
+	"forbidden":              "PERMISSION_DENIED",
+	"not_found":              "RESOURCE_DOES_NOT_EXIST",
+	"datasource_unavailable": "TEMPORARILY_UNAVAILABLE",
+	codeRateLimited:          "REQUEST_LIMIT_EXCEEDED",
+	"state_unavailable":      "TEMPORARILY_UNAVAILABLE",
 }
 
-func (e *databricksError) Error() string { return e.Code + ": " + e.Message }
+var databricksStatusCodes = map[int]string{
+	http.StatusBadRequest:   "INVALID_PARAMETER_VALUE",
+	http.StatusUnauthorized: "UNAUTHENTICATED",
+	http.StatusForbidden:    "PERMISSION_DENIED",
+	http.StatusNotFound:     "RESOURCE_DOES_NOT_EXIST",
+}
 
+// writeDatabricksError renders any error in the shape of Databricks' REST API, used under
+// /api/2.0/ so that host code written for it reads Inlay's errors the same way.
 func (s *Server) writeDatabricksError(w http.ResponseWriter, r *http.Request, err error) {
-	var de *databricksError
-	if !errors.As(err, &de) {
-		s.Logger.ErrorContext(r.Context(), "request failed", "err", err)
-		de = &databricksError{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "internal error"}
+	e := toAPIError(err)
+	code, ok := databricksCodes[e.Code]
+	if !ok {
+		code, ok = databricksStatusCodes[e.Status]
 	}
-	writeJSON(w, de.Status, map[string]string{"error_code": de.Code, "message": de.Message})
+	if !ok {
+		code = "INTERNAL_ERROR"
+		if e.Status < 500 {
+			code = "INVALID_PARAMETER_VALUE"
+		}
+	}
+	s.logError(r, e, err)
+	writeJSON(w, e.Status, map[string]string{"error_code": code, "message": e.Message})
+}
+
+// logError logs server-side failures with their cause, and client errors at debug level.
+func (s *Server) logError(r *http.Request, e *Error, err error) {
+	if e.Status >= 500 {
+		s.Logger.ErrorContext(r.Context(), "request failed", "code", e.Code, "err", err)
+	} else {
+		s.Logger.DebugContext(r.Context(), "request rejected", "code", e.Code, "err", err)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSeedFlow runs seed 000's three calls over real HTTP, exactly as its Flask backend does, and
@@ -150,6 +152,11 @@ func TestTokenInfoErrors(t *testing.T) {
 		{"missing viewer id", svc, salesDash, url.Values{"external_value": {"Sales"}}, 400, "INVALID_PARAMETER_VALUE"},
 		{"missing external value", svc, salesDash, url.Values{"external_viewer_id": {"alice@example.com"}}, 400, "INVALID_PARAMETER_VALUE"},
 		{"no parameters", svc, salesDash, url.Values{}, 400, "INVALID_PARAMETER_VALUE"},
+		{"empty external value", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {""}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"empty external value, attribute-only dashboard", svc, "operations", url.Values{"external_viewer_id": {"a"}, "external_value": {""}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"lifetime above max_embed_ttl", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {"Sales"}, "expires_in": {"86401"}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"lifetime not a number", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {"Sales"}, "expires_in": {"1h"}}, 400, "INVALID_PARAMETER_VALUE"},
+		{"lifetime zero", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {"Sales"}, "expires_in": {"0"}}, 400, "INVALID_PARAMETER_VALUE"},
 		{"NUL in external value", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {"Sales\x00"}}, 400, "INVALID_PARAMETER_VALUE"},
 		{"invalid UTF-8", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {"Sal\xffes"}}, 400, "INVALID_PARAMETER_VALUE"},
 		{"very long value", svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {strings.Repeat("x", 100_000)}}, 400, "INVALID_PARAMETER_VALUE"},
@@ -238,4 +245,71 @@ func newEnvPrincipal(t *testing.T, e *testEnv) string {
 	t.Helper()
 	id, secret := createPrincipal(t, e, "second host")
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
+}
+
+// TestExternalValueOnlyWhereUsed: a dashboard filtered only by attributes (operations) needs no
+// external_value, and its token works; the sales dashboard, which names __aibi_external_value,
+// still requires one.
+func TestExternalValueOnlyWhereUsed(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	svc := e.serviceToken()
+	info := e.tokenInfo(svc, "operations", url.Values{"external_viewer_id": {"ops@example.com"},
+		"attributes": {`{"department":"Sales","regions":["EMEA"]}`}})
+	if info.status != 200 {
+		t.Fatalf("tokeninfo without external_value on an attribute-only dashboard: %d %s", info.status, info.body)
+	}
+	details := info.json(t)["authorization_details"].([]any)[0].(map[string]any)
+	if v, present := details["external_value"]; !present || v != nil {
+		t.Errorf("external_value = %v (present %v), want null", v, present)
+	}
+	r := e.postToken(e.basic(), exchangeForm(t, info.json(t)))
+	if r.status != 200 {
+		t.Fatalf("exchange: %d %s", r.status, r.body)
+	}
+	tok := r.json(t)["access_token"].(string)
+	q := e.query(tok, "operations", `{}`)
+	if q.status != 200 {
+		t.Fatalf("query: %d %s", q.status, q.body)
+	}
+	for name, res := range q.json(t)["results"].(map[string]any) {
+		if res.(map[string]any)["error"] != nil {
+			t.Errorf("widget %s: %v", name, res.(map[string]any)["error"])
+		}
+	}
+
+	r2 := e.tokenInfo(svc, salesDash, url.Values{"external_viewer_id": {"a"}})
+	if r2.status != 400 || !strings.Contains(string(r2.body), "__aibi_external_value") {
+		t.Errorf("sales without external_value: %d %s, want 400 naming __aibi_external_value", r2.status, r2.body)
+	}
+}
+
+// TestEmbedLifetimeAsked: a caller may ask for a shorter or a longer embed token than
+// tokens.embed_ttl, up to max_embed_ttl; the lifetime is sealed in the grant, so editing it in
+// the exchange is refused.
+func TestEmbedLifetimeAsked(t *testing.T) {
+	e := newEnv(t, envOptions{embedTTL: time.Hour})
+	svc := e.serviceToken()
+	for _, secs := range []int{60, 7200} {
+		info := e.tokenInfo(svc, salesDash, url.Values{"external_viewer_id": {"a"}, "external_value": {"Sales"},
+			"expires_in": {strconv.Itoa(secs)}})
+		if info.status != 200 {
+			t.Fatalf("tokeninfo: %d %s", info.status, info.body)
+		}
+		form := exchangeForm(t, info.json(t))
+		r := e.postToken(e.basic(), form)
+		if r.status != 200 {
+			t.Fatalf("exchange: %d %s", r.status, r.body)
+		}
+		if got := r.json(t)["expires_in"].(float64); got > float64(secs) || got < float64(secs-5) {
+			t.Errorf("asked %ds, got expires_in %v", secs, got)
+		}
+		edited := strings.Replace(form.Get("authorization_details"), `"expires_in":`+strconv.Itoa(secs), `"expires_in":86400`, 1)
+		if edited == form.Get("authorization_details") {
+			t.Fatalf("authorization_details carries no expires_in: %s", edited)
+		}
+		form.Set("authorization_details", edited)
+		if r := e.postToken(e.basic(), form); r.status != 400 {
+			t.Errorf("edited lifetime: %d %s, want 400", r.status, r.body)
+		}
+	}
 }

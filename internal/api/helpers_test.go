@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -24,6 +25,7 @@ import (
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/secret"
+	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -67,7 +69,7 @@ type testEnv struct {
 	adminKey     string
 	issuer       *token.Issuer
 	ring         *token.KeyRing
-	store        *memory.Store
+	store        storage.Store
 	src          *duckdb.Source
 	engine       *query.Engine
 	principals   *principal.Service
@@ -80,8 +82,21 @@ type envOptions struct {
 	cacheTTL time.Duration
 	// source replaces the shared sample database.
 	source *duckdb.Source
+	// store replaces the in-memory state store.
+	store storage.Store
 	// editDashboards changes the sample dashboards before they are served.
 	editDashboards func([]*dashboard.Dashboard)
+	// apiOptions changes the API's options before the server is built.
+	apiOptions func(*api.Options)
+	// queryTimeout replaces the engine's per-query timeout (30 s).
+	queryTimeout time.Duration
+	// wrapSource wraps the data source the engine uses; deps changes the API's dependencies.
+	wrapSource func(datasource.Source) datasource.Source
+	deps       func(*api.Deps)
+	// tls serves HTTPS (httptest's certificate; the env's client trusts it).
+	tls bool
+	// now replaces the server's clock.
+	now func() time.Time
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -112,32 +127,54 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := memory.New()
+	var store storage.Store = memory.New()
+	if o.store != nil {
+		store = o.store
+	}
 	ring, err := token.NewKeyRing(ctx, store, keys, token.KeyRingOptions{RotateEvery: 24 * time.Hour, MaxTokenTTL: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := query.New(map[string]datasource.Source{"default": src}, query.Options{
-		Timeout: 30 * time.Second, MaxRows: 10_000, ExportMaxRows: 100_000, CacheTTL: o.cacheTTL})
+	var engineSrc datasource.Source = src
+	if o.wrapSource != nil {
+		engineSrc = o.wrapSource(src)
+	}
+	engine := query.New(map[string]datasource.Source{"default": engineSrc}, query.Options{
+		Timeout: cmp.Or(o.queryTimeout, 30*time.Second), MaxRows: 10_000, ExportMaxRows: 100_000, CacheTTL: o.cacheTTL})
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, slog.New(slog.DiscardHandler), audit.Options{})
 	t.Cleanup(func() { _ = aw.Close(context.Background()) })
 	e := &testEnv{t: t, adminKey: "test-admin-key-0123456789", ring: ring, store: store, src: src, engine: engine, principals: principals, keys: keys}
 	e.srv = httptest.NewUnstartedServer(nil)
 	issuerURL := "http://" + e.srv.Listener.Addr().String()
+	if o.tls {
+		issuerURL = "https://" + e.srv.Listener.Addr().String()
+	}
 	e.issuer = token.NewIssuer(ring, issuerURL)
 	e.issuerURL = issuerURL
-	s, err := api.New(api.Options{
+	opts := api.Options{
 		Issuer: issuerURL, AllowedOrigins: []string{hostOrigin}, DefaultCapabilities: []string{"download"},
 		EmbedTTL: o.embedTTL, MaxEmbedTTL: 24 * time.Hour, ServiceTTL: time.Hour, AdminKey: e.adminKey,
-	}, api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
+	}
+	if o.apiOptions != nil {
+		o.apiOptions(&opts)
+	}
+	deps := api.Deps{Dashboards: dashes, Engine: engine, Principals: principals, Issuer: e.issuer,
 		Verifier: token.NewVerifier(ring, issuerURL, 5*time.Second), Grants: token.NewGrantSealer(keys, nil), Keys: ring, Store: store, Audit: aw,
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler), Secrets: keys, Now: o.now}
+	if o.deps != nil {
+		o.deps(&deps)
+	}
+	s, err := api.New(opts, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.srv.Config.Handler = s.Handler()
-	e.srv.Start()
+	if o.tls {
+		e.srv.StartTLS()
+	} else {
+		e.srv.Start()
+	}
 	t.Cleanup(e.srv.Close)
 	e.clientID, e.clientSecret, err = principals.Create(ctx, "test host")
 	if err != nil {
@@ -181,7 +218,7 @@ func (e *testEnv) do(method, path string, header map[string]string, body io.Read
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

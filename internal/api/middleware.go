@@ -11,13 +11,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inlay/inlay/internal/compile"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/token"
 )
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-type embedHandlerFunc func(w http.ResponseWriter, r *http.Request, c *token.Claims, d *dashboard.Dashboard) error
+type embedHandlerFunc func(w http.ResponseWriter, r *http.Request, c *token.Claims, p *compile.Plan) error
 
 type ctxKey int
 
@@ -33,13 +39,29 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		// A caller's W3C traceparent continues its trace; the span is named for the route once
+		// the mux has matched it.
+		ctx = propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		ctx, span := s.Tracer.Start(ctx, "http.request", trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("inlay.request_id", id)))
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
+			route := r.Pattern // set by the mux on this request
+			if route == "" {
+				route = "unmatched"
+			}
+			s.Observer.RequestDone(route, r.Method, sw.status, s.Now().Sub(start))
+			span.SetName(route)
+			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", sw.status))
+			if sw.status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(sw.status))
+			}
+			span.End()
+		}()
+		defer func() {
+			v := recover()
+			if v != nil && v != http.ErrAbortHandler {
 				s.Logger.ErrorContext(ctx, "panic", "request_id", id, "panic", v)
 				if !sw.wrote {
 					s.writeError(sw, r, errors.New("panic"))
@@ -47,7 +69,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			// Only the path is logged: query strings can carry external values.
 			s.Logger.InfoContext(ctx, "http", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"status", sw.status, "ms", float64(s.Now().Sub(start).Microseconds())/1000)
+				"status", sw.status, "ms", float64(s.Now().Sub(start).Microseconds())/1000, "aborted", v == http.ErrAbortHandler)
+			if v == http.ErrAbortHandler {
+				panic(v) // net/http cuts the connection without logging a stack
+			}
 		}()
 		if strings.HasPrefix(r.URL.Path, "/api/v1/embed/") {
 			s.cors(sw, r)
@@ -77,7 +102,8 @@ func (s *Server) dashboardFromPath(path string) *dashboard.Dashboard {
 		return nil
 	}
 	id, _, _ := strings.Cut(rest, "/")
-	return s.dashboards[id]
+	d, _ := s.dashboard(id)
+	return d
 }
 
 func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request) {
@@ -114,9 +140,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) plain(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
+		s.adapt(w, r, h, s.writeError)
 	})
 }
 
@@ -124,24 +148,30 @@ func (s *Server) plain(h handlerFunc) http.Handler {
 func (s *Server) oauth(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if err := h(w, r); err != nil {
-			s.writeOAuthError(w, r, err)
-		}
+		s.adapt(w, r, h, s.writeOAuthError)
 	})
 }
 
 // databricks adapts a handler whose errors use Databricks' REST shape.
 func (s *Server) databricks(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.writeDatabricksError(w, r, err)
-		}
+		s.adapt(w, r, h, s.writeDatabricksError)
 	})
 }
 
 // embed authenticates an embed token and checks it is scoped to the dashboard in the path.
 func (s *Server) embed(h embedHandlerFunc) http.Handler {
 	return s.plain(func(w http.ResponseWriter, r *http.Request) error {
+		// Looker credentials (a cookieless API token or the session cookie), docs/looker.md.
+		if c, p, handled, err := s.lookerEmbedAuth(r, r.PathValue("id")); handled {
+			if err != nil {
+				return err
+			}
+			if err := s.limitQuery(c); err != nil {
+				return err
+			}
+			return h(w, r, c, p)
+		}
 		raw, ok := bearer(r)
 		if !ok {
 			return &Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "an embed token is required",
@@ -157,11 +187,14 @@ func (s *Server) embed(h embedHandlerFunc) http.Handler {
 			return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "the embed token is for another dashboard",
 				Details: map[string]any{"reason": "other_dashboard"}}
 		}
-		d, ok := s.dashboards[id]
+		p, ok := s.plan(id)
 		if !ok {
 			return errorf(http.StatusNotFound, "not_found", "no such dashboard")
 		}
-		return h(w, r, claims, d)
+		if err := s.limitQuery(claims); err != nil {
+			return err
+		}
+		return h(w, r, claims, p)
 	})
 }
 
@@ -189,11 +222,6 @@ func bearer(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(raw), true
-}
-
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	return nil
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) error {

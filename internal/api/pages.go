@@ -8,6 +8,7 @@ import (
 
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -60,18 +61,18 @@ func pagedWidgets(d *dashboard.Dashboard, req queryRequest) (paged map[string]co
 }
 
 // runPages runs every paged widget (concurrently; the engine bounds the database work).
-func (s *Server) runPages(ctx context.Context, d *dashboard.Dashboard, c *token.Claims, f compile.FilterValues, paged map[string]compile.PageRequest) map[string]widgetResultJSON {
-	v := viewerOf(c)
+func (s *Server) runPages(ctx context.Context, p *compile.Plan, c *token.Claims, f compile.FilterValues, paged map[string]compile.PageRequest) map[string]widgetResultJSON {
+	v, d := viewerOf(c), p.Dashboard
 	out := make(map[string]widgetResultJSON, len(paged))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for name, p := range paged {
+	for name, pr := range paged {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			start := s.Now()
-			r := s.Engine.Page(ctx, d, name, v, f, p)
-			wr := widgetResultJSON{DurationMS: ms(r.Duration), Cached: r.Cached}
+			r := s.Engine.Page(ctx, p, name, v, f, pr)
+			wr := widgetResultJSON{DurationMS: ms(r.Duration), Cached: r.Cached, Columns: []datasource.Column{}, Rows: [][]any{}}
 			ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject,
 				ViewerID: c.ViewerID, DashboardID: d.ID, Widget: name, DurationMS: r.Duration.Milliseconds(), Outcome: "ok", Detail: "page"}
 			if r.Err != nil {
@@ -83,7 +84,7 @@ func (s *Server) runPages(ctx context.Context, d *dashboard.Dashboard, c *token.
 				ev.Outcome = e.Code
 			} else {
 				ev.Rows = int64(len(r.Result.Rows))
-				total, offset := r.Total, p.Offset
+				total, offset := r.Total, pr.Offset
 				wr.Columns, wr.Rows, wr.Truncated = r.Result.Columns, jsonRows(r.Result), r.TotalTruncated
 				wr.TotalRows, wr.Offset = &total, &offset
 			}

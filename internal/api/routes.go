@@ -19,6 +19,14 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /api/v1/embed/dashboards/{id}/widgets/{widget}/export", s.embed(s.handleExport))
 	mux.Handle("OPTIONS /api/v1/embed/", http.HandlerFunc(s.handlePreflight))
 
+	// Looker-compatible embedding (docs/looker.md).
+	mux.Handle("GET /login/embed/{target...}", s.plain(s.handleLookerLogin))
+	mux.Handle("POST /api/4.0/login", s.lookerAPI(s.handleAPILogin))
+	mux.Handle("DELETE /api/4.0/logout", s.lookerAPI(s.handleAPILogout))
+	mux.Handle("POST /api/4.0/embed/cookieless_session/acquire", s.lookerAPI(s.handleAcquire))
+	mux.Handle("PUT /api/4.0/embed/cookieless_session/generate_tokens", s.lookerAPI(s.handleGenerateTokens))
+	mux.Handle("DELETE /api/4.0/embed/cookieless_session/{token}", s.lookerAPI(s.handleEndSession))
+
 	// The viewer page and static assets.
 	mux.Handle("GET /embed/dashboards/{id}", s.plain(s.handleViewerPage))
 	mux.Handle("GET /embed/assets/", http.StripPrefix("/embed/assets/", viewerAssets()))
@@ -27,8 +35,17 @@ func (s *Server) Handler() http.Handler {
 	// Admin API.
 	mux.Handle("GET /api/v1/admin/audit", s.admin(s.handleAudit))
 	mux.Handle("GET /api/v1/admin/principals", s.admin(s.handleListPrincipals))
+	mux.Handle("POST /api/v1/admin/reload", s.admin(s.handleReload))
+	mux.Handle("POST /api/v1/admin/embed_secrets", s.admin(s.handleCreateEmbedSecret))
+	mux.Handle("GET /api/v1/admin/embed_secrets", s.admin(s.handleListEmbedSecrets))
+	mux.Handle("DELETE /api/v1/admin/embed_secrets/{id}", s.admin(s.handleRevokeEmbedSecret))
 
-	mux.Handle("GET /healthz", s.plain(s.handleHealth))
+	mux.Handle("GET /healthz", s.plain(s.handleReady))
+	mux.Handle("GET /readyz", s.plain(s.handleReady))
+	mux.Handle("GET /livez", s.plain(s.handleLive))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 	mux.Handle("/", s.plain(s.handleNotFound))
 
 	return s.middleware(mux)

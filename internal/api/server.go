@@ -6,13 +6,22 @@ package api
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
+	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/inlay/inlay/internal/audit"
+	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
+	"github.com/inlay/inlay/internal/rls"
+	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
 )
@@ -32,10 +41,19 @@ type Options struct {
 	AdminKey string
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxFilterValues bounds the values of one filter in a request (default
+	// DefaultMaxFilterValues); more is a 400 too_many_filter_values.
+	MaxFilterValues int
+	// RequestTimeout bounds the whole of an embed API request (compile, bind, queue and
+	// engine); 0 means only the engine's per-query timeout applies.
+	RequestTimeout time.Duration
 }
 
 // Deps are the services the API is built on.
 type Deps struct {
+	// Dashboards, when not nil, are compiled into the Engine's catalog by New. The API serves
+	// the engine's current catalog, so a reload that publishes a new one (Engine.Publish) takes
+	// effect without rebuilding the Server.
 	Dashboards []*dashboard.Dashboard
 	Engine     *query.Engine
 	Principals *principal.Service
@@ -47,26 +65,55 @@ type Deps struct {
 	Audit      *audit.Writer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Reload serves POST /api/v1/admin/reload; nil disables it.
+	Reload ReloadFunc
+	// Health answers /readyz; nil means always ready.
+	Health Readiness
+	// Observer receives request, token and refusal events for metrics; nil records nothing.
+	Observer Observer
+	// Tracer traces requests and widget queries; nil traces nothing.
+	Tracer trace.Tracer
+	// TokenLimiter limits token requests per service principal, QueryLimiter embed API requests
+	// per embed token; nil means no limit.
+	TokenLimiter Limiter
+	QueryLimiter Limiter
+	// Metrics serves GET /metrics when set.
+	Metrics http.Handler
+	// Secrets enables Looker-compatible embedding (docs/looker.md): its sessions' tokens are
+	// keyed and its embed secrets sealed with them. nil leaves it off.
+	Secrets *secret.Keys
 }
 
 // Server serves the HTTP API.
 type Server struct {
 	Deps
-	opts       Options
-	dashboards map[string]*dashboard.Dashboard
-	order      []string
+	opts Options
+	// usesExternalValue memoises, per loaded dashboard, whether a dataset names
+	// __aibi_external_value (tokeninfo requires external_value only then).
+	usesExternalValue sync.Map // *dashboard.Dashboard -> bool
+	looker            *looker.Service
+	// exchange applies the token exchange's rules.
+	exchange *token.Exchange
 }
-
-// grantTTL bounds the time between the tokeninfo call and the token exchange.
-const grantTTL = 5 * time.Minute
 
 // New checks the options and builds a Server.
 func New(opts Options, deps Deps) (*Server, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
+	if opts.MaxFilterValues <= 0 {
+		opts.MaxFilterValues = DefaultMaxFilterValues
+	}
 	if opts.EmbedTTL <= 0 || opts.ServiceTTL <= 0 || opts.MaxEmbedTTL < opts.EmbedTTL {
 		return nil, fmt.Errorf("api: token lifetimes must be positive and embed_ttl ≤ max_embed_ttl")
+	}
+	// The key ring keeps a retired key published for its longest token: a lifetime beyond it
+	// would fail every token request, so refuse to start instead.
+	if deps.Keys != nil {
+		if max := deps.Keys.MaxTokenTTL(); opts.ServiceTTL > max || opts.MaxEmbedTTL > max {
+			return nil, fmt.Errorf("api: service_ttl (%v) and max_embed_ttl (%v) must be at most the key ring's token lifetime (%v)",
+				opts.ServiceTTL, opts.MaxEmbedTTL, max)
+		}
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -74,16 +121,45 @@ func New(opts Options, deps Deps) (*Server, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Deps: deps, opts: opts, dashboards: map[string]*dashboard.Dashboard{}}
-	for _, d := range deps.Dashboards {
-		if _, dup := s.dashboards[d.ID]; dup {
-			return nil, fmt.Errorf("api: two dashboards with id %q", d.ID)
-		}
-		s.dashboards[d.ID] = d
-		s.order = append(s.order, d.ID)
+	if deps.Observer == nil {
+		deps.Observer = nopObserver{}
 	}
-	slices.Sort(s.order)
+	if deps.Tracer == nil {
+		deps.Tracer = noop.NewTracerProvider().Tracer("")
+	}
+	s := &Server{Deps: deps, opts: opts,
+		exchange: &token.Exchange{Grants: deps.Grants, Redeemed: deps.Store, Policy: token.Policy{
+			EmbedTTL: opts.EmbedTTL, MaxEmbedTTL: opts.MaxEmbedTTL, DefaultCapabilities: opts.DefaultCapabilities}}}
+	if deps.Dashboards != nil {
+		c, _, err := deps.Engine.Compile(deps.Dashboards)
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		deps.Engine.Publish(c)
+	}
+	if deps.Secrets != nil {
+		lk, err := looker.New(deps.Store, deps.Secrets, deps.Now)
+		if err != nil {
+			return nil, err
+		}
+		s.looker = lk
+	}
 	return s, nil
+}
+
+// plan returns the current plan of dashboard id. A request takes it once and keeps it, so a
+// reload while it runs does not change the dashboard under it.
+func (s *Server) plan(id string) (*compile.Plan, bool) {
+	return s.Engine.Catalog().Plan(id)
+}
+
+// dashboard returns the current definition of dashboard id.
+func (s *Server) dashboard(id string) (*dashboard.Dashboard, bool) {
+	p, ok := s.plan(id)
+	if !ok {
+		return nil, false
+	}
+	return p.Dashboard, true
 }
 
 // allowedOrigin reports whether origin may embed dashboard d (d may be nil for instance-wide).
@@ -106,4 +182,24 @@ func (s *Server) frameAncestors(d *dashboard.Dashboard) []string {
 		}
 	}
 	return out
+}
+
+// needsExternalValue is usesExternalValue(d), computed once per loaded dashboard.
+func (s *Server) needsExternalValue(d *dashboard.Dashboard) bool {
+	if v, ok := s.usesExternalValue.Load(d); ok {
+		return v.(bool)
+	}
+	v := usesExternalValue(d)
+	s.usesExternalValue.Store(d, v)
+	return v
+}
+
+// usesExternalValue reports whether a dataset of d names __aibi_external_value.
+func usesExternalValue(d *dashboard.Dashboard) bool {
+	for _, ds := range d.Datasets {
+		if _, n, err := rls.RewriteExternalValue(ds.SQL, func() string { return "NULL" }); err != nil || n > 0 {
+			return true // a dataset the rewriter cannot read is treated as needing it: fail closed
+		}
+	}
+	return false
 }

@@ -10,8 +10,11 @@ import (
 // handleViewerPage is GET /embed/dashboards/{id}: the page inside the host's iframe. Framing is
 // governed by CSP frame-ancestors (the allowed origins), never X-Frame-Options.
 func (s *Server) handleViewerPage(w http.ResponseWriter, r *http.Request) error {
+	if ses, auth, ok, err := s.lookerPageSession(r); ok {
+		return s.handleLookerViewerPage(w, r, ses, auth, err)
+	}
 	id := r.PathValue("id")
-	d, ok := s.dashboards[id]
+	d, ok := s.dashboard(id)
 	cfg := web.PageConfig{DashboardID: id, APIBase: strings.TrimSuffix(s.opts.Issuer, "/"),
 		EmbedDomain: r.URL.Query().Get("embed_domain"), Theme: r.URL.Query().Get("theme")}
 	ancestors, status := "'none'", http.StatusOK

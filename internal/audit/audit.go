@@ -23,6 +23,10 @@ const writeTimeout = 10 * time.Second
 // retryPause is the wait before the one retry of a failed batch.
 const retryPause = 200 * time.Millisecond
 
+// maxHeldEvents bounds the events kept in memory while the store is unavailable; past it a
+// batch that cannot be stored is logged and lost, so memory stays bounded.
+const maxHeldEvents = 100_000
+
 // Options tune the writer; zero fields take the defaults.
 type Options struct {
 	// BatchSize is the most events stored in one AppendAudit call (default 100).
@@ -37,10 +41,12 @@ type Options struct {
 
 // Writer batches audit events into a storage.Store. Its methods are safe for concurrent use.
 //
-// Record never drops an event: when the buffer is full (the store is slower than the traffic)
-// it blocks until there is room. An audit log with silent gaps would be worse than a slower
-// query, and a bounded buffer keeps memory bounded. Events recorded by one goroutine are stored
-// in the order it recorded them.
+// Record never drops an event for load: when the buffer is full (the store is slower than the
+// traffic) it blocks until there is room. An audit log with silent gaps would be worse than a
+// slower query, and a bounded buffer keeps memory bounded. Events recorded by one goroutine are
+// stored in the order it recorded them. Events are lost (never silently) when the store fails a
+// batch twice (logged, and returned by Flush and Close), when recorded after Close (logged),
+// and when the process ends before their batch is stored.
 type Writer struct {
 	store  storage.Store
 	logger *slog.Logger
@@ -106,6 +112,9 @@ func (w *Writer) Record(ev storage.AuditEvent) {
 	w.items <- item{ev: ev}
 }
 
+// Queued is the number of events (and flush markers) waiting to be stored, for metrics.
+func (w *Writer) Queued() int { return len(w.items) }
+
 // Flush returns once every event recorded before it was called is stored, or ctx ends. It
 // returns the store failures since the previous Flush (events that could not be stored even
 // after a retry), so a caller can tell that the log has a gap.
@@ -156,11 +165,38 @@ func (w *Writer) run() {
 	defer ticker.Stop()
 	batch := make([]storage.AuditEvent, 0, w.opts.BatchSize)
 	var failed error // store failures not yet reported by Flush or Close
-	write := func() {
+	// holding is set while the store is unavailable (a database restarting): the batch is kept
+	// and retried on the next tick instead of being lost, up to maxHeldEvents.
+	holding := false
+	var nextTry time.Time // while holding: one attempt per FlushEvery, no retry pause
+	write := func(force bool) {
 		if len(batch) == 0 {
 			return
 		}
-		if err := w.write(batch); err != nil {
+		var err error
+		if holding {
+			if !force && time.Now().Before(nextTry) && len(batch) < maxHeldEvents {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+			err = w.store.AppendAudit(ctx, batch)
+			cancel()
+		} else {
+			err = w.write(batch)
+		}
+		if err != nil && errors.Is(err, storage.ErrUnavailable) && len(batch) < maxHeldEvents {
+			if !holding {
+				w.logger.Warn("audit: the store is unavailable; keeping events to retry", "events", len(batch), "err", err)
+			}
+			holding, nextTry = true, time.Now().Add(w.opts.FlushEvery)
+			return
+		}
+		if holding && err == nil {
+			w.logger.Info("audit: the store is back; kept events stored", "events", len(batch))
+		}
+		holding = false
+		if err != nil {
+			w.logger.Error("audit: storing events failed; events lost", "events", len(batch), "err", err)
 			failed = errors.Join(failed, err)
 		}
 		// A new slice: the store may keep the one it was given.
@@ -171,21 +207,29 @@ func (w *Writer) run() {
 		case it, ok := <-w.items:
 			switch {
 			case !ok:
-				write()
+				write(true)
+				if holding {
+					w.logger.Error("audit: closing while the store is unavailable; events lost", "events", len(batch))
+					failed = errors.Join(failed, fmt.Errorf("audit: %d events not stored: %w", len(batch), storage.ErrUnavailable))
+				}
 				w.closeErr = failed
 				return
 			case it.flushed != nil:
-				write()
-				it.flushed <- failed
+				write(true)
+				if holding {
+					it.flushed <- errors.Join(failed, fmt.Errorf("audit: %d events waiting for the store: %w", len(batch), storage.ErrUnavailable))
+				} else {
+					it.flushed <- failed
+				}
 				failed = nil
 			default:
 				batch = append(batch, it.ev)
-				if len(batch) >= w.opts.BatchSize {
-					write()
+				if len(batch) >= w.opts.BatchSize && (!holding || len(batch) >= maxHeldEvents) {
+					write(false)
 				}
 			}
 		case <-ticker.C:
-			write()
+			write(false)
 		}
 	}
 }
@@ -205,6 +249,5 @@ func (w *Writer) write(batch []storage.AuditEvent) error {
 			time.Sleep(retryPause) // let a transient failure (a locked database) pass
 		}
 	}
-	w.logger.Error("audit: storing events failed twice; events lost", "events", len(batch), "err", err)
 	return fmt.Errorf("audit: %d events not stored: %w", len(batch), err)
 }

@@ -118,6 +118,16 @@ func TestGolden(t *testing.T) {
 						t.Fatal(err)
 					}
 					checkGolden(t, name, q)
+					// The plan compiled once for the whole dashboard binds the same statement.
+					wp, err := NewPlan(d, func(string) (datasource.Dialect, error) { return dia, nil }).Widget(w.Name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					pq, err := wp.Bind(testViewer(), f, 1000)
+					if err != nil {
+						t.Fatal(err)
+					}
+					checkGolden(t, name, pq)
 				})
 			}
 		}
@@ -310,13 +320,31 @@ func TestParseFilters(t *testing.T) {
 	}
 }
 
-// BenchmarkWidget measures compiling one filtered widget query.
+// BenchmarkWidget measures compiling one filtered widget query per request, as the server did
+// before plans: find the widget and dataset, parse its expressions, render, bind.
 func BenchmarkWidget(b *testing.B) {
 	d := testDashboard()
 	f := FilterValues{"region": {Values: []string{"East", "West"}}}
 	v := testViewer()
 	for b.Loop() {
 		if _, err := Widget(d, "by_month", duckdb.Dialect{}, v, f, Options{MaxRows: 1000}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBind measures the request path with a plan: binding the viewer's values and the
+// filters into the widget's SQL compiled at load. Compare with BenchmarkWidget in the same run.
+func BenchmarkBind(b *testing.B) {
+	d := testDashboard()
+	f := FilterValues{"region": {Values: []string{"East", "West"}}}
+	v := testViewer()
+	wp, err := NewPlan(d, func(string) (datasource.Dialect, error) { return duckdb.Dialect{}, nil }).Widget("by_month")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := wp.Bind(v, f, 1000); err != nil {
 			b.Fatal(err)
 		}
 	}

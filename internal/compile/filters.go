@@ -69,9 +69,13 @@ type FilterValue struct {
 // Strings holding a NUL character or invalid UTF-8 are refused (no column value holds them, and
 // some drivers truncate at NUL). Errors are *FilterError or *UnknownFilterError.
 func ParseFilters(d *dashboard.Dashboard, raw map[string]json.RawMessage) (FilterValues, error) {
+	return parseFilters(raw, func(name string) *dashboard.Filter { return findFilter(d, name) })
+}
+
+func parseFilters(raw map[string]json.RawMessage, lookup func(string) *dashboard.Filter) (FilterValues, error) {
 	out := make(FilterValues, len(raw))
 	for name, msg := range raw {
-		f := findFilter(d, name)
+		f := lookup(name)
 		if f == nil {
 			return nil, &UnknownFilterError{Filter: name}
 		}
@@ -225,59 +229,4 @@ func parseTime(s string) (t time.Time, isDate bool, err error) {
 	}
 	t, err = time.Parse(time.RFC3339Nano, s)
 	return t.UTC(), false, err
-}
-
-// filterPredicates writes " WHERE ..." (or nothing) restricting the dataset to the filter values
-// that target it. Filters are taken in the dashboard's order so the SQL text is stable.
-func filterPredicates(b *builder, d *dashboard.Dashboard, dataset string, f FilterValues) error {
-	first := true
-	for i := range d.Filters {
-		flt := &d.Filters[i]
-		fv, ok := f[flt.Name]
-		if !ok {
-			continue
-		}
-		for _, tgt := range flt.Targets {
-			if tgt.Dataset != dataset {
-				continue
-			}
-			if !dashboard.ValidIdent(tgt.Column) {
-				return definitionError("filter %q: target column %q is not a plain identifier", flt.Name, tgt.Column)
-			}
-			col := b.quote(tgt.Column)
-			var preds []string
-			switch {
-			case len(fv.Values) == 1:
-				preds = append(preds, col+" = "+b.bind(fv.Values[0]))
-			case len(fv.Values) > 1:
-				marks := make([]string, len(fv.Values))
-				for j, val := range fv.Values {
-					marks[j] = b.bind(val)
-				}
-				preds = append(preds, col+" IN ("+strings.Join(marks, ", ")+")")
-			}
-			if fv.From != nil {
-				preds = append(preds, col+" >= "+b.bind(*fv.From))
-			}
-			if fv.To != nil {
-				preds = append(preds, col+" < "+b.bind(*fv.To))
-			}
-			if fv.Min != nil {
-				preds = append(preds, col+" >= "+b.bind(*fv.Min))
-			}
-			if fv.Max != nil {
-				preds = append(preds, col+" <= "+b.bind(*fv.Max))
-			}
-			for _, p := range preds {
-				if first {
-					b.sb.WriteString(" WHERE ")
-					first = false
-				} else {
-					b.sb.WriteString(" AND ")
-				}
-				b.sb.WriteString(p)
-			}
-		}
-	}
-	return nil
 }

@@ -2,11 +2,11 @@ package compile
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/inlay/inlay/internal/dashboard"
-	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/rls"
 )
 
@@ -31,71 +31,52 @@ type PageError struct {
 
 func (e *PageError) Error() string { return fmt.Sprintf("widget %q: %s", e.Widget, e.Reason) }
 
-// Page compiles one page of a table widget and the count of all the rows the widget shows (its
-// own limit or the row cap applies first, so pages walk exactly the rows the widget would show):
+// BindPage binds one page of a table widget and the count of all the rows the widget shows (its
+// own limit, or the row cap, applies first, so pages walk exactly the rows the widget shows):
 //
 //	SELECT * FROM (<widget query>) AS p ORDER BY <sort>, <every column> LIMIT n OFFSET m
 //	SELECT count(*) FROM (<widget query>) AS p
 //
 // Every column breaks ties, so pages neither repeat nor skip rows.
-func Page(d *dashboard.Dashboard, widgetName string, dialect datasource.Dialect, v rls.Viewer, f FilterValues, opts Options, p PageRequest) (page, count Query, err error) {
-	w := findWidget(d, widgetName)
-	if w == nil {
-		return Query{}, Query{}, &UnknownWidgetError{Widget: widgetName}
+func (w *WidgetPlan) BindPage(v rls.Viewer, f FilterValues, maxRows int, p PageRequest) (page, count Query, err error) {
+	if w.err != nil {
+		return Query{}, Query{}, w.err
 	}
-	if w.Type != "table" {
+	if w.Type != dashboard.WidgetTable {
 		return Query{}, Query{}, &PageError{Widget: w.Name, Reason: "only table widgets have pages"}
 	}
 	if p.Offset < 0 || p.Limit < 1 || p.Limit > MaxPageSize {
 		return Query{}, Query{}, &PageError{Widget: w.Name, Reason: fmt.Sprintf("a page needs offset >= 0 and 1 <= limit <= %d", MaxPageSize)}
 	}
-	s, err := widgetShape(w)
-	if err != nil {
-		return Query{}, Query{}, fmt.Errorf("widget %q: %w", w.Name, err)
+	if p.Sort != "" && !slices.Contains(w.Columns, p.Sort) {
+		return Query{}, Query{}, &PageError{Widget: w.Name, Reason: fmt.Sprintf("cannot sort by %q: not one of the table's columns", p.Sort)}
 	}
-	keys := make([]string, 0, len(s.dims)+len(s.measures))
-	for _, fl := range append(append([]field(nil), s.dims...), s.measures...) {
-		keys = append(keys, fl.key)
-	}
-	inner, err := Widget(d, widgetName, dialect, v, f, opts)
+	inner, err := w.Bind(v, f, maxRows)
 	if err != nil {
 		return Query{}, Query{}, err
 	}
+	q := w.ds.dialect.QuoteIdent
 	var order []string
-	if p.Sort != "" {
-		found := false
-		for _, k := range keys {
-			if k == p.Sort {
-				found = true
-				break
-			}
+	used := map[string]bool{}
+	add := func(key string, desc bool) {
+		if used[key] {
+			return
 		}
-		if !found {
-			return Query{}, Query{}, &PageError{Widget: w.Name, Reason: fmt.Sprintf("cannot sort by %q: not one of the table's columns", p.Sort)}
-		}
-		o := dialect.QuoteIdent(p.Sort)
-		if p.Desc {
-			o += " DESC"
-		}
-		order = append(order, o)
-	} else {
-		// The widget's own order, as the inner query had it.
-		ok, err := orderBy(w, s)
-		if err != nil {
-			return Query{}, Query{}, fmt.Errorf("widget %q: %w", w.Name, err)
-		}
-		for _, o := range ok {
-			q := dialect.QuoteIdent(o.key)
-			if o.desc {
-				q += " DESC"
-			}
-			order = append(order, q)
+		used[key] = true
+		if desc {
+			order = append(order, q(key)+" DESC")
+		} else {
+			order = append(order, q(key))
 		}
 	}
-	for _, k := range keys {
-		if k != p.Sort {
-			order = append(order, dialect.QuoteIdent(k))
-		}
+	if p.Sort != "" {
+		add(p.Sort, p.Desc)
+	}
+	for _, o := range w.order {
+		add(o.key, o.desc)
+	}
+	for _, k := range w.Columns {
+		add(k, false)
 	}
 	// Offset and limit are checked integers, written as literals.
 	page = Query{Source: inner.Source, Args: inner.Args,

@@ -7,7 +7,6 @@ import (
 
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource"
-	"github.com/inlay/inlay/internal/rls"
 )
 
 // ErrRLSValueMissing: a dataset needs a viewer value or attribute that the viewer does not carry.
@@ -57,89 +56,6 @@ func (b *builder) bind(v any) string {
 }
 
 func (b *builder) quote(ident string) string { return b.dialect.QuoteIdent(ident) }
-
-// securedDataset writes the dataset's query with row-level security applied: this is the one
-// place RLS is applied, and every query the compiler produces (widgets, filter options, exports)
-// reads its rows through it.
-//
-// The dataset SQL has __aibi_external_value replaced by the viewer's external value as a bound
-// parameter, then is wrapped as
-//
-//	SELECT * FROM (<sql>) AS rls_base WHERE <rule> AND <rule> ...
-//
-// for the dataset's structured rules. Anything the viewer lacks is an *RLSError.
-func securedDataset(b *builder, ds *dashboard.Dataset, v rls.Viewer) error {
-	if strings.TrimSpace(ds.SQL) == "" {
-		return definitionError("dataset %q has no SQL (a sql_file must be loaded into SQL by the dashboard loader)", ds.Name)
-	}
-	var missing bool
-	sql, _, err := rls.PrepareDataset(ds.SQL, func() string {
-		if v.ExternalValue == nil {
-			missing = true
-			return "NULL"
-		}
-		return b.bind(*v.ExternalValue)
-	})
-	if err != nil {
-		return definitionError("dataset %q: %v", ds.Name, err)
-	}
-	if missing {
-		return &RLSError{Attribute: ExternalValueAttribute}
-	}
-	// Newlines around the dataset SQL keep a trailing line comment from swallowing the ')'.
-	b.sb.WriteString("SELECT * FROM (\n")
-	b.sb.WriteString(sql)
-	b.sb.WriteString("\n) AS rls_base")
-	if len(ds.RLS) > 0 {
-		b.sb.WriteString(" WHERE ")
-	}
-	for i, rule := range ds.RLS {
-		if i > 0 {
-			b.sb.WriteString(" AND ")
-		}
-		if !dashboard.ValidIdent(rule.Column) {
-			return definitionError("dataset %q: rls column %q is not a plain identifier", ds.Name, rule.Column)
-		}
-		values, ok := v.Attributes[rule.Attribute]
-		if !ok {
-			return &RLSError{Attribute: rule.Attribute}
-		}
-		col := b.quote(rule.Column)
-		switch rule.Operator {
-		case "", "eq":
-			if len(values) != 1 {
-				return &RLSError{Attribute: rule.Attribute, Reason: fmt.Sprintf("an eq rule needs exactly one value, the token has %d", len(values))}
-			}
-			b.sb.WriteString(col + " = " + b.bind(values[0]))
-		case "in":
-			if len(values) == 0 {
-				// No allowed values: no rows. IN () is not valid SQL.
-				b.sb.WriteString("1 = 0")
-				continue
-			}
-			b.sb.WriteString(col + " IN (")
-			for j, val := range values {
-				if j > 0 {
-					b.sb.WriteString(", ")
-				}
-				b.sb.WriteString(b.bind(val))
-			}
-			b.sb.WriteString(")")
-		default:
-			return definitionError("dataset %q: unknown rls operator %q", ds.Name, rule.Operator)
-		}
-	}
-	return nil
-}
-
-func findDataset(d *dashboard.Dashboard, name string) (*dashboard.Dataset, error) {
-	for i := range d.Datasets {
-		if d.Datasets[i].Name == name {
-			return &d.Datasets[i], nil
-		}
-	}
-	return nil, definitionError("dataset %q is not defined", name)
-}
 
 func sourceName(ds *dashboard.Dataset) string {
 	if ds.Source == "" {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,8 +37,9 @@ const (
 
 // State drivers.
 const (
-	StateSQLite = "sqlite"
-	StateMemory = "memory"
+	StateSQLite   = "sqlite"
+	StateMemory   = "memory"
+	StatePostgres = "postgres"
 )
 
 // Config is the whole of Inlay's configuration. YAML keys are snake_case; durations are Go
@@ -59,8 +61,15 @@ type Config struct {
 	Embed       EmbedConfig                 `yaml:"embed" json:"embed"`
 	Tokens      TokenConfig                 `yaml:"tokens" json:"tokens"`
 	Query       QueryConfig                 `yaml:"query" json:"query"`
+	Cache       CacheConfig                 `yaml:"cache" json:"cache"`
 	// Dashboards is the folder holding dashboards/*.yaml.
 	Dashboards string `yaml:"dashboards" json:"dashboards"`
+	// Limits, Server and Telemetry are the operations settings (operations.go).
+	Limits    LimitsConfig    `yaml:"limits" json:"limits"`
+	Server    ServerConfig    `yaml:"server" json:"server"`
+	Telemetry TelemetryConfig `yaml:"telemetry" json:"telemetry"`
+	// TLS makes Inlay serve HTTPS (needed by the Looker Embed SDK, docs/looker.md).
+	TLS TLSConfig `yaml:"tls" json:"tls"`
 
 	// file is the config file read (empty when none was).
 	file string
@@ -71,10 +80,53 @@ type Config struct {
 	publicURLDerived bool
 }
 
+// TLSConfig makes Inlay serve HTTPS: a certificate and key (PEM files), or a self-signed
+// certificate for 127.0.0.1 and localhost made and kept under <project>/.inlay/tls.
+type TLSConfig struct {
+	Cert       string `yaml:"cert" json:"cert"`
+	Key        string `yaml:"key" json:"key"`
+	SelfSigned bool   `yaml:"self_signed" json:"self_signed"`
+}
+
+// Enabled reports whether Inlay serves HTTPS.
+func (t TLSConfig) Enabled() bool { return t.Cert != "" || t.Key != "" || t.SelfSigned }
+
+// SetTLS sets the TLS settings (e.g. from flags). A PublicURL that was not configured follows
+// the scheme.
+func (c *Config) SetTLS(t TLSConfig) {
+	c.TLS = t
+	c.setBy("tls", "flag")
+	if c.publicURLDerived {
+		c.PublicURL = c.derivedPublicURL(c.Listen)
+	}
+}
+
+// derivedPublicURL is derivePublicURL with https when TLS is on.
+func (c *Config) derivedPublicURL(listen string) string {
+	u := derivePublicURL(listen)
+	if c.TLS.Enabled() {
+		u = "https://" + strings.TrimPrefix(u, "http://")
+	}
+	return u
+}
+
 // StateConfig selects the store for Inlay's own state (principals, signing keys, audit log).
 type StateConfig struct {
-	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default) or "memory"
+	Driver string `yaml:"driver" json:"driver"` // "sqlite" (default), "memory" or "postgres"
 	Path   string `yaml:"path" json:"path"`     // sqlite file, default <project>/.inlay/state.db
+	// DSN is the PostgreSQL connection string of driver "postgres" (it may hold a password,
+	// hence a Secret). Every replica sharing it shares principals, keys, audit and records.
+	DSN Secret `yaml:"dsn" json:"dsn"`
+	// MaxConns caps the postgres state pool; 0 means the driver's default.
+	MaxConns int `yaml:"max_conns" json:"max_conns"`
+}
+
+// CacheConfig configures the shared result cache.
+type CacheConfig struct {
+	// Redis is a redis:// (or rediss://) URL; when set, query results are shared through Redis
+	// in front of the in-process cache, so replicas serve each other's results. It may hold a
+	// password, hence a Secret.
+	Redis Secret `yaml:"redis" json:"redis"`
 }
 
 // DataSourceConfig configures one named database.
@@ -84,10 +136,25 @@ type DataSourceConfig struct {
 	Path string `yaml:"path" json:"path"`
 	// DSN is the PostgreSQL connection string (it may hold a password, hence a Secret).
 	DSN Secret `yaml:"dsn" json:"dsn"`
-	// InitSQL runs once on each new connection (DuckDB: e.g. CREATE VIEW over Parquet files).
+	// InitSQL runs once, in order, when the source is opened at start (DuckDB: e.g.
+	// CREATE OR REPLACE VIEW over Parquet files). Statements on a database file persist, so
+	// they should be idempotent.
 	InitSQL []string `yaml:"init_sql" json:"init_sql"`
 	// MaxConns caps the connection pool; 0 means the implementation's default.
 	MaxConns int `yaml:"max_conns" json:"max_conns"`
+	// MaxConcurrentQueries caps the queries this replica runs on the source at once; more wait
+	// in a queue of MaxQueuedQueries, beyond which a query fails with 503 datasource_busy.
+	// 0 means the default (max_conns for postgres, twice the CPU count for duckdb).
+	MaxConcurrentQueries int `yaml:"max_concurrent_queries" json:"max_concurrent_queries"`
+	MaxQueuedQueries     int `yaml:"max_queued_queries" json:"max_queued_queries"`
+	// AllowedDirectories (DuckDB) are the folders dashboard SQL may read files from once
+	// init_sql has run; every other file and the network are refused.
+	AllowedDirectories []string `yaml:"allowed_directories" json:"allowed_directories"`
+	// ExternalAccess (DuckDB) turns the sandbox off: any file or URL can be read. Default false.
+	ExternalAccess bool `yaml:"external_access" json:"external_access"`
+	// Dir is the project folder, which relative file names in a DuckDB source's SQL
+	// (read_parquet('orders/*.parquet')) resolve against, like Path. Set by Load.
+	Dir string `yaml:"-" json:"-"`
 }
 
 // EmbedConfig controls which host pages may embed dashboards.
@@ -102,6 +169,12 @@ type TokenConfig struct {
 	MaxEmbedTTL time.Duration `yaml:"max_embed_ttl" json:"max_embed_ttl"` // the longest a caller may ask for
 	ServiceTTL  time.Duration `yaml:"service_ttl" json:"service_ttl"`     // lifetime of a service token
 	KeyRotation time.Duration `yaml:"key_rotation" json:"key_rotation"`   // how long a signing key signs
+}
+
+// LongestTTL is the longest lifetime of any token Inlay issues (embed or service): how long the
+// key ring keeps a retired signing key published.
+func (t TokenConfig) LongestTTL() time.Duration {
+	return max(t.MaxEmbedTTL, t.EmbedTTL, t.ServiceTTL)
 }
 
 // QueryConfig bounds dashboard queries.
@@ -141,6 +214,8 @@ func Default(projectDir string) *Config {
 			CacheMaxBytes: 256 << 20,
 		},
 		Dashboards: filepath.Join(projectDir, "dashboards"),
+		Limits:     defaultLimits(),
+		Server:     ServerConfig{ShutdownTimeout: DefaultShutdownTimeout},
 		where:      map[string]string{},
 	}
 }
@@ -158,7 +233,26 @@ func LoadOptional(projectDir string, getenv func(string) string) (*Config, error
 	return load(projectDir, getenv, true)
 }
 
+// LoadAll is Load for tools that report every problem of a project at once (inlay check, inlay
+// dev): it returns the configuration read so far together with its problems, so that dashboards
+// can still be checked against it when inlay.yaml has a mistake. err is set only when the file
+// cannot be read at all.
+func LoadAll(projectDir string, getenv func(string) string) (*Config, Problems, error) {
+	return loadAll(projectDir, getenv, false)
+}
+
 func load(projectDir string, getenv func(string) string, optional bool) (*Config, error) {
+	c, probs, err := loadAll(projectDir, getenv, optional)
+	if err != nil {
+		return nil, err
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return c, nil
+}
+
+func loadAll(projectDir string, getenv func(string) string, optional bool) (*Config, Problems, error) {
 	c := Default(projectDir)
 	path := filepath.Join(projectDir, FileName)
 	data, err := os.ReadFile(path)
@@ -166,23 +260,21 @@ func load(projectDir string, getenv func(string) string, optional bool) (*Config
 	case errors.Is(err, fs.ErrNotExist) && optional:
 		path = ""
 	case err != nil:
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, nil, fmt.Errorf("config: %w", err)
 	}
 	var probs Problems
 	if path != "" {
 		c.file = path
 		probs = append(probs, c.decode(path, data)...)
 		c.resolvePaths(projectDir)
+		c.resolveOperationPaths(projectDir)
 	}
 	c.applyEnv(getenv)
 	probs = append(probs, c.resolveSecrets(getenv, projectDir)...)
 	if c.publicURLDerived {
-		c.PublicURL = derivePublicURL(c.Listen)
+		c.PublicURL = c.derivedPublicURL(c.Listen)
 	}
-	if len(probs) > 0 {
-		return nil, probs
-	}
-	return c, nil
+	return c, probs, nil
 }
 
 // SetListen sets the listen address (e.g. from a flag). A PublicURL that was not configured
@@ -191,7 +283,7 @@ func (c *Config) SetListen(addr string) {
 	c.Listen = addr
 	c.setBy("listen", "flag")
 	if c.publicURLDerived {
-		c.PublicURL = derivePublicURL(addr)
+		c.PublicURL = c.derivedPublicURL(addr)
 	}
 }
 
@@ -240,9 +332,8 @@ func (c *Config) decode(path string, data []byte) Problems {
 			c.publicURLDerived = false
 		}
 	})
-	if len(probs) > 0 {
-		return probs // decoding would only repeat them less clearly
-	}
+	// Unknown keys are not decoded (yaml.v3 skips them), so the rest of the file is still read
+	// and its own mistakes reported alongside.
 	if err := doc.Decode(c); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
@@ -286,11 +377,20 @@ func walk(n *yaml.Node, t reflect.Type, prefix string, visit func(key string, li
 func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag == name && f.IsExported() {
+		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag == name && tag != "-" && f.IsExported() {
 			return f, true
 		}
 	}
 	return reflect.StructField{}, false
+}
+
+// yamlParserErrors are yaml.v3's parser error messages, reported with a 0-based line.
+var yamlParserErrors = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected '-' indicator", "did not find expected <document start>",
+	"did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle",
 }
 
 // problemFromYAML turns a yaml.v3 message ("line 12: cannot unmarshal ...") into a Problem,
@@ -301,6 +401,10 @@ func problemFromYAML(path, msg string, lines map[int]string) Problem {
 		if num, tail, ok := strings.Cut(rest, ": "); ok {
 			if n, err := strconv.Atoi(num); err == nil {
 				p.Line, p.Message, p.Key = n, tail, lines[n]
+				if slices.Contains(yamlParserErrors, tail) {
+					// yaml.v3 gives parser (not scanner) errors a 0-based line.
+					p.Line, p.Key = n+1, lines[n+1]
+				}
 			}
 		}
 	}
@@ -321,9 +425,16 @@ func (c *Config) resolvePaths(dir string) {
 	if c.where["dashboards"] != "" {
 		c.Dashboards = abs(c.Dashboards)
 	}
+	c.TLS.Cert, c.TLS.Key = abs(c.TLS.Cert), abs(c.TLS.Key)
 	for name, ds := range c.DataSources {
 		if ds.Type == TypeDuckDB && ds.Path != ":memory:" {
 			ds.Path = abs(ds.Path)
+		}
+		if ds.Type == TypeDuckDB {
+			ds.Dir = dir
+			if a, err := filepath.Abs(dir); err == nil {
+				ds.Dir = a
+			}
 		}
 		c.DataSources[name] = ds
 	}
@@ -343,6 +454,9 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set("INLAY_SECRET", "secret", func(v string) { c.Secret = NewSecret(v) })
 	set("INLAY_ADMIN_KEY", "admin_key", func(v string) { c.AdminKey = NewSecret(v) })
 	set("INLAY_STATE_PATH", "state.path", func(v string) { c.State.Path = v })
+	set("INLAY_STATE_DRIVER", "state.driver", func(v string) { c.State.Driver = v })
+	set("INLAY_STATE_DSN", "state.dsn", func(v string) { c.State.DSN = NewSecret(v) })
+	set("INLAY_CACHE_REDIS", "cache.redis", func(v string) { c.Cache.Redis = NewSecret(v) })
 	set("INLAY_ALLOWED_ORIGINS", "embed.allowed_origins", func(v string) {
 		c.Embed.AllowedOrigins = nil
 		for o := range strings.SplitSeq(v, ",") {
@@ -363,6 +477,8 @@ func (c *Config) resolveSecrets(getenv func(string) string, dir string) Problems
 	}
 	try("secret", &c.Secret)
 	try("admin_key", &c.AdminKey)
+	try("state.dsn", &c.State.DSN)
+	try("cache.redis", &c.Cache.Redis)
 	for _, name := range sortedKeys(c.DataSources) {
 		ds := c.DataSources[name]
 		try("data_sources."+name+".dsn", &ds.DSN)
@@ -377,6 +493,10 @@ func (c *Config) setBy(key, where string) {
 	}
 	c.where[key] = where
 }
+
+// ProblemAt builds a Problem for key with msg, pointing at where key was set (file:line in
+// inlay.yaml, or the environment variable or flag).
+func (c *Config) ProblemAt(key, msg string) Problem { return c.problem(key, msg) }
 
 // problem builds a Problem for key, pointing at where it was set.
 func (c *Config) problem(key, msg string) Problem {

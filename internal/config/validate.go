@@ -45,6 +45,12 @@ func (c *Config) Validate() error {
 			bad("secret", "%v", err)
 		}
 	}
+	switch {
+	case c.TLS.SelfSigned && (c.TLS.Cert != "" || c.TLS.Key != ""):
+		bad("tls.self_signed", "takes no cert or key: give either self_signed or cert and key")
+	case (c.TLS.Cert == "") != (c.TLS.Key == ""):
+		bad("tls", "cert and key go together")
+	}
 	if c.AdminKey.IsSet() && len(c.AdminKey.Reveal()) < MinAdminKeyLen {
 		bad("admin_key", "must be at least %d characters", MinAdminKeyLen)
 	}
@@ -55,8 +61,25 @@ func (c *Config) Validate() error {
 			bad("state.path", "is required with driver %q", StateSQLite)
 		}
 	case StateMemory:
+	case StatePostgres:
+		if !c.State.DSN.IsSet() {
+			bad("state.dsn", "is required with driver %q", StatePostgres)
+		} else if err := checkPostgresDSN(c.State.DSN.Reveal()); err != nil {
+			bad("state.dsn", "%v", err)
+		}
 	default:
-		bad("state.driver", "unknown driver %q (want %q or %q)", c.State.Driver, StateSQLite, StateMemory)
+		bad("state.driver", "unknown driver %q (want %q, %q or %q)", c.State.Driver, StateSQLite, StateMemory, StatePostgres)
+	}
+	if c.State.Driver != StatePostgres && c.State.DSN.IsSet() {
+		bad("state.dsn", "is for driver %q", StatePostgres)
+	}
+	if c.State.MaxConns < 0 {
+		bad("state.max_conns", "must not be negative")
+	}
+	if c.Cache.Redis.IsSet() {
+		if err := checkRedisURL(c.Cache.Redis.Reveal()); err != nil {
+			bad("cache.redis", "%v", err)
+		}
 	}
 
 	for _, name := range sortedKeys(c.DataSources) {
@@ -118,6 +141,7 @@ func (c *Config) Validate() error {
 	if c.Dashboards == "" {
 		bad("dashboards", "is required")
 	}
+	c.validateOperations(bad)
 
 	if len(probs) == 0 {
 		return nil

@@ -14,8 +14,15 @@ type Dashboard struct {
 	Filters        []Filter  `yaml:"filters,omitempty" json:"filters"`
 	Widgets        []Widget  `yaml:"widgets" json:"widgets"`
 
+	// Model is the LookML-style model the dashboard belongs to: a Looker embed user may open it
+	// only when their models include it (docs/looker.md). Optional; without it, Looker embed
+	// users cannot open the dashboard.
+	Model string `yaml:"model,omitempty" json:"-"`
+
 	// File is the path the dashboard was loaded from (for error messages).
 	File string `yaml:"-" json:"-"`
+	// positions maps dotted paths to where they are written in File (see At).
+	positions map[string]Position
 }
 
 // Dataset is a named SQL query over one data source. Its SQL may use the bare identifier

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -94,6 +95,12 @@ func parseFile(fsys fs.FS, base, file string, data []byte) *report {
 			r.problems = append(r.problems, Problem{File: file, Line: 1, Column: 1, Message: "the file is empty"})
 		} else {
 			r.problems = append(r.problems, yamlProblem(file, err)...)
+			// An error at the end of the file (an unclosed bracket) is shown on the last line
+			// that has text, where the mistake is.
+			last := strings.Count(strings.TrimRight(string(data), " \t\r\n"), "\n") + 1
+			for i := range r.problems {
+				r.problems[i].Line = min(r.problems[i].Line, last)
+			}
 		}
 		return r
 	}
@@ -115,6 +122,10 @@ func parseFile(fsys fs.FS, base, file string, data []byte) *report {
 	// The node walk reports shapes and unknown keys with exact positions; yaml.v3's own type
 	// errors (which carry only a line) are a fallback for anything the walk did not catch.
 	r.walk(root, reflect.TypeOf(Dashboard{}), "")
+	r.d.positions = make(map[string]Position, len(r.pos))
+	for p, n := range r.pos {
+		r.d.positions[p] = Position{Line: n.Line, Column: n.Column, Block: n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0}
+	}
 	var te *yaml.TypeError
 	switch {
 	case decodeErr == nil:
@@ -152,7 +163,7 @@ func yamlProblem(file string, err error) []Problem {
 	}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return []Problem{{File: file, Line: line, Message: "YAML: " + m[2]}}
+		return []Problem{{File: file, Line: yamlErrorLine(line, m[2]), Message: "YAML: " + m[2]}}
 	}
 	return []Problem{{File: file, Message: strings.Replace(msg, "yaml: ", "YAML: ", 1)}}
 }
@@ -484,4 +495,22 @@ func describe(n *yaml.Node) string {
 		return fmt.Sprintf("%q", n.Value)
 	}
 	return "something else"
+}
+
+// yamlParserErrors are yaml.v3's parser (not scanner) error messages. For these it reports the
+// 0-based line of the mark (scanner errors get 1 added): yamlErrorLine corrects them.
+var yamlParserErrors = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected '-' indicator", "did not find expected <document start>",
+	"did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle",
+}
+
+// yamlErrorLine is the 1-based line of a yaml.v3 syntax error reported at line.
+func yamlErrorLine(line int, msg string) int {
+	if slices.Contains(yamlParserErrors, msg) {
+		return line + 1
+	}
+	return line
 }

@@ -32,6 +32,9 @@ func (d *Dashboard) Validate() []Problem {
 	return r.problems
 }
 
+// modelRE is what a dashboard's model may be (Looker model names).
+var modelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$`)
+
 func (r *report) validate() {
 	d := r.d
 	switch {
@@ -49,6 +52,9 @@ func (r *report) validate() {
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 			r.at(fmt.Sprintf("allowed_origins.%d", i), "allowed_origins: %q is not an origin such as https://app.example.com", o)
 		}
+	}
+	if d.Model != "" && !modelRE.MatchString(d.Model) {
+		r.at("model", "model %q must be a name: letters, digits, _ and -, starting with a letter or digit", d.Model)
 	}
 	if len(d.Datasets) == 0 {
 		r.at("datasets", "at least one dataset is required")

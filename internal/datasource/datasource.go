@@ -115,4 +115,6 @@ var (
 	ErrUnavailable = errors.New("datasource: unavailable")
 	// ErrCanceled: the caller's context was cancelled (e.g. the client went away).
 	ErrCanceled = errors.New("datasource: query canceled")
+	// ErrBusy: too many queries are running and waiting on the source; try again later.
+	ErrBusy = errors.New("datasource: too many queries")
 )

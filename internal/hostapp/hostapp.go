@@ -28,6 +28,8 @@ type Config struct {
 	Logger       *slog.Logger
 	// HTTPClient calls Inlay; nil means a client with a 15 s timeout.
 	HTTPClient *http.Client
+	// Looker, when set, adds the Looker mode page (/looker, looker.go).
+	Looker *LookerConfig
 }
 
 // User is one of the host product's own users. Department is what row-level security at Inlay
@@ -57,6 +59,8 @@ type App struct {
 
 	mu       sync.Mutex
 	sessions map[string]string // session id -> username
+
+	looker lookerAPI
 }
 
 // New checks cfg and returns the application.
@@ -87,6 +91,7 @@ func New(cfg Config) (*App, error) {
 		log:      cfg.Logger.With("component", "hostapp"),
 		minter:   &minter{cfg: cfg, now: time.Now},
 		sessions: map[string]string{},
+		looker:   lookerAPI{session: map[string]cookielessSession{}},
 	}, nil
 }
 
@@ -98,6 +103,9 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("POST /api/auth/logout", a.handleLogout)
 	mux.HandleFunc("GET /api/auth/me", a.requireUser(a.handleMe))
 	mux.HandleFunc("GET /api/dashboard/embed-config", a.requireUser(a.handleEmbedConfig))
+	if a.cfg.Looker != nil {
+		a.lookerRoutes(mux)
+	}
 	return mux
 }
 

@@ -86,7 +86,7 @@ func TestSampleDashboardsAgreeAcrossEngines(t *testing.T) {
 			}
 			results := map[string]map[string]query.WidgetResult{}
 			for name, e := range engines {
-				r, err := e.Run(ctx, d, viewer, nil, f)
+				r, err := e.Run(ctx, planOf(t, e, d), viewer, nil, f)
 				if err != nil {
 					t.Fatalf("%s %s: %v", name, d.ID, err)
 				}
@@ -108,7 +108,7 @@ func TestSampleDashboardsAgreeAcrossEngines(t *testing.T) {
 		}
 		opts := map[string]map[string]query.FilterOptions{}
 		for name, e := range engines {
-			o, err := e.FilterOptions(ctx, d, viewer)
+			o, err := e.FilterOptions(ctx, planOf(t, e, d), viewer)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -213,4 +213,15 @@ func norm(v any) any {
 		return v
 	}
 	return math.Round(f*1e4) / 1e4
+}
+
+// planOf compiles d for e's sources, as loading a dashboard does.
+func planOf(tb testing.TB, e *query.Engine, d *dashboard.Dashboard) *compile.Plan {
+	tb.Helper()
+	c, _, err := e.Compile([]*dashboard.Dashboard{d})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, _ := c.Plan(d.ID)
+	return p
 }

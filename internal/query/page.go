@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/inlay/inlay/internal/compile"
-	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/rls"
 )
 
@@ -21,16 +20,20 @@ type PageResult struct {
 
 // Page runs one page of a table widget and the count of its rows (both cached and coalesced
 // like any widget query).
-func (e *Engine) Page(ctx context.Context, d *dashboard.Dashboard, name string, v rls.Viewer, f compile.FilterValues, p compile.PageRequest) PageResult {
+func (e *Engine) Page(ctx context.Context, plan *compile.Plan, name string, v rls.Viewer, f compile.FilterValues, p compile.PageRequest) PageResult {
 	start := time.Now()
 	fail := func(err error) PageResult {
 		return PageResult{WidgetResult: WidgetResult{Err: err, Duration: time.Since(start)}}
 	}
-	src, err := e.source(compile.WidgetSource(d, name))
+	w, err := plan.Widget(name)
 	if err != nil {
 		return fail(err)
 	}
-	pq, cq, err := compile.Page(d, name, src.Dialect(), v, f, compile.Options{MaxRows: e.opts.MaxRows}, p)
+	src, err := e.source(w.Source)
+	if err != nil {
+		return fail(err)
+	}
+	pq, cq, err := w.BindPage(v, f, e.opts.MaxRows, p)
 	if err != nil {
 		return fail(err)
 	}

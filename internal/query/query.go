@@ -1,6 +1,7 @@
-// Package query is the engine between the API and the data sources: it compiles widget queries
-// (through package compile, where row-level security is applied), runs them concurrently with a
-// timeout and row cap, answers repeats from a result cache keyed by the exact SQL and bound
+// Package query is the engine between the API and the data sources: it compiles each dashboard
+// once into a plan (package compile, where row-level security is applied) and keeps the current
+// plans in a Catalog swapped atomically on reload; per request it binds the viewer's values into
+// a plan's SQL and runs the queries concurrently with a timeout and row cap, answers repeats from a result cache keyed by the exact SQL and bound
 // arguments (so by the viewer's RLS values too), and runs identical concurrent queries once.
 package query
 
@@ -76,6 +77,8 @@ type Engine struct {
 	group   group
 
 	executed, cacheHits, canceled, inFlight atomic.Int64
+
+	catalog atomic.Pointer[Catalog]
 }
 
 type cacheKey [sha256.Size]byte
@@ -101,6 +104,7 @@ func New(sources map[string]datasource.Source, opts Options) *Engine {
 		opts.Parallelism = 8
 	}
 	e := &Engine{sources: sources, opts: opts}
+	e.catalog.Store(&Catalog{plans: map[string]*compile.Plan{}})
 	if opts.CacheTTL > 0 {
 		e.cache = otter.Must(&otter.Options[cacheKey, cacheEntry]{
 			MaximumWeight:    opts.CacheMaxBytes,
@@ -122,47 +126,54 @@ func (e *Engine) Stats() Stats {
 	}
 }
 
-// Run runs the named widgets' queries (all widgets when names is empty) for viewer v with
-// filter values f, at most Options.Parallelism at a time. Each widget's failure stays in its
-// WidgetResult; an unknown widget name fails the whole call with compile.ErrUnknownWidget.
-func (e *Engine) Run(ctx context.Context, d *dashboard.Dashboard, v rls.Viewer, widgets []string, f compile.FilterValues) (map[string]WidgetResult, error) {
+// Run runs the named widgets' queries (all widgets when names is empty) of plan p for viewer v
+// with filter values f, at most Options.Parallelism at a time. Each widget's failure stays in its
+// WidgetResult; an unknown widget name fails the whole call with compile.ErrUnknownWidget. The
+// request only binds v and f into the plan's SQL: the plan was compiled when the dashboard loaded.
+func (e *Engine) Run(ctx context.Context, p *compile.Plan, v rls.Viewer, widgets []string, f compile.FilterValues) (map[string]WidgetResult, error) {
+	var plans []*compile.WidgetPlan
 	if len(widgets) == 0 {
-		for _, w := range d.Widgets {
-			widgets = append(widgets, w.Name)
-		}
-	}
-	// Name check first, so a typo fails fast without running anything.
-	for _, name := range widgets {
-		if _, err := compile.WidgetSource(d, name); errors.Is(err, compile.ErrUnknownWidget) {
-			return nil, err
+		plans = p.Widgets()
+	} else {
+		// Name check first, so a typo fails fast without running anything.
+		plans = make([]*compile.WidgetPlan, len(widgets))
+		for i, name := range widgets {
+			w, err := p.Widget(name)
+			if err != nil {
+				return nil, err
+			}
+			plans[i] = w
 		}
 	}
 	// Counters over the same dataset share one scan; every other widget is a query of its own.
-	var tasks [][]string
-	counters := map[string]int{} // dataset -> index in tasks
-	for _, name := range widgets {
-		if ds, ok := compile.CounterDataset(d, name); ok {
-			if i, seen := counters[ds]; seen {
-				tasks[i] = append(tasks[i], name)
+	var tasks [][]*compile.WidgetPlan
+	var counters map[string]int // dataset -> index in tasks
+	for _, w := range plans {
+		if w.Counter() {
+			if i, seen := counters[w.Dataset]; seen {
+				tasks[i] = append(tasks[i], w)
 				continue
 			}
-			counters[ds] = len(tasks)
+			if counters == nil {
+				counters = map[string]int{}
+			}
+			counters[w.Dataset] = len(tasks)
 		}
-		tasks = append(tasks, []string{name})
+		tasks = append(tasks, []*compile.WidgetPlan{w})
 	}
-	out := make(map[string]WidgetResult, len(widgets))
+	out := make(map[string]WidgetResult, len(plans))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, e.opts.Parallelism)
-	for _, names := range tasks {
+	for _, ws := range tasks {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			var rs map[string]WidgetResult
-			if len(names) == 1 {
-				rs = map[string]WidgetResult{names[0]: e.widget(ctx, d, names[0], v, f, e.opts.MaxRows)}
+			if len(ws) == 1 {
+				rs = map[string]WidgetResult{ws[0].Name: e.widget(ctx, ws[0], v, f, e.opts.MaxRows)}
 			} else {
-				rs = e.counters(ctx, d, names, v, f)
+				rs = e.counters(ctx, p, ws, v, f)
 			}
 			mu.Lock()
 			maps.Copy(out, rs)
@@ -174,48 +185,48 @@ func (e *Engine) Run(ctx context.Context, d *dashboard.Dashboard, v rls.Viewer, 
 }
 
 // counters runs counter widgets over one dataset. Counters found in the cache are answered from
-// it; the rest run as one query (compile.Counters), whose row is split into the results each
+// it; the rest run as one query (Plan.Counters), whose row is split into the results each
 // widget's own query would give, and cached under that query's key. If the shared query fails
 // for a reason other than time, each counter runs alone, so one broken counter cannot break
 // the others.
-func (e *Engine) counters(ctx context.Context, d *dashboard.Dashboard, names []string, v rls.Viewer, f compile.FilterValues) map[string]WidgetResult {
+func (e *Engine) counters(ctx context.Context, p *compile.Plan, ws []*compile.WidgetPlan, v rls.Viewer, f compile.FilterValues) map[string]WidgetResult {
 	start := time.Now()
-	out := make(map[string]WidgetResult, len(names))
-	src, err := e.source(compile.WidgetSource(d, names[0]))
+	out := make(map[string]WidgetResult, len(ws))
+	src, err := e.source(ws[0].Source)
 	if err != nil {
-		for _, name := range names {
-			out[name] = WidgetResult{Err: err, Duration: time.Since(start)}
+		for _, w := range ws {
+			out[w.Name] = WidgetResult{Err: err, Duration: time.Since(start)}
 		}
 		return out
 	}
-	var missing []string
+	var missing []*compile.WidgetPlan
 	keys := map[string]cacheKey{}
-	for _, name := range names {
-		q, err := compile.Widget(d, name, src.Dialect(), v, f, compile.Options{MaxRows: e.opts.MaxRows})
+	for _, w := range ws {
+		q, err := w.Bind(v, f, e.opts.MaxRows)
 		if err != nil {
-			out[name] = WidgetResult{Err: err, Duration: time.Since(start)}
+			out[w.Name] = WidgetResult{Err: err, Duration: time.Since(start)}
 			continue
 		}
-		keys[name] = keyOf(q, e.opts.MaxRows)
+		keys[w.Name] = keyOf(q, e.opts.MaxRows)
 		if e.cache != nil {
-			if ent, ok := e.cache.GetIfPresent(keys[name]); ok {
+			if ent, ok := e.cache.GetIfPresent(keys[w.Name]); ok {
 				e.cacheHits.Add(1)
-				out[name] = WidgetResult{Result: ent.res, Cached: true, Duration: time.Since(start)}
+				out[w.Name] = WidgetResult{Result: ent.res, Cached: true, Duration: time.Since(start)}
 				continue
 			}
 		}
-		missing = append(missing, name)
+		missing = append(missing, w)
 	}
-	alone := func(names []string) {
-		for _, name := range names {
-			out[name] = e.widget(ctx, d, name, v, f, e.opts.MaxRows)
+	alone := func(ws []*compile.WidgetPlan) {
+		for _, w := range ws {
+			out[w.Name] = e.widget(ctx, w, v, f, e.opts.MaxRows)
 		}
 	}
 	if len(missing) < 2 {
 		alone(missing)
 		return out
 	}
-	cq, err := compile.Counters(d, missing, src.Dialect(), v, f)
+	cq, err := p.Counters(missing, v, f)
 	if err != nil {
 		alone(missing)
 		return out
@@ -223,19 +234,19 @@ func (e *Engine) counters(ctx context.Context, d *dashboard.Dashboard, names []s
 	res, _, err := e.exec(ctx, src, cq.Query, e.opts.MaxRows)
 	switch {
 	case err == nil && len(res.Rows) == 1 && len(res.Columns) == len(missing):
-		for i, name := range missing {
+		for i, w := range missing {
 			one := &datasource.Result{
 				Columns: []datasource.Column{{Name: cq.Keys[i], Type: res.Columns[i].Type}},
 				Rows:    [][]any{{res.Rows[0][i]}},
 			}
 			if e.cache != nil {
-				e.cache.Set(keys[name], cacheEntry{res: one, weight: weigh(one)})
+				e.cache.Set(keys[w.Name], cacheEntry{res: one, weight: weigh(one)})
 			}
-			out[name] = WidgetResult{Result: one, Duration: time.Since(start)}
+			out[w.Name] = WidgetResult{Result: one, Duration: time.Since(start)}
 		}
 	case err != nil && (errors.Is(err, datasource.ErrTimeout) || errors.Is(err, datasource.ErrCanceled)):
-		for _, name := range missing {
-			out[name] = WidgetResult{Err: err, Duration: time.Since(start)}
+		for _, w := range missing {
+			out[w.Name] = WidgetResult{Err: err, Duration: time.Since(start)}
 		}
 	default:
 		alone(missing)
@@ -244,13 +255,17 @@ func (e *Engine) counters(ctx context.Context, d *dashboard.Dashboard, names []s
 }
 
 // Export runs a widget's query for download, capped at Options.ExportMaxRows rows, through the
-// same compile path (RLS and filters apply) and cache.
-func (e *Engine) Export(ctx context.Context, d *dashboard.Dashboard, widget string, v rls.Viewer, f compile.FilterValues) (*datasource.Result, error) {
-	src, err := e.source(compile.WidgetSource(d, widget))
+// same plan (RLS and filters apply) and cache.
+func (e *Engine) Export(ctx context.Context, p *compile.Plan, widget string, v rls.Viewer, f compile.FilterValues) (*datasource.Result, error) {
+	w, err := p.Widget(widget)
 	if err != nil {
 		return nil, err
 	}
-	q, err := compile.Export(d, widget, src.Dialect(), v, f, compile.Options{MaxRows: e.opts.ExportMaxRows})
+	src, err := e.source(w.Source)
+	if err != nil {
+		return nil, err
+	}
+	q, err := w.Bind(v, f, e.opts.ExportMaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -260,16 +275,17 @@ func (e *Engine) Export(ctx context.Context, d *dashboard.Dashboard, widget stri
 
 // FilterOptions computes every filter's choices for viewer v (RLS applies; other filters do
 // not). A filter's failure is in its entry's Err.
-func (e *Engine) FilterOptions(ctx context.Context, d *dashboard.Dashboard, v rls.Viewer) (map[string]FilterOptions, error) {
-	out := make(map[string]FilterOptions, len(d.Filters))
+func (e *Engine) FilterOptions(ctx context.Context, p *compile.Plan, v rls.Viewer) (map[string]FilterOptions, error) {
+	filters := p.Filters()
+	out := make(map[string]FilterOptions, len(filters))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, e.opts.Parallelism)
-	for _, flt := range d.Filters {
+	for _, flt := range filters {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			fo := e.filterOptions(ctx, d, flt, v)
+			fo := e.filterOptions(ctx, flt, v)
 			mu.Lock()
 			out[flt.Name] = fo
 			mu.Unlock()
@@ -279,12 +295,12 @@ func (e *Engine) FilterOptions(ctx context.Context, d *dashboard.Dashboard, v rl
 	return out, nil
 }
 
-func (e *Engine) filterOptions(ctx context.Context, d *dashboard.Dashboard, flt dashboard.Filter, v rls.Viewer) FilterOptions {
-	src, err := e.source(compile.FilterSource(d, flt.Name))
+func (e *Engine) filterOptions(ctx context.Context, flt *compile.FilterPlan, v rls.Viewer) FilterOptions {
+	src, err := e.source(flt.Source)
 	if err != nil {
 		return FilterOptions{Err: err}
 	}
-	q, err := compile.FilterOptions(d, flt.Name, src.Dialect(), v, compile.Options{MaxRows: compile.FilterOptionsLimit})
+	q, err := flt.Bind(v, compile.FilterOptionsLimit)
 	if err != nil {
 		return FilterOptions{Err: err}
 	}
@@ -307,13 +323,13 @@ func (e *Engine) filterOptions(ctx context.Context, d *dashboard.Dashboard, flt 
 	return fo
 }
 
-func (e *Engine) widget(ctx context.Context, d *dashboard.Dashboard, name string, v rls.Viewer, f compile.FilterValues, maxRows int) WidgetResult {
+func (e *Engine) widget(ctx context.Context, w *compile.WidgetPlan, v rls.Viewer, f compile.FilterValues, maxRows int) WidgetResult {
 	start := time.Now()
-	src, err := e.source(compile.WidgetSource(d, name))
+	src, err := e.source(w.Source)
 	if err != nil {
 		return WidgetResult{Err: err, Duration: time.Since(start)}
 	}
-	q, err := compile.Widget(d, name, src.Dialect(), v, f, compile.Options{MaxRows: maxRows})
+	q, err := w.Bind(v, f, maxRows)
 	if err != nil {
 		return WidgetResult{Err: err, Duration: time.Since(start)}
 	}
@@ -321,10 +337,7 @@ func (e *Engine) widget(ctx context.Context, d *dashboard.Dashboard, name string
 	return WidgetResult{Result: res, Cached: cached, Err: err, Duration: time.Since(start)}
 }
 
-func (e *Engine) source(name string, err error) (datasource.Source, error) {
-	if err != nil {
-		return nil, err
-	}
+func (e *Engine) source(name string) (datasource.Source, error) {
 	src, ok := e.sources[name]
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownSource, name)

@@ -78,7 +78,7 @@ func total(t *testing.T, r WidgetResult) string {
 func TestRunPerWidgetResults(t *testing.T) {
 	e := newEngine(t, Options{})
 	d := testDashboard()
-	res, err := e.Run(t.Context(), d, viewer("Sales"), []string{"total", "by_region", "broken"}, nil)
+	res, err := e.Run(t.Context(), planOf(t, e, d), viewer("Sales"), []string{"total", "by_region", "broken"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +92,11 @@ func TestRunPerWidgetResults(t *testing.T) {
 		t.Errorf("broken widget: err = %v, want ErrInvalidQuery", err)
 	}
 
-	if _, err := e.Run(t.Context(), d, viewer("Sales"), []string{"total", "nope"}, nil); !errors.Is(err, compile.ErrUnknownWidget) {
+	if _, err := e.Run(t.Context(), planOf(t, e, d), viewer("Sales"), []string{"total", "nope"}, nil); !errors.Is(err, compile.ErrUnknownWidget) {
 		t.Errorf("unknown widget: err = %v", err)
 	}
 	// A viewer without the value fails closed, in that widget.
-	res, err = e.Run(t.Context(), d, rls.Viewer{ID: "x"}, []string{"total"}, nil)
+	res, err = e.Run(t.Context(), planOf(t, e, d), rls.Viewer{ID: "x"}, []string{"total"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestCacheKeyIncludesRLSValue(t *testing.T) {
 	d := testDashboard()
 	f := compile.FilterValues{"amount": {Min: ptr(0.0)}}
 	run := func(v rls.Viewer) WidgetResult {
-		res, err := e.Run(t.Context(), d, v, []string{"total"}, f)
+		res, err := e.Run(t.Context(), planOf(t, e, d), v, []string{"total"}, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestErrorsAreNotCached(t *testing.T) {
 	e := newEngine(t, Options{CacheTTL: time.Minute})
 	d := testDashboard()
 	for range 2 {
-		res, err := e.Run(t.Context(), d, viewer("Sales"), []string{"broken"}, nil)
+		res, err := e.Run(t.Context(), planOf(t, e, d), viewer("Sales"), []string{"broken"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestCoalescing(t *testing.T) {
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			res, err := e.Run(ctx, d, viewer("Sales"), []string{"slow"}, nil)
+			res, err := e.Run(ctx, planOf(t, e, d), viewer("Sales"), []string{"slow"}, nil)
 			if err == nil {
 				err = res["slow"].Err
 			}
@@ -201,7 +201,7 @@ func TestCoalescedWaiterLeavingDoesNotCancelOthers(t *testing.T) {
 	var leftErr error
 	var stayed WidgetResult
 	wg.Go(func() {
-		res, err := e.Run(leaving, d, viewer("Sales"), []string{"slow"}, nil)
+		res, err := e.Run(leaving, planOf(t, e, d), viewer("Sales"), []string{"slow"}, nil)
 		if err == nil {
 			err = res["slow"].Err
 		}
@@ -209,7 +209,7 @@ func TestCoalescedWaiterLeavingDoesNotCancelOthers(t *testing.T) {
 	})
 	waitFor(t, "the first request to start", func() bool { return e.Stats().InFlight == 1 })
 	wg.Go(func() {
-		res, _ := e.Run(t.Context(), d, viewer("Sales"), []string{"slow"}, nil)
+		res, _ := e.Run(t.Context(), planOf(t, e, d), viewer("Sales"), []string{"slow"}, nil)
 		stayed = res["slow"]
 	})
 	waitFor(t, "the second request to join", func() bool { return e.Stats().Coalesced == 1 })
@@ -228,7 +228,7 @@ func TestCoalescedWaiterLeavingDoesNotCancelOthers(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	e := newEngine(t, Options{Timeout: 50 * time.Millisecond})
-	res, err := e.Run(t.Context(), testDashboard(), viewer("Sales"), []string{"slow"}, nil)
+	res, err := e.Run(t.Context(), planOf(t, e, testDashboard()), viewer("Sales"), []string{"slow"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestTimeout(t *testing.T) {
 func TestFilterOptionsAndExport(t *testing.T) {
 	e := New(map[string]datasource.Source{"default": openSales(t)}, Options{MaxRows: 1, ExportMaxRows: 10})
 	d := testDashboard()
-	opts, err := e.FilterOptions(t.Context(), d, viewer("Eng"))
+	opts, err := e.FilterOptions(t.Context(), planOf(t, e, d), viewer("Eng"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,17 +250,17 @@ func TestFilterOptionsAndExport(t *testing.T) {
 	if got := fmt.Sprint(opts["amount"].Min, opts["amount"].Max); got != "40 60" {
 		t.Errorf("amount range %s (err %v)", got, opts["amount"].Err)
 	}
-	opts, _ = e.FilterOptions(t.Context(), d, rls.Viewer{})
+	opts, _ = e.FilterOptions(t.Context(), planOf(t, e, d), rls.Viewer{})
 	if !errors.Is(opts["region"].Err, compile.ErrRLSValueMissing) {
 		t.Errorf("options without value: %+v", opts["region"])
 	}
 
 	// The widget result is capped at MaxRows=1; the export at 10.
-	res, _ := e.Run(t.Context(), d, viewer("Eng"), []string{"by_region"}, nil)
+	res, _ := e.Run(t.Context(), planOf(t, e, d), viewer("Eng"), []string{"by_region"}, nil)
 	if r := res["by_region"].Result; len(r.Rows) != 1 || !r.Truncated {
 		t.Errorf("widget: %d rows, truncated=%v", len(r.Rows), r.Truncated)
 	}
-	exp, err := e.Export(t.Context(), d, "by_region", viewer("Eng"), nil)
+	exp, err := e.Export(t.Context(), planOf(t, e, d), "by_region", viewer("Eng"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func BenchmarkRunCached(b *testing.B) {
 	v := viewer("Sales")
 	f := compile.FilterValues{"region": {Values: []string{"East", "West"}}}
 	for b.Loop() {
-		res, err := e.Run(b.Context(), d, v, []string{"by_region"}, f)
+		res, err := e.Run(b.Context(), planOf(b, e, d), v, []string{"by_region"}, f)
 		if err != nil || res["by_region"].Err != nil {
 			b.Fatal(err, res["by_region"].Err)
 		}
@@ -322,7 +322,7 @@ func TestCountersShareOneQuery(t *testing.T) {
 	f := compile.FilterValues{"region": {Values: []string{"East", "West"}}}
 	counters := []string{"total", "orders", "largest"}
 
-	res, err := e.Run(t.Context(), d, viewer("Sales"), append(counters, "by_region"), f)
+	res, err := e.Run(t.Context(), planOf(t, e, d), viewer("Sales"), append(counters, "by_region"), f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,20 +336,20 @@ func TestCountersShareOneQuery(t *testing.T) {
 		}
 		// The same columns as the widget's own query would give.
 		alone := New(e.sources, Options{})
-		single, _ := alone.Run(t.Context(), d, viewer("Sales"), []string{name}, f)
+		single, _ := alone.Run(t.Context(), planOf(t, alone, d), viewer("Sales"), []string{name}, f)
 		if fmt.Sprint(single[name].Result.Columns) != fmt.Sprint(res[name].Result.Columns) {
 			t.Errorf("%s columns %v, alone %v", name, res[name].Result.Columns, single[name].Result.Columns)
 		}
 	}
 
 	// Each counter alone is now a cache hit.
-	again, _ := e.Run(t.Context(), d, viewer("Sales"), []string{"orders"}, f)
+	again, _ := e.Run(t.Context(), planOf(t, e, d), viewer("Sales"), []string{"orders"}, f)
 	if !again["orders"].Cached || total(t, again["orders"]) != "3" {
 		t.Errorf("orders after the shared run: cached=%v", again["orders"].Cached)
 	}
 
 	// With a broken counter among them, the others still answer.
-	res, err = e.Run(t.Context(), d, viewer("Eng"), []string{"total", "orders", "bad_sum"}, nil)
+	res, err = e.Run(t.Context(), planOf(t, e, d), viewer("Eng"), []string{"total", "orders", "bad_sum"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,4 +359,15 @@ func TestCountersShareOneQuery(t *testing.T) {
 	if total(t, res["total"]) != "150" || total(t, res["orders"]) != "3" {
 		t.Errorf("good counters next to a broken one: total %v, orders %v", res["total"], res["orders"])
 	}
+}
+
+// planOf compiles d for e's sources, as loading a dashboard does.
+func planOf(tb testing.TB, e *Engine, d *dashboard.Dashboard) *compile.Plan {
+	tb.Helper()
+	c, _, err := e.Compile([]*dashboard.Dashboard{d})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, _ := c.Plan(d.ID)
+	return p
 }

@@ -52,6 +52,8 @@ type derived struct {
 	id   [keyIDSize]byte
 	aead cipher.AEAD
 	hash []byte // HMAC-SHA256 key for principal secrets
+	// master is kept to derive per-purpose MAC keys (Keys.MAC).
+	master []byte
 }
 
 // NewKeys derives the working keys from the current master key and any previous ones that data
@@ -101,7 +103,7 @@ func derive(master []byte) (*derived, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret: %w", err)
 	}
-	d := &derived{aead: aead, hash: hashKey}
+	d := &derived{aead: aead, hash: hashKey, master: append([]byte(nil), master...)}
 	copy(d.id[:], id)
 	return d, nil
 }
@@ -187,4 +189,44 @@ func hashWith(key []byte, secret string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(secret))
 	return m.Sum(nil)
+}
+
+// MAC is a keyed hash (HMAC-SHA256) for one purpose, with a key derived from each master key.
+// Sum uses the current master key; Verify accepts a sum made under the current or a previous one.
+type MAC struct {
+	keys [][]byte // current first
+}
+
+// MAC derives the keyed hash of one purpose (e.g. "looker-session-token"). Different purposes
+// get independent keys.
+func (k *Keys) MAC(purpose string) (*MAC, error) {
+	m := &MAC{}
+	for _, d := range k.all {
+		key, err := hkdf.Key(sha256.New, d.master, nil, "inlay/v1/mac/"+purpose, 32)
+		if err != nil {
+			return nil, fmt.Errorf("secret: derive mac key: %w", err)
+		}
+		m.keys = append(m.keys, key)
+	}
+	return m, nil
+}
+
+// Sum returns the keyed hash of msg under the current master key.
+func (m *MAC) Sum(msg []byte) []byte {
+	h := hmac.New(sha256.New, m.keys[0])
+	h.Write(msg)
+	return h.Sum(nil)
+}
+
+// Verify reports whether sum is msg's keyed hash under any known master key (constant-time).
+func (m *MAC) Verify(msg, sum []byte) bool {
+	ok := false
+	for _, key := range m.keys {
+		h := hmac.New(sha256.New, key)
+		h.Write(msg)
+		if hmac.Equal(h.Sum(nil), sum) {
+			ok = true
+		}
+	}
+	return ok
 }

@@ -165,3 +165,34 @@ func TestHashSecret(t *testing.T) {
 		t.Fatal("hash is not keyed")
 	}
 }
+
+func TestMACPurposesAndRotation(t *testing.T) {
+	oldMaster, _ := GenerateMasterKey()
+	newMaster, _ := GenerateMasterKey()
+	oldKeys, err := NewKeys(oldMaster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := oldKeys.MAC("a")
+	b, _ := oldKeys.MAC("b")
+	sum := a.Sum([]byte("msg"))
+	if !a.Verify([]byte("msg"), sum) {
+		t.Fatal("a sum does not verify under its own purpose")
+	}
+	if b.Verify([]byte("msg"), sum) {
+		t.Fatal("a sum verifies under another purpose")
+	}
+	if a.Verify([]byte("msh"), sum) {
+		t.Fatal("a sum verifies for another message")
+	}
+	rotated, _ := NewKeys(newMaster, oldMaster)
+	ra, _ := rotated.MAC("a")
+	if !ra.Verify([]byte("msg"), sum) {
+		t.Fatal("a sum made under the previous master key no longer verifies")
+	}
+	fresh, _ := NewKeys(newMaster)
+	fa, _ := fresh.MAC("a")
+	if fa.Verify([]byte("msg"), sum) {
+		t.Fatal("a sum verifies under an unrelated master key")
+	}
+}

@@ -154,4 +154,7 @@ type AuditFilter struct {
 var (
 	ErrNotFound      = errors.New("storage: not found")
 	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrUnavailable wraps failures to reach the store (a database restarting, a network
+	// partition): the request may succeed if retried shortly. The API answers 503.
+	ErrUnavailable = errors.New("storage: unavailable")
 )

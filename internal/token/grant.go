@@ -41,6 +41,7 @@ type sealedGrant struct {
 	ExternalValue *string             `json:"external_value,omitempty"`
 	Attributes    map[string][]string `json:"attributes,omitempty"`
 	Capabilities  []string            `json:"capabilities,omitempty"`
+	Lifetime      int64               `json:"lifetime,omitempty"` // seconds
 }
 
 // Seal returns the grant for c, valid for ttl.
@@ -49,7 +50,8 @@ func (g *GrantSealer) Seal(c Claims, ttl time.Duration) (string, error) {
 		return "", fmt.Errorf("token: a grant needs a subject, a dashboard and a lifetime")
 	}
 	b, err := json.Marshal(sealedGrant{Subject: c.Subject, Expires: g.now().Add(ttl).Unix(), DashboardID: c.DashboardID,
-		ViewerID: c.ViewerID, ExternalValue: c.ExternalValue, Attributes: c.Attributes, Capabilities: c.Capabilities})
+		ViewerID: c.ViewerID, ExternalValue: c.ExternalValue, Attributes: c.Attributes, Capabilities: c.Capabilities,
+		Lifetime: int64(c.Lifetime / time.Second)})
 	if err != nil {
 		return "", err
 	}
@@ -84,5 +86,6 @@ func (g *GrantSealer) Open(raw string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: grant expired at %s", ErrExpired, exp.Format(time.RFC3339))
 	}
 	return &Claims{Kind: KindGrant, Subject: sg.Subject, ExpiresAt: exp, DashboardID: sg.DashboardID, ViewerID: sg.ViewerID,
-		ExternalValue: sg.ExternalValue, Attributes: sg.Attributes, Capabilities: sg.Capabilities}, nil
+		ExternalValue: sg.ExternalValue, Attributes: sg.Attributes, Capabilities: sg.Capabilities,
+		Lifetime: time.Duration(sg.Lifetime) * time.Second}, nil
 }

@@ -40,6 +40,8 @@ type Claims struct {
 	Attributes    map[string][]string // named viewer attributes for structured RLS rules
 	// Capabilities granted to the viewer, e.g. "download".
 	Capabilities []string
+	// Lifetime is, in a grant, the embed token lifetime the caller asked for (0: the default).
+	Lifetime time.Duration
 }
 
 // Has reports whether the claims grant capability c.

@@ -115,6 +115,9 @@ type PageConfig struct {
 	Error string
 	// Status is the HTTP status to answer with; 0 means 200.
 	Status int
+	// Bootstrap, when set, is written as JSON in <script type="application/json"
+	// id="inlay-bootstrap"> (the Looker mode's bootstrap, docs/looker.md).
+	Bootstrap any
 }
 
 // viewerConfig is the JSON the viewer reads from <script id="inlay-config">.
@@ -159,6 +162,9 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <div id="app"></div>
 <script id="inlay-config" type="application/json">{{.ConfigJSON}}</script>
 {{- end}}
+{{- if .BootstrapJSON}}
+<script type="application/json" id="inlay-bootstrap">{{.BootstrapJSON}}</script>
+{{- end}}
 </body>
 </html>
 `))
@@ -177,6 +183,7 @@ func (a *assets) writePage(w http.ResponseWriter, cfg PageConfig) error {
 		CSS, Preload                   []string
 		Built                          bool
 		ConfigJSON                     template.JS
+		BootstrapJSON                  template.JS
 	}{
 		Title:        "Inlay dashboard",
 		JS:           AssetsPath + a.entry,
@@ -199,6 +206,13 @@ func (a *assets) writePage(w http.ResponseWriter, cfg PageConfig) error {
 		// html/template treats an application/json script as JavaScript; template.JS inserts the
 		// already script-safe JSON (see configJSON) as it is.
 		data.ConfigJSON = template.JS(js)
+	}
+	if cfg.Error == "" && cfg.Bootstrap != nil {
+		bj, err := scriptJSON(cfg.Bootstrap)
+		if err != nil {
+			return err
+		}
+		data.BootstrapJSON = template.JS(bj)
 	}
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, data); err != nil {
@@ -233,7 +247,12 @@ func prefixed(names []string) []string {
 // can spell "</script" or "<!--" and end or confuse the script element; the browser's JSON.parse
 // reads the escapes back as the original characters.
 func configJSON(cfg viewerConfig) (string, error) {
-	b, err := json.Marshal(cfg)
+	return scriptJSON(cfg)
+}
+
+// scriptJSON encodes v for a <script type="application/json"> element (see configJSON).
+func scriptJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("web: encode viewer config: %w", err)
 	}
@@ -263,7 +282,7 @@ func (a *assets) handler() http.Handler {
 			return
 		}
 		name := strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(r.URL.Path, AssetsPath)), "/")
-		if name == "" || name == "." || strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
+		if !servableName(name) {
 			http.NotFound(w, r)
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -22,14 +23,29 @@ type Config struct {
 	// Threads caps DuckDB's worker threads; 0 keeps DuckDB's default (one per core).
 	Threads int
 	// InitSQL statements run once at open, in order, e.g.
-	// CREATE VIEW sales AS SELECT * FROM read_parquet('sales.parquet').
+	// CREATE OR REPLACE VIEW sales AS SELECT * FROM read_parquet('sales.parquet').
+	// On a database file they persist, so they should be idempotent (CREATE OR REPLACE).
 	InitSQL []string
+	// Dir is the folder relative file names in SQL resolve against (read_parquet('x.parquet'),
+	// in InitSQL, in views stored in the file, and in dataset SQL): DuckDB's file_search_path,
+	// set on every connection. "" leaves DuckDB's default, the process's working directory.
+	Dir string
+	// Sandbox, after InitSQL, turns DuckDB's external access off (no files outside
+	// AllowedDirectories, no network, no extension loading) and locks the configuration so
+	// that dashboard SQL cannot turn it back on. See sandbox.go.
+	Sandbox bool
+	// AllowedDirectories are the folders dashboard SQL may still read files from when
+	// Sandbox is on.
+	AllowedDirectories []string
 }
 
 // Source is an open DuckDB database. It is safe for concurrent use.
 type Source struct {
 	db     *sql.DB
 	closed atomic.Bool
+	// locked is set once the configuration is locked (Sandbox): new connections then inherit
+	// the global session settings instead of setting them.
+	locked *atomic.Bool
 }
 
 var _ datasource.Source = (*Source)(nil)
@@ -43,8 +59,16 @@ var sessionSetup = []string{"SET TimeZone = 'UTC'"}
 // database once and every pooled connection attaches to that same instance, so an in-memory
 // database is one database shared by all queries.
 func Open(ctx context.Context, cfg Config) (*Source, error) {
+	setup := sessionSetup
+	if cfg.Dir != "" {
+		setup = append(slices.Clip(setup), "SET file_search_path = "+quoteLiteral(cfg.Dir))
+	}
+	locked := new(atomic.Bool)
 	connector, err := duckdb.NewConnector(cfg.dsn(), func(conn driver.ExecerContext) error {
-		for _, stmt := range sessionSetup {
+		if locked.Load() {
+			return nil // set globally before the lock (sandbox)
+		}
+		for _, stmt := range setup {
 			if _, err := conn.ExecContext(context.Background(), stmt, nil); err != nil {
 				return fmt.Errorf("duckdb: session setup %q: %w", stmt, err)
 			}
@@ -54,13 +78,19 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: open %q: %w: %w", cfg.Path, datasource.ErrUnavailable, err)
 	}
-	s := &Source{db: sql.OpenDB(connector)}
+	s := &Source{db: sql.OpenDB(connector), locked: locked}
 	// Connections are cheap in DuckDB; keeping a few idle avoids re-running session setup.
 	s.db.SetMaxIdleConns(8)
 	for i, stmt := range cfg.InitSQL {
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 			_ = s.db.Close()
 			return nil, fmt.Errorf("duckdb: init statement %d: %w", i+1, classify(ctx, ctx, err))
+		}
+	}
+	if cfg.Sandbox {
+		if err := s.sandbox(ctx, cfg.AllowedDirectories, cfg.Dir); err != nil {
+			_ = s.db.Close()
+			return nil, err
 		}
 	}
 	return s, nil

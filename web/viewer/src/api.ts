@@ -19,16 +19,28 @@ export interface Paging {
 }
 
 export interface TokenSource {
+  /** The bearer token; "" sends no Authorization header (a cookie session). */
   current(): string;
   /** Asks the host for a new token (reason "expired") and resolves with it. */
-  renew(): Promise<string>;
+  renew(used?: string): Promise<string>;
+  /** Whether a 401 asks for a new token and retries once (default: details.reason "expired"). */
+  renewable?(error: ApiError): boolean;
+  /** Called with a 401 that is not retried (Looker mode: the session may have ended). */
+  refused?(error: ApiError): void;
+}
+
+export interface ApiOptions {
+  /** "include" sends Inlay's cookies (Looker signed-URL sessions); default "omit". */
+  credentials?: RequestCredentials;
 }
 
 export class Api {
   constructor(
     private base: string,
-    private dashboardId: string,
+    /** The dashboard the calls are about (Looker mode loads another one in place). */
+    public dashboardId: string,
     private tokens: TokenSource,
+    private opts: ApiOptions = {},
   ) {
     this.base = base.replace(/\/+$/, '');
   }
@@ -39,25 +51,28 @@ export class Api {
 
   private async call(path: string, init: RequestInit, retried = false): Promise<Response> {
     const headers = new Headers(init.headers);
-    headers.set('Authorization', `Bearer ${this.tokens.current()}`);
+    const token = this.tokens.current();
+    if (token) headers.set('Authorization', `Bearer ${token}`);
     let res: Response;
     try {
-      // credentials: 'omit': the viewer never uses cookies.
-      res = await fetch(this.url(path), { ...init, headers, credentials: 'omit', cache: 'no-store' });
+      // credentials 'omit' unless configured: in Inlay mode the viewer never uses cookies.
+      res = await fetch(this.url(path), { ...init, headers, credentials: this.opts.credentials ?? 'omit', cache: 'no-store' });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ApiFailure(0, { code: 'network_error', message: 'Inlay could not be reached. Check your connection.' });
     }
     if (res.ok) return res;
     const error = await readError(res);
-    if (res.status === 401 && error.details?.reason === 'expired' && !retried) {
+    const renewable = this.tokens.renewable ? this.tokens.renewable(error) : error.details?.reason === 'expired';
+    if (res.status === 401 && renewable && !retried) {
       try {
-        await this.tokens.renew();
+        await this.tokens.renew(token);
       } catch {
         throw new ApiFailure(401, { ...error, message: 'The session expired and the host page did not provide a new token.' });
       }
       return this.call(path, init, true);
     }
+    if (res.status === 401) this.tokens.refused?.(error);
     throw new ApiFailure(res.status, error);
   }
 

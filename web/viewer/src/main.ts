@@ -16,6 +16,8 @@ import type { Theme } from './theme';
 import { chartTypes, loadCharts } from './lazy-charts';
 import { PAGE_SIZE, Tile, describeError } from './tile';
 import { refreshDelay } from './token';
+import * as looker from './looker';
+import type { LookerBootstrap } from './looker';
 import type { ApiError, Dashboard, FilterValue, PageConfig, QueryResponse, ThemeOverride } from './types';
 
 const TOKEN_TIMEOUT_MS = 30_000;
@@ -51,15 +53,21 @@ class Viewer {
   /** The last run failed as a whole (session, network, server): a new token runs it again. */
   private needsRerun = false;
   private banner: Banner;
+  /** Looker mode (the page's inlay-bootstrap): Looker's events, actions, auth and URL params. */
+  private looker?: LookerState;
+  private running = false;
+  /** Looker's env:host:scroll: the first iframe pixel row the host page shows. */
+  private hostVisibleTop?: number;
 
   private root: HTMLElement;
   private content: HTMLElement;
   private main: HTMLElement;
   private toast: HTMLElement;
 
-  constructor(cfg: PageConfig, mount: HTMLElement) {
+  constructor(cfg: PageConfig, mount: HTMLElement, boot?: LookerBootstrap) {
     this.cfg = cfg;
-    this.themeOverride = parseTheme(cfg.theme);
+    if (boot) this.looker = lookerState(boot);
+    this.themeOverride = this.looker ? this.looker.theme ?? {} : parseTheme(cfg.theme);
     this.theme = resolveTheme(this.themeOverride);
     applyTheme(this.theme);
 
@@ -70,16 +78,33 @@ class Viewer {
     this.root = mount;
     this.root.replaceChildren(this.content);
 
-    this.api = new Api(cfg.apiBase || location.origin, cfg.dashboardId, {
-      current: () => this.token,
-      renew: () => this.requestToken('expired'),
-    });
-    this.bridge = new Bridge(cfg.embedDomain, {
-      'session:token': (p) => this.setToken(p?.token),
-      'dashboard:run': () => void this.run(),
-      'dashboard:filters:update': (p) => this.updateFilters(p?.filters),
-      'dashboard:theme:set': (p) => this.setTheme(p?.theme),
-    });
+    if (this.looker) {
+      const lk = this.looker;
+      // Same origin as the page: the session cookie is Inlay's own, and the page's CSP allows
+      // connections to 'self' only.
+      this.api = new Api(location.origin, cfg.dashboardId, this.lookerAuth(lk), { credentials: lk.boot.auth === 'cookie' ? 'same-origin' : 'omit' });
+      // Events flow only when the server allowed embed_domain (bootstrap "events").
+      this.bridge = new Bridge(lk.boot.events ? cfg.embedDomain : '', {
+        'dashboard:run': () => void this.run(),
+        'dashboard:stop': () => this.stop(),
+        'dashboard:filters:update': (p) => this.updateFilters(p?.filters),
+        'dashboard:load': (p) => this.navigate(p),
+        'page:load': (p) => this.navigate(p),
+        'env:host:scroll': (p) => this.hostScrolled(p),
+        'session:tokens': (p) => lk.tokens?.receive(p),
+      });
+    } else {
+      this.api = new Api(cfg.apiBase || location.origin, cfg.dashboardId, {
+        current: () => this.token,
+        renew: () => this.requestToken('expired'),
+      });
+      this.bridge = new Bridge(cfg.embedDomain, {
+        'session:token': (p) => this.setToken(p?.token),
+        'dashboard:run': () => void this.run(),
+        'dashboard:filters:update': (p) => this.updateFilters(p?.filters),
+        'dashboard:theme:set': (p) => this.setTheme(p?.theme),
+      });
+    }
     this.watchHeight();
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && this.fullTile) this.toggleFullscreen(this.fullTile.tile);
@@ -90,6 +115,7 @@ class Viewer {
   }
 
   async start(): Promise<void> {
+    if (this.looker) return this.startLooker(this.looker);
     if (!this.bridge.embedded) {
       this.fail({ code: 'not_embedded', message: 'This dashboard is meant to be embedded in another page with @inlay/embed.' });
       return;
@@ -185,6 +211,161 @@ class Viewer {
     }, delay);
   }
 
+  // ---- Looker mode ----
+
+  /** How the embed API is called in Looker mode: the session cookie, or cookieless api tokens. */
+  private lookerAuth(lk: LookerState): import('./api').TokenSource {
+    if (lk.boot.auth === 'cookie') {
+      return {
+        current: () => '',
+        renew: () => Promise.reject(new looker.SessionExpired()),
+        renewable: () => false,
+        refused: () => this.sessionEnded(),
+      };
+    }
+    lk.tokens = new looker.TokenCycle({
+      request: () => this.bridge.send('session:tokens:request', { type: 'session:tokens:request' }),
+      status: (st) => this.bridge.send('session:status', looker.events.sessionStatus(st)),
+      expired: () => this.sessionEnded(),
+      setTimer: (fn, ms) => setTimeout(fn, ms),
+      clearTimer: (t) => clearTimeout(t),
+    });
+    const tokens = lk.tokens;
+    return {
+      current: () => tokens.apiToken,
+      renew: (used) => tokens.token(used),
+      // An expired api token is renewed; an ended session is not.
+      renewable: (e) => e.code !== 'session_expired' && !tokens.isExpired,
+      refused: (e) => {
+        if (e.code === 'session_expired') tokens.expire();
+      },
+    };
+  }
+
+  private async startLooker(lk: LookerState): Promise<void> {
+    if (lk.tokens) {
+      if (!this.bridge.embedded) {
+        this.fail({ code: 'not_embedded', message: 'This cookieless embed needs its host page, and the host page\'s embed_domain must be allowed.' });
+        return;
+      }
+      if (lk.boot.sessionTtl !== undefined) {
+        this.bridge.send('session:status', looker.events.sessionStatus({ sessionTtl: lk.boot.sessionTtl, expired: false, interrupted: false, recoverable: true }));
+      }
+      if (lk.boot.apiToken) lk.tokens.seed(lk.boot.apiToken);
+      try {
+        await withTimeout(lk.tokens.token(), TOKEN_TIMEOUT_MS);
+        performance.mark('inlay:token');
+      } catch (e) {
+        if (!(e instanceof looker.SessionExpired)) this.fail({ code: 'token_unavailable', message: 'The host page did not provide session tokens.' });
+        return;
+      }
+    }
+    const initial = { ...looker.urlFilters(location.search), ...lk.boot.filters };
+    await this.loadLooker(lk, initial);
+  }
+
+  /** Loads the current dashboard's definition, applies Looker-keyed filters, reports it and runs it. */
+  private async loadLooker(lk: LookerState, filters: Record<string, unknown>): Promise<void> {
+    void loadCharts().catch(() => undefined);
+    let loaded;
+    try {
+      loaded = await this.api.dashboard();
+    } catch (e) {
+      if (lk.ended || e instanceof looker.SessionExpired) return;
+      this.fail(apiError(e));
+      return;
+    }
+    performance.mark('inlay:dashboard');
+    this.dashboard = loaded.dashboard;
+    this.capabilities = loaded.viewer?.capabilities ?? [];
+    const raw = { ...filters, ...lk.pendingFilters };
+    lk.pendingFilters = undefined;
+    this.pendingFilters = looker.filtersFromLooker(this.dashboard.filters ?? [], raw);
+    this.renderDashboard();
+    const detail = looker.dashboardDetail(this.dashboard, this.values, lk.ctx);
+    this.bridge.send('page:changed', looker.events.pageChanged(detail.url, lk.ctx));
+    this.bridge.send('dashboard:loaded', looker.events.loaded(detail));
+    await this.run();
+  }
+
+  /** dashboard:stop: abandons the run in flight; its tiles say so. */
+  private stop(): void {
+    if (!this.running || !this.dashboard) return;
+    this.running = false;
+    this.runSeq++;
+    this.runAbort?.abort();
+    this.content.classList.remove('is-running');
+    const outcomes: looker.TileOutcome[] = [];
+    for (const t of this.tiles) {
+      if (t.status !== 'loading') {
+        outcomes.push({ widget: t.widget, error: t.error });
+        continue;
+      }
+      const err = { code: 'stopped', message: 'The run was stopped.' };
+      t.setError(err);
+      outcomes.push({ widget: t.widget, error: err });
+    }
+    if (this.looker) {
+      const detail = looker.dashboardDetail(this.dashboard, this.values, this.looker.ctx);
+      this.bridge.send('dashboard:run:complete', looker.events.runComplete(detail, outcomes, true));
+    }
+  }
+
+  /**
+   * dashboard:load {id} and page:load {url}: opens another dashboard in this frame with the same
+   * session (no new login, no reload), with the filters of the url's query.
+   */
+  private navigate(payload: unknown): void {
+    const lk = this.looker;
+    const target = looker.loadTarget(payload);
+    if (!lk || !target || lk.ended) return;
+    const p = payload as { pushHistory?: boolean };
+    this.runSeq++;
+    this.runAbort?.abort();
+    this.running = false;
+    this.exitFullscreen();
+    this.cfg.dashboardId = target.id;
+    this.api.dashboardId = target.id;
+    this.dashboard = undefined;
+    this.tiles = [];
+    this.filterBar = undefined;
+    this.values = {};
+    this.main.replaceChildren(pageSkeleton());
+    const q = new URLSearchParams(target.search);
+    if (lk.boot.embedDomain && !q.has('embed_domain')) q.set('embed_domain', lk.boot.embedDomain);
+    if (!q.has('sdk')) q.set('sdk', '3');
+    const url = `/embed/dashboards/${encodeURIComponent(target.id)}?${q.toString()}`;
+    try {
+      if (p.pushHistory) history.pushState(null, '', url);
+      else history.replaceState(null, '', url);
+    } catch {
+      // a sandboxed frame may refuse; the dashboard still loads
+    }
+    void this.loadLooker(lk, looker.urlFilters(target.search));
+  }
+
+  /** env:host:scroll: remembers which part of the frame the host page shows (for the toast). */
+  private hostScrolled(p: unknown): void {
+    const s = p as { offsetTop?: unknown; scrollY?: unknown } | undefined;
+    if (typeof s?.offsetTop !== 'number' || typeof s?.scrollY !== 'number') return;
+    this.hostVisibleTop = Math.max(0, s.scrollY - s.offsetTop);
+  }
+
+  /** The Looker embed session ended (ttl 0, or the API refused it): say so and stop for good. */
+  private sessionEnded(): void {
+    const lk = this.looker;
+    if (!lk || lk.ended) return;
+    lk.ended = true;
+    this.runSeq++;
+    this.runAbort?.abort();
+    this.running = false;
+    if (lk.boot.auth === 'cookie') {
+      this.bridge.send('session:status', looker.events.sessionStatus({ sessionTtl: 0, expired: true, interrupted: false, recoverable: false }));
+    }
+    this.bridge.send('session:expired', looker.events.sessionExpired());
+    this.fail({ code: 'session_expired', message: 'Your session has ended. Reload the page to sign in again.' });
+  }
+
   // ---- layout ----
 
   private renderDashboard(): void {
@@ -195,7 +376,7 @@ class Viewer {
     this.pendingFiltersSeen = this.pendingFilters;
     this.pendingFilters = undefined;
 
-    const canDownload = this.capabilities.includes('download');
+    const canDownload = this.capabilities.includes('download') && (!this.looker || this.looker.canDownload);
     const widgets = [...(d.widgets ?? [])].sort((a, b) => (a.layout?.y ?? 0) - (b.layout?.y ?? 0) || (a.layout?.x ?? 0) - (b.layout?.x ?? 0));
     this.tiles = widgets.map(
       (w) =>
@@ -210,7 +391,7 @@ class Viewer {
       this.filterBar = new FilterBar(filters, this.values, (v) => {
         this.values = v;
         for (const t of this.tiles) t.firstPage();
-        this.bridge.send('dashboard:filters:changed', { dashboard: this.info() });
+        this.bridge.send('dashboard:filters:changed', this.filtersChanged());
         void this.run();
       });
     }
@@ -302,8 +483,9 @@ class Viewer {
     return Object.fromEntries(Object.entries(this.values).filter(([, v]) => v !== null));
   }
 
-  private info() {
+  private info(): Record<string, unknown> {
     const d = this.dashboard;
+    if (this.looker && d) return looker.dashboardDetail(d, this.values, this.looker.ctx);
     return { id: d?.id ?? this.cfg.dashboardId, title: d?.title ?? '', dashboard_filters: { ...this.values } };
   }
 
@@ -323,7 +505,14 @@ class Viewer {
     const abort = (this.runAbort = started?.abort ?? new AbortController());
     for (const t of this.tiles) t.setLoading();
     this.content.classList.add('is-running');
-    this.bridge.send('dashboard:run:start', { dashboard: this.info() });
+    this.running = true;
+    if (this.looker) {
+      const detail = looker.dashboardDetail(this.dashboard, this.values, this.looker.ctx);
+      this.bridge.send('dashboard:run:start', looker.events.runStart(detail));
+      for (const t of this.tiles) this.bridge.send('dashboard:tile:start', looker.events.tileStart(detail, t.widget, this.dashboard.filters ?? []));
+    } else {
+      this.bridge.send('dashboard:run:start', { dashboard: this.info() });
+    }
     // The charts chunk is needed to draw; it loads alongside the query.
     const needCharts = this.tiles.some((t) => chartTypes.has(t.widget.type));
     const chartsReady = needCharts ? loadCharts().then(() => true, () => false) : Promise.resolve(true);
@@ -336,6 +525,10 @@ class Viewer {
       results = (await response).results;
     } catch (e) {
       if ((e as Error).name === 'AbortError' || seq !== this.runSeq) return;
+      if (e instanceof looker.SessionExpired || (this.looker && this.looker.ended)) {
+        this.running = false;
+        return; // the page shows that the session ended
+      }
       if (retryOnBadRequest && e instanceof ApiFailure && e.status === 400) {
         console.warn(`Inlay: the initial filters were refused (${e.error.code}: ${e.error.message}); running with the ones that apply.`);
         return this.run();
@@ -347,6 +540,10 @@ class Viewer {
     if (seq !== this.runSeq) return;
     performance.mark('inlay:results');
     this.content.classList.remove('is-running');
+    this.running = false;
+    const lk = this.looker;
+    const detail = lk ? looker.dashboardDetail(this.dashboard, this.values, lk.ctx) : undefined;
+    const outcomes: looker.TileOutcome[] = [];
 
     if (failure) {
       // One banner for the dashboard; tiles keep the data they had.
@@ -371,11 +568,21 @@ class Viewer {
       if (err) t.setError(err);
       else t.setResult(r!, this.theme);
       const status = err ? 'error' : 'complete';
-      this.bridge.send('dashboard:tile:complete', { tile: { name: t.name, title: t.title, status, rows: t.rowCount, ...(err ? { error: { code: err.code, message: err.message } } : {}) } });
+      if (lk && detail) {
+        const outcome = { widget: t.widget, error: err, truncated: r?.truncated };
+        outcomes.push(outcome);
+        this.bridge.send('dashboard:tile:complete', looker.events.tileComplete(detail, outcome, this.dashboard?.filters ?? []));
+      } else {
+        this.bridge.send('dashboard:tile:complete', { tile: { name: t.name, title: t.title, status, rows: t.rowCount, ...(err ? { error: { code: err.code, message: err.message } } : {}) } });
+      }
       return { tileId: t.name, status, ...(err ? { errors: [{ code: err.code, message: err.message }] } : {}) };
     });
     this.equalizeCounters();
     performance.mark('inlay:rendered');
+    if (detail) {
+      this.bridge.send('dashboard:run:complete', looker.events.runComplete(detail, outcomes));
+      return;
+    }
     this.bridge.send('dashboard:run:complete', {
       dashboard: this.info(),
       status: tileStatuses.some((s) => s.status === 'error') ? 'error' : 'complete',
@@ -410,6 +617,14 @@ class Viewer {
 
   private updateFilters(filters: unknown): void {
     if (!filters || typeof filters !== 'object') return;
+    if (this.looker) {
+      // Keyed by filter title with Looker filter expressions, as Looker's are.
+      if (!this.dashboard) {
+        this.looker.pendingFilters = { ...this.looker.pendingFilters, ...(filters as Record<string, unknown>) };
+        return;
+      }
+      filters = looker.filtersFromLooker(this.dashboard.filters ?? [], filters as Record<string, unknown>);
+    }
     if (!this.dashboard) {
       // Before the dashboard is loaded: apply with the defaults, before the first run.
       this.pendingFilters = { ...this.pendingFilters, ...(filters as Record<string, unknown>) };
@@ -418,8 +633,14 @@ class Viewer {
     this.mergeFilters(filters as Record<string, unknown>);
     for (const t of this.tiles) t.firstPage();
     this.filterBar?.set(this.values);
-    this.bridge.send('dashboard:filters:changed', { dashboard: this.info() });
-    void this.run();
+    this.bridge.send('dashboard:filters:changed', this.filtersChanged());
+    // Looker applies updated filters at the next dashboard:run; Inlay runs at once.
+    if (!this.looker) void this.run();
+  }
+
+  private filtersChanged(): Record<string, unknown> {
+    if (this.looker && this.dashboard) return looker.events.filtersChanged(looker.dashboardDetail(this.dashboard, this.values, this.looker.ctx));
+    return { dashboard: this.info() };
   }
 
   private setTheme(theme: unknown): void {
@@ -446,7 +667,12 @@ class Viewer {
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      this.bridge.send('dashboard:tile:download', { tile: { name: tile.name, title: tile.title }, rows: csvRecords(await blob.text()) });
+      if (this.looker && this.dashboard) {
+        const detail = looker.dashboardDetail(this.dashboard, this.values, this.looker.ctx);
+        this.bridge.send('dashboard:tile:download', looker.events.tileDownload(detail, tile.widget, this.dashboard.filters ?? []));
+      } else {
+        this.bridge.send('dashboard:tile:download', { tile: { name: tile.name, title: tile.title }, rows: csvRecords(await blob.text()) });
+      }
     } catch (e) {
       this.showToast(`Download failed: ${describeError(apiError(e))}`);
     } finally {
@@ -466,6 +692,7 @@ class Viewer {
     tile.el.before(placeholder);
     tile.el.classList.add('tile--full');
     this.fullTile = { tile, placeholder };
+    if (this.looker) this.bridge.send('env:client:dialog', looker.events.dialog(true, 'tile_fullscreen'));
     if (document.fullscreenEnabled) tile.el.requestFullscreen?.().catch(() => undefined);
     tile.el.querySelector<HTMLButtonElement>('.tile-close')?.focus();
     requestAnimationFrame(() => tile.resize());
@@ -475,6 +702,7 @@ class Viewer {
     const f = this.fullTile;
     if (!f) return;
     this.fullTile = undefined;
+    if (this.looker) this.bridge.send('env:client:dialog', looker.events.dialog(false, 'tile_fullscreen'));
     f.tile.el.classList.remove('tile--full');
     f.placeholder.remove();
     f.tile.el.querySelector<HTMLButtonElement>('.tile-expand')?.focus();
@@ -483,6 +711,7 @@ class Viewer {
 
   private showToast(text: string): void {
     this.toast.textContent = text;
+    if (this.hostVisibleTop !== undefined) this.toast.style.top = `${this.hostVisibleTop + 16}px`;
     this.toast.hidden = false;
     setTimeout(() => (this.toast.hidden = true), 5000);
   }
@@ -499,10 +728,43 @@ class Viewer {
       const height = Math.ceil(this.content.getBoundingClientRect().height);
       if (height === this.lastHeight) return;
       this.lastHeight = height;
-      this.bridge.send('page:properties:changed', { height });
+      this.bridge.send('page:properties:changed', this.looker ? looker.events.pageProperties(height) : { height });
     };
     new ResizeObserver(report).observe(this.content);
   }
+}
+
+/** Looker mode's state (docs/embedding.md, "Looker mode"). */
+interface LookerState {
+  boot: LookerBootstrap;
+  ctx: looker.PageContext;
+  theme?: ThemeOverride;
+  canDownload: boolean;
+  tokens?: looker.TokenCycle;
+  /** Looker-keyed filters from dashboard:filters:update before the dashboard loaded. */
+  pendingFilters?: Record<string, unknown>;
+  ended: boolean;
+}
+
+function lookerState(boot: LookerBootstrap): LookerState {
+  const q = new URLSearchParams(location.search);
+  return {
+    boot,
+    ctx: { origin: location.origin, embedDomain: boot.embedDomain },
+    theme: looker.lookerTheme(boot.theme ?? q.get('theme') ?? undefined, q.get('_theme')),
+    canDownload: boot.permissions.includes('download_with_limit') || boot.permissions.includes('download_without_limit'),
+    ended: false,
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timed out')), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
+  });
 }
 
 function apiError(e: unknown): ApiError {
@@ -519,13 +781,13 @@ function pageSkeleton(): HTMLElement {
   );
 }
 
-function readConfig(): PageConfig {
+function readConfig(boot?: LookerBootstrap): PageConfig {
   const el = document.getElementById('inlay-config');
   const raw = el?.textContent ? JSON.parse(el.textContent) : {};
   return {
-    dashboardId: String(raw.dashboardId ?? ''),
+    dashboardId: boot?.dashboardId || String(raw.dashboardId ?? ''),
     apiBase: String(raw.apiBase ?? ''),
-    embedDomain: String(raw.embedDomain ?? ''),
+    embedDomain: boot?.embedDomain || String(raw.embedDomain ?? ''),
     theme: typeof raw.theme === 'string' ? raw.theme : undefined,
   };
 }
@@ -534,4 +796,5 @@ function readConfig(): PageConfig {
 // where a load's time goes.
 performance.mark('inlay:boot');
 const mount = document.getElementById('app') ?? document.body.appendChild(document.createElement('div'));
-void new Viewer(readConfig(), mount).start();
+const boot = looker.parseBootstrap(document.getElementById('inlay-bootstrap')?.textContent);
+void new Viewer(readConfig(boot), mount, boot).start();
