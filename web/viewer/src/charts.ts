@@ -125,11 +125,13 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme, width = 
   const formats: (string | undefined)[] = [];
   yFields.forEach((yf, yIdx) => {
     groups.forEach((g) => {
-      const data: (number | null)[] = new Array(cats.length).fill(stacked ? 0 : null);
+      const values: (number | null)[] = new Array(cats.length).fill(stacked ? 0 : null);
       for (const r of rows) {
         if (g !== undefined && String(r[si]) !== String(g)) continue;
-        data[catPos.get(String(r[xi]))!] = toNumber(r[yi[yIdx]]);
+        values[catPos.get(String(r[xi]))!] = toNumber(r[yi[yIdx]]);
       }
+      // Each point carries the raw category and series values it stands for (cross-filtering).
+      const data = values.map((value, i) => ({ value, x: cats[i], s: g }));
       const gName = g === undefined ? '' : formatCell(g, w.series, columns[si]?.type);
       const name = g === undefined ? yf.label || yf.key : yFields.length > 1 ? `${gName} · ${yf.label || yf.key}` : gName;
       formats.push(yf.format);
@@ -199,8 +201,8 @@ export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number,
   if (!w.label || !w.value || rows.length === 0) return undefined;
   const li = columns.findIndex((c) => c.name === w.label!.key);
   const vi = columns.findIndex((c) => c.name === w.value!.key);
-  let data: { name: string; value: number; itemStyle?: { color: string } }[] = rows
-    .map((r) => ({ name: formatCell(r[li], w.label, columns[li]?.type), value: toNumber(r[vi]) ?? 0, itemStyle: { color: colorFor(String(r[li]), t.palette) } }))
+  let data: { name: string; value: number; x?: Cell; itemStyle?: { color: string } }[] = rows
+    .map((r) => ({ name: formatCell(r[li], w.label, columns[li]?.type), value: toNumber(r[vi]) ?? 0, x: r[li] as Cell | undefined, itemStyle: { color: colorFor(String(r[li]), t.palette) } }))
     .sort((a, b) => b.value - a.value);
   if (data.length > 10) {
     const other = data.slice(9).reduce((s, d) => s + d.value, 0);

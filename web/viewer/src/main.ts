@@ -53,6 +53,11 @@ class Viewer {
   /** The last run failed as a whole (session, network, server): a new token runs it again. */
   private needsRerun = false;
   private banner: Banner;
+  /** Says which filter a click set, with a way to undo it. */
+  private crossChip = h('div', { class: 'cross-chip', hidden: true });
+  private crossUndo?: { name: string; previous: import('./types').FilterValue };
+  /** "Updated 14:05": when the data on screen was last fetched. */
+  private updated = h('span', { class: 'dash-updated', 'aria-live': 'polite' });
   /** Looker mode (the page's inlay-bootstrap): Looker's events, actions, auth and URL params. */
   private looker?: LookerState;
   private running = false;
@@ -385,6 +390,8 @@ class Viewer {
           download: (t) => void this.download(t),
           fullscreen: (t) => this.toggleFullscreen(t),
           retry: (t) => void this.retryTile(t),
+          crossFilter: (t, f, v) => this.crossFilter(t, f, v),
+          canCrossFilter: (f) => this.filterFor(f) !== undefined,
         }),
     );
     if (filters.length) {
@@ -398,8 +405,9 @@ class Viewer {
     const refresh = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Refresh data', title: 'Refresh', onclick: () => void this.run() }, icon(icons.refresh));
     this.main.replaceChildren();
     append(this.main, [
-      h('header', { class: 'dash-head' }, h('div', { class: 'dash-titles' }, h('h1', { class: 'dash-title' }, d.title || d.id), d.description ? h('p', { class: 'dash-desc' }, d.description) : null), refresh),
+      h('header', { class: 'dash-head' }, h('div', { class: 'dash-titles' }, h('h1', { class: 'dash-title' }, d.title || d.id), d.description ? h('p', { class: 'dash-desc' }, d.description) : null), this.updated, refresh),
       this.filterBar?.el ?? null,
+      this.crossChip,
       this.banner.el,
       this.tiles.length ? h('div', { class: 'grid' }, this.tiles.map((t) => t.el)) : h('div', { class: 'state state--empty page-state' }, h('p', { class: 'state-text' }, 'This dashboard has no widgets yet.')),
     ]);
@@ -578,6 +586,11 @@ class Viewer {
       return { tileId: t.name, status, ...(err ? { errors: [{ code: err.code, message: err.message }] } : {}) };
     });
     this.equalizeCounters();
+    if (!failure) {
+      const now = new Date();
+      this.updated.textContent = `Updated ${now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+      this.updated.title = now.toLocaleString();
+    }
     performance.mark('inlay:rendered');
     if (detail) {
       this.bridge.send('dashboard:run:complete', looker.events.runComplete(detail, outcomes));
@@ -588,6 +601,51 @@ class Viewer {
       status: tileStatuses.some((s) => s.status === 'error') ? 'error' : 'complete',
       tileStatuses,
     });
+  }
+
+  /** The select filter that takes a field's values: the filter named like the field's column. */
+  private filterFor(f: import('./types').Field): import('./types').Filter | undefined {
+    const col = f.expr.trim();
+    return (this.dashboard?.filters ?? []).find((x) => (x.type === 'single_select' || x.type === 'multi_select') && (x.name === col || x.name === f.key));
+  }
+
+  /**
+   * Cross-filtering: a click on a bar, slice, point or row sets the matching filter, every tile
+   * runs with it, the host hears dashboard:crossfilter, and a chip offers to undo it.
+   */
+  private crossFilter(tile: Tile, field: import('./types').Field, value: import('./types').Cell): boolean {
+    const f = this.filterFor(field);
+    if (!f || value === null || value === undefined) return false;
+    const v = f.type === 'multi_select' ? [String(value)] : String(value);
+    if (JSON.stringify(this.values[f.name] ?? null) === JSON.stringify(v)) return true;
+    if (!this.crossUndo || this.crossUndo.name !== f.name) this.crossUndo = { name: f.name, previous: this.values[f.name] ?? null };
+    this.values = { ...this.values, [f.name]: v };
+    for (const t of this.tiles) t.firstPage();
+    this.filterBar?.set(this.values);
+    const label = f.title || f.name;
+    const shown = String(value);
+    this.crossChip.replaceChildren(
+      h('span', {}, `${label}: `, h('b', {}, shown), ` (from ${tile.title})`),
+      h('button', { type: 'button', class: 'link-btn', 'data-action': 'clear-cross-filter', onclick: () => this.clearCrossFilter() }, 'Clear'),
+    );
+    this.crossChip.hidden = false;
+    this.bridge.send('dashboard:crossfilter', { dashboard: this.info(), tile: { name: tile.name, title: tile.title }, filter: f.name, value: v });
+    this.bridge.send('dashboard:filters:changed', this.filtersChanged());
+    void this.run();
+    return true;
+  }
+
+  private clearCrossFilter(): void {
+    const u = this.crossUndo;
+    this.crossChip.hidden = true;
+    this.crossUndo = undefined;
+    if (!u) return;
+    this.values = { ...this.values, [u.name]: u.previous };
+    for (const t of this.tiles) t.firstPage();
+    this.filterBar?.set(this.values);
+    this.bridge.send('dashboard:crossfilter', { dashboard: this.info(), filter: u.name, value: u.previous, cleared: true });
+    this.bridge.send('dashboard:filters:changed', this.filtersChanged());
+    void this.run();
   }
 
   /** Counters in one row of the grid share one type size: that of the longest value. */

@@ -33,6 +33,10 @@ export interface TileActions {
   fullscreen(tile: Tile): void;
   /** Runs this tile's widget again (its error state's Retry, a table's new page or sort). */
   retry(tile: Tile): void;
+  /** A click on a bar, slice, point or row: filter the dashboard by that value, if a filter fits. */
+  crossFilter?(tile: Tile, field: Field, value: Cell): boolean;
+  /** Whether a filter takes values of this field (the cursor and hint say the click filters). */
+  canCrossFilter?(field: Field): boolean;
 }
 
 /** Rows per page of a table (the server pages them). */
@@ -56,6 +60,10 @@ export class Tile {
   private theme?: Theme;
   private sort?: { col: number; desc: boolean };
   private offset = 0;
+  /** A chart shown as its data table instead (the accessible alternative). */
+  private asTable = false;
+  private tableToggle?: HTMLButtonElement;
+  private meta: HTMLElement;
   status: TileStatus = 'loading';
   error?: ApiError;
   private resizeObserver?: ResizeObserver;
@@ -69,6 +77,18 @@ export class Tile {
     const title = w.title || w.name;
     this.body = h('div', { class: `tile-body tile-body--${w.type}` });
     const buttons = h('div', { class: 'tile-actions' });
+    const isChart = ['bar', 'line', 'area', 'pie'].includes(w.type);
+    if (isChart) {
+      this.tableToggle = h(
+        'button',
+        { type: 'button', class: 'icon-btn', 'aria-pressed': 'false', 'aria-label': `Show ${title} as a table`, title: 'Show as table', 'data-action': 'as-table', onclick: () => this.toggleTable() },
+        icon(icons.table),
+      );
+      buttons.append(this.tableToggle);
+      buttons.append(
+        h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as PNG`, title: 'Download PNG', 'data-action': 'png', onclick: () => this.downloadPNG() }, icon(icons.image)),
+      );
+    }
     if (actions.canDownload) {
       buttons.append(
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as CSV`, title: 'Download CSV', 'data-action': 'download', onclick: () => actions.download(this) }, icon(icons.download)),
@@ -87,7 +107,7 @@ export class Tile {
         'aria-label': title,
         style: `--x:${L.x + 1};--y:${L.y + 1};--w:${Math.max(1, Math.min(12, L.w))};--h:${Math.max(1, L.h)}`,
       },
-      h('header', { class: 'tile-head' }, h('h2', { class: 'tile-title', title }, title), buttons),
+      h('header', { class: 'tile-head' }, h('h2', { class: 'tile-title', title }, title), (this.meta = h('span', { class: 'tile-meta', hidden: true })), buttons),
       this.body,
     );
     this.setLoading();
@@ -180,6 +200,10 @@ export class Tile {
     this.result = res;
     this.theme = theme;
     this.setStatus('complete'); // the table's sort stays: a refresh or a filter change keeps it
+    // A hint on hover: the answer came from Inlay's cache.
+    this.meta.hidden = !res.cached;
+    this.meta.textContent = res.cached ? 'cached' : '';
+    this.meta.title = res.cached ? 'This tile’s data came from the cache' : '';
     this.render();
   }
 
@@ -202,6 +226,11 @@ export class Tile {
       this.body.replaceChildren(
         h('div', { class: 'state state--empty' }, h('span', { class: 'state-icon' }, icon(icons.inbox)), h('p', { class: 'state-text' }, 'No data for these filters')),
       );
+      return;
+    }
+    if (this.asTable && ['bar', 'line', 'area', 'pie'].includes(w.type)) {
+      this.disposeChart();
+      this.body.replaceChildren(this.table(res, chartFields(w)));
       return;
     }
     switch (w.type) {
@@ -234,6 +263,7 @@ export class Tile {
           const host = h('div', { class: 'chart', role: 'img', 'aria-label': `${this.title} chart` });
           this.body.replaceChildren(host);
           this.chart = echarts.init(host, undefined, { renderer: 'canvas' });
+          this.chart.on('click', (p) => this.chartClick(p.data as { x?: Cell; s?: Cell } | undefined));
           let narrow = width < PIE_NARROW;
           let lastWidth = width;
           this.resizeObserver = new ResizeObserver(() => {
@@ -266,9 +296,37 @@ export class Tile {
     this.chart = undefined;
   }
 
-  private table(res: WidgetResult): HTMLElement {
+  /** A chart click filters by the series value when a filter takes it, else by the category. */
+  private chartClick(d: { x?: Cell; s?: Cell } | undefined): void {
+    if (!d || !this.actions.crossFilter) return;
+    const w = this.widget;
+    const cat = w.type === 'pie' ? w.label : w.x;
+    if (w.series && d.s !== undefined && this.actions.canCrossFilter?.(w.series) && this.actions.crossFilter(this, w.series, d.s)) return;
+    if (cat && d.x !== undefined) this.actions.crossFilter(this, cat, d.x);
+  }
+
+  /** Switches a chart to its data table and back (keyboard and screen reader friendly). */
+  private toggleTable(): void {
+    this.asTable = !this.asTable;
+    this.tableToggle?.setAttribute('aria-pressed', String(this.asTable));
+    this.tableToggle?.setAttribute('title', this.asTable ? 'Show as chart' : 'Show as table');
+    this.el.classList.toggle('tile--as-table', this.asTable);
+    if (this.result && !this.error) this.render();
+  }
+
+  /** Saves the chart as a PNG (what is on screen, at twice the resolution). */
+  private downloadPNG(): void {
+    if (!this.chart || !this.theme) return;
+    const url = this.chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: this.theme.surface });
+    const a = h('a', { href: url, download: `${this.widget.name}.png`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
+  private table(res: WidgetResult, given?: Field[]): HTMLElement {
     const columns = res.columns ?? [];
-    const fields = this.widget.columns?.length ? this.widget.columns : columns.map((c) => ({ expr: c.name, label: c.name, key: c.name }) as Field);
+    const fields = given?.length ? given : this.widget.columns?.length ? this.widget.columns : columns.map((c) => ({ expr: c.name, label: c.name, key: c.name }) as Field);
     const idx = fields.map((f) => columns.findIndex((c) => c.name === f.key));
     let rows = res.rows ?? [];
     // Paged results come sorted from the server; others are sorted here.
@@ -309,7 +367,23 @@ export class Tile {
         );
       }),
     );
-    const body = rows.map((r) => h('tr', {}, fields.map((f, c) => h('td', { class: numeric[c] ? 'num' : undefined }, formatCell(r[idx[c]], f, columns[idx[c]]?.type, false)))));
+    // A row filters the dashboard by its first column, when a filter takes that column: the
+    // first cell is then a button (keyboard reachable).
+    const crossField = fields[0] && this.actions.canCrossFilter?.(fields[0]) ? fields[0] : undefined;
+    const body = rows.map((r) =>
+      h(
+        'tr',
+        {},
+        fields.map((f, c) => {
+          const text = formatCell(r[idx[c]], f, columns[idx[c]]?.type, false);
+          const cell =
+            c === 0 && crossField
+              ? h('button', { type: 'button', class: 'cell-filter', title: `Filter by ${text}`, onclick: () => this.actions.crossFilter?.(this, crossField, r[idx[0]]) }, text)
+              : text;
+          return h('td', { class: numeric[c] ? 'num' : undefined }, cell);
+        }),
+      ),
+    );
     const wrap = h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `${this.title}, table` }, h('table', { class: 'grid-table' }, h('thead', {}, head), h('tbody', {}, body)));
     if (paged) return h('div', { class: 'table-outer' }, scrollShadows(wrap), this.pager(res, rows.length));
     const n = formatNumber(rows.length, 'integer');
@@ -337,6 +411,15 @@ export class Tile {
     const next = h('button', { type: 'button', class: 'icon-btn pager-btn', 'aria-label': 'Next page', 'data-action': 'next-page', disabled: offset + shown >= total, onclick: () => go(offset + PAGE_SIZE) }, '›');
     return h('div', { class: 'table-note pager' }, h('span', { class: 'pager-text', 'aria-live': 'polite' }, text), total > shown ? h('span', { class: 'pager-btns' }, prev, next) : null);
   }
+}
+
+/** The fields a chart shows, as table columns: category, series, then values. */
+function chartFields(w: Widget): Field[] {
+  const out: Field[] = [];
+  for (const f of [w.x, w.label, w.series, ...(w.y ?? []), w.value]) {
+    if (f && !out.some((o) => o.key === f.key)) out.push(f);
+  }
+  return out;
 }
 
 /** Timestamps (not dates, not time buckets) say their zone once, in the header. */
