@@ -343,7 +343,7 @@ describe('viewer failures in Chromium', () => {
     }
   });
 
-  test('every chart has a data table; a chart saves as PNG; the page says when it was updated', async () => {
+  test('every chart has a data table; a chart saves as PNG and Excel; the page says when it was updated', async () => {
     const { context, page } = await open();
     try {
       const frame = await login(page);
@@ -364,6 +364,15 @@ describe('viewer failures in Chromium', () => {
       await tile.locator('[data-action="png"]').click();
       const file = await download;
       assert.equal(file.suggestedFilename(), 'by_region.png');
+
+      // An Excel workbook from the server (a zip: PK).
+      const xlsx = page.waitForEvent('download');
+      await tile.locator('[data-action="download-xlsx"]').click();
+      const book = await xlsx;
+      assert.equal(book.suggestedFilename(), 'sales-by_region.xlsx');
+      const stream = await book.createReadStream();
+      const first = await new Promise((resolve) => stream.once('data', resolve));
+      assert.equal(first.subarray(0, 2).toString(), 'PK');
 
       // A refresh within the cache's lifetime: tiles say their data came from the cache.
       const n = await runs(page);

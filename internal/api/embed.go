@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -262,12 +263,23 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.C
 			return r
 		}
 		return '_'
-	}, d.ID+"-"+wd.Name) + ".csv"
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	}, d.ID+"-"+wd.Name)
 	if res.Truncated {
 		w.Header().Set("X-Inlay-Truncated", "true")
 	}
+	if wantsXLSX(r.URL.Query().Get("format"), r.Header.Get("Accept")) {
+		// Built in memory first: a failure is then an error answer, not a broken download.
+		var buf bytes.Buffer
+		if err := writeXLSX(&buf, wd.Title, res, wd); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", xlsxContentType)
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename + ".xlsx"}))
+		_, _ = w.Write(buf.Bytes()) // the response has started: nothing to answer on failure
+		return nil
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename + ".csv"}))
 	return writeLabeledCSV(w, res, columnLabels(wd))
 }
 

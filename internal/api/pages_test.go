@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // Tables are served a page at a time through the query path, with the count of all their rows:
@@ -112,5 +116,62 @@ func TestExportLabels(t *testing.T) {
 	}
 	if cell := export("by_month")[1][0]; strings.Contains(cell, "T") || strings.HasSuffix(cell, "Z") {
 		t.Errorf("a month bucket exports as %q, want a plain date", cell)
+	}
+}
+
+// XLSX exports carry the viewer's labels, numbers as numbers with the widget's formats, and a
+// frozen header row.
+func TestExportXLSX(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	tok := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
+	r := e.do("POST", "/api/v1/embed/dashboards/sales/widgets/top_customers/export?format=xlsx",
+		map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}, strings.NewReader(`{"filters":{}}`))
+	if r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		t.Fatalf("content type %q", ct)
+	}
+	if cd := r.header.Get("Content-Disposition"); !strings.Contains(cd, "sales-top_customers.xlsx") {
+		t.Errorf("disposition %q", cd)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	if sheet != "Top customers" {
+		t.Errorf("sheet %q, want the widget's title", sheet)
+	}
+	rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Customer", "Orders", "Revenue", "Largest order"}; !reflect.DeepEqual(rows[0], want) {
+		t.Errorf("header %q, want %q", rows[0], want)
+	}
+	if len(rows) != 11 {
+		t.Errorf("%d rows, want header + 10", len(rows))
+	}
+	// A number cell: no string type, and its raw value parses as a number.
+	typ, err := f.GetCellType(sheet, "C2")
+	if err != nil || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+		t.Errorf("revenue cell type %v (%v), want a number", typ, err)
+	}
+	if _, err := strconv.ParseFloat(rows[1][2], 64); err != nil {
+		t.Errorf("revenue raw value %q is not a number", rows[1][2])
+	}
+	style, err := f.GetCellStyle(sheet, "C2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.GetStyle(style)
+	if err != nil || st.CustomNumFmt == nil || !strings.Contains(*st.CustomNumFmt, "$") {
+		t.Errorf("revenue number format %v (%v), want currency", st, err)
+	}
+	shown, _ := f.GetCellValue(sheet, "C2")
+	if !strings.HasPrefix(shown, "$") {
+		t.Errorf("revenue shows as %q", shown)
 	}
 }

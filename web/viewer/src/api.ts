@@ -95,6 +95,16 @@ export class Api {
     return res.json();
   }
 
+  /** The widget's data as an Excel workbook (number formats from the dashboard). */
+  async exportXLSX(widget: string, filters: Record<string, FilterValue>): Promise<Blob> {
+    const res = await this.call(`/widgets/${encodeURIComponent(widget)}/export?format=xlsx`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ filters }),
+    });
+    return res.blob();
+  }
+
   async exportCSV(widget: string, filters: Record<string, FilterValue>): Promise<Blob> {
     const res = await this.call(`/widgets/${encodeURIComponent(widget)}/export`, {
       method: 'POST',

@@ -387,7 +387,7 @@ class Viewer {
       (w) =>
         new Tile(w, {
           canDownload,
-          download: (t) => void this.download(t),
+          download: (t, format) => void (format === 'xlsx' ? this.downloadXLSX(t) : this.download(t)),
           fullscreen: (t) => this.toggleFullscreen(t),
           retry: (t) => void this.retryTile(t),
           crossFilter: (t, f, v) => this.crossFilter(t, f, v),
@@ -709,6 +709,24 @@ class Viewer {
   }
 
   // ---- tile actions ----
+
+  private async downloadXLSX(tile: Tile): Promise<void> {
+    const btn = tile.el.querySelector<HTMLButtonElement>('[data-action="download-xlsx"]');
+    if (btn) btn.disabled = true;
+    try {
+      const blob = await this.api.exportXLSX(tile.name, this.activeFilters());
+      const url = URL.createObjectURL(blob);
+      const a = h('a', { href: url, download: `${this.cfg.dashboardId}-${tile.name}.xlsx`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      this.showToast(`Download failed: ${describeError(apiError(e))}`);
+    } finally {
+      if (btn) btn.disabled = false;
+    }
+  }
 
   private async download(tile: Tile): Promise<void> {
     const btn = tile.el.querySelector<HTMLButtonElement>('[data-action="download"]');

@@ -29,7 +29,7 @@ export function describeError(e: ApiError): string {
 
 export interface TileActions {
   canDownload: boolean;
-  download(tile: Tile): void;
+  download(tile: Tile, format?: 'csv' | 'xlsx'): void;
   fullscreen(tile: Tile): void;
   /** Runs this tile's widget again (its error state's Retry, a table's new page or sort). */
   retry(tile: Tile): void;
@@ -92,6 +92,7 @@ export class Tile {
     if (actions.canDownload) {
       buttons.append(
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as CSV`, title: 'Download CSV', 'data-action': 'download', onclick: () => actions.download(this) }, icon(icons.download)),
+        h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as Excel`, title: 'Download Excel (.xlsx)', 'data-action': 'download-xlsx', onclick: () => actions.download(this, 'xlsx') }, icon(icons.sheet)),
       );
     }
     buttons.append(
