@@ -383,4 +383,29 @@ describe('viewer failures in Chromium', () => {
       await context.close();
     }
   });
+
+  test('even padding on both sides; a full-screen tile fills the frame with no strip', async () => {
+    const { context, page } = await open({ width: 1440 });
+    try {
+      const frame = await login(page);
+      const gaps = await frame.locator('.grid').evaluate((g) => {
+        const r = g.getBoundingClientRect();
+        return { left: r.left, right: document.documentElement.clientWidth - r.right };
+      });
+      assert.ok(Math.abs(gaps.left - gaps.right) <= 1, `left ${gaps.left}px, right ${gaps.right}px`);
+      const tile = frame.locator('[data-widget="by_region"]');
+      await tile.hover();
+      await tile.locator('[data-action="fullscreen"]').click();
+      await waitFor(async () => (await tile.getAttribute('class')).includes('tile--full'), { what: 'full screen' });
+      await page.waitForTimeout(300);
+      const fit = await tile.evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return { w: r.width, h: r.height, vw: window.innerWidth, vh: window.innerHeight, left: r.left, top: r.top };
+      });
+      assert.ok(Math.abs(fit.w - fit.vw) <= 1 && fit.left <= 1, `tile ${fit.w}px wide at ${fit.left}, frame ${fit.vw}px`);
+      assert.ok(Math.abs(fit.h - fit.vh) <= 1 && fit.top <= 1, `tile ${fit.h}px high at ${fit.top}, frame ${fit.vh}px`);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -394,6 +394,9 @@ class Viewer {
           canCrossFilter: (f) => this.filterFor(f) !== undefined,
         }),
     );
+    // Charts mark the time buckets the period filter cuts.
+    const period = filters.find((f) => f.type === 'date_range');
+    if (period) for (const t of this.tiles) t.periodRange = () => (this.values[period.name] ?? {}) as { from?: string; to?: string };
     if (filters.length) {
       this.filterBar = new FilterBar(filters, this.values, (v) => {
         this.values = v;

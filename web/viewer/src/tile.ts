@@ -122,6 +122,9 @@ export class Tile {
     return this.widget.title || this.widget.name;
   }
 
+  /** The period filter's range (set by the viewer), to mark partial time buckets. */
+  periodRange: () => { from?: string; to?: string } = () => ({});
+
   /** A table's page request (undefined for other widgets). */
   pageRequest(): PageRequest | undefined {
     if (this.widget.type !== 'table') return undefined;
@@ -254,7 +257,7 @@ export class Tile {
         const { PIE_NARROW, cartesianOption, echarts, pieOption } = charts();
         const width = this.body.clientWidth;
         const host = this.body;
-        const option = w.type === 'pie' ? pieOption(w, res, t, width, host) : cartesianOption(w, res, t, width, host);
+        const option = w.type === 'pie' ? pieOption(w, res, t, width, host) : cartesianOption(w, res, t, width, host, { range: this.periodRange(), now: new Date() });
         if (!option) {
           this.disposeChart();
           this.body.replaceChildren(h('div', { class: 'state state--empty' }, h('p', { class: 'state-text' }, 'No data for these filters')));

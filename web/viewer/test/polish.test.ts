@@ -83,3 +83,22 @@ describe('pivot CSV', () => {
     expect(pivotCSV(w, res).split('\r\n')).toEqual(['Region,A,B,Total', 'East,1,2,3', 'West,3,,3', 'Total,4,2,6', '']);
   });
 });
+
+describe('partial periods', () => {
+  it('marks the bucket the period filter cuts, and the one not over yet', async () => {
+    const { isPartialBucket } = await import('../src/format');
+    const now = new Date('2026-11-29T12:00:00Z');
+    expect(isPartialBucket('2026-11-01', 'month', {}, now)).toBe(true); // not over yet
+    expect(isPartialBucket('2026-10-01', 'month', {}, now)).toBe(false);
+    expect(isPartialBucket('2026-01-01', 'month', { from: '2026-01-15' }, now)).toBe(true);
+    expect(isPartialBucket('2026-01-01', 'month', { from: '2026-01-01' }, now)).toBe(false);
+    expect(isPartialBucket('2026-03-01', 'month', { to: '2026-03-30' }, now)).toBe(true);
+    expect(isPartialBucket('2026-03-01', 'month', { to: '2026-03-31' }, now)).toBe(false);
+    expect(isPartialBucket('2026-04-01', 'quarter', { to: '2026-06-30' }, now)).toBe(false);
+  });
+  it('the axis label says it with an asterisk and the tooltip in words', async () => {
+    const html = axisTooltip([{ seriesName: 'Revenue', value: 5, seriesIndex: 0, marker: '', axisValueLabel: 'Nov 2026*' }], ['number'], false);
+    expect(html).toContain('Nov 2026');
+    expect(html).toContain('(partial period)');
+  });
+});
