@@ -9,8 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/inlay/inlay/internal/compile"
 )
 
 // Tables are served a page at a time through the query path, with the count of all their rows:
@@ -173,5 +176,30 @@ func TestExportXLSX(t *testing.T) {
 	shown, _ := f.GetCellValue(sheet, "C2")
 	if !strings.HasPrefix(shown, "$") {
 		t.Errorf("revenue shows as %q", shown)
+	}
+}
+
+// A relative date preset in a query resolves on the server: "last_30_days" is the same range as
+// the 30 days up to today written out (the dashboard's zone is UTC).
+func TestDatePresetInQuery(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	tok := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
+	// The sample data ends on 1 November 2026: resolve presets as if it were 20 October.
+	defer func(old func() time.Time) { compile.Now = old }(compile.Now)
+	today := time.Date(2026, 10, 20, 15, 0, 0, 0, time.UTC)
+	compile.Now = func() time.Time { return today }
+	from := today.AddDate(0, 0, -29).Format(time.DateOnly)
+	preset := widgetValue(t, e.query(tok, salesDash, `{"widgets":["orders"],"filters":{"period":{"preset":"last_30_days"}}}`), "orders")
+	written := widgetValue(t, e.query(tok, salesDash, fmt.Sprintf(`{"widgets":["orders"],"filters":{"period":{"from":%q,"to":%q}}}`, from, today.Format(time.DateOnly))), "orders")
+	all := widgetValue(t, e.query(tok, salesDash, `{"widgets":["orders"]}`), "orders")
+	if preset != written {
+		t.Errorf("last_30_days = %v orders, the written-out range = %v", preset, written)
+	}
+	if preset <= 0 || preset >= all {
+		t.Errorf("last_30_days = %v orders of %v: the sample data should have some, not all, in the last 30 days", preset, all)
+	}
+	r := e.query(tok, salesDash, `{"widgets":["orders"],"filters":{"period":{"preset":"someday"}}}`)
+	if r.status != http.StatusBadRequest || r.errorCode(t) != "invalid_filter" {
+		t.Errorf("unknown preset: %d %s", r.status, r.body)
 	}
 }

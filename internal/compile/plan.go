@@ -136,7 +136,7 @@ func (p *Plan) ParseFilters(raw map[string]json.RawMessage) (FilterValues, error
 			return f.def
 		}
 		return nil
-	})
+	}, location(p.Dashboard.TimeZone))
 }
 
 // datasetPlan is a dataset's SQL prepared for binding: the text between occurrences of

@@ -48,6 +48,8 @@ export type FilterType = 'single_select' | 'multi_select' | 'date_range' | 'nume
 export interface DateRange {
   from?: string;
   to?: string;
+  /** A relative range the server resolves in the dashboard's time zone ("last_30_days"). */
+  preset?: string;
 }
 
 export interface NumericRange {

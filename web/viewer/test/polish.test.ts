@@ -102,3 +102,14 @@ describe('partial periods', () => {
     expect(html).toContain('(partial period)');
   });
 });
+
+describe('date presets', () => {
+  it('a preset is kept for the server to resolve; all_time restricts nothing; unknown ones are dropped', async () => {
+    const { normalize } = await import('../src/filters');
+    const f = { name: 'period', title: 'Period', type: 'date_range' as const };
+    expect(normalize(f, { preset: 'last_30_days' })).toEqual({ preset: 'last_30_days' });
+    expect(normalize(f, { preset: 'all_time' })).toBeNull();
+    expect(normalize(f, { preset: 'next_century' })).toBeNull();
+    expect(normalize(f, { from: '2026-01-01' })).toEqual({ from: '2026-01-01' });
+  });
+});
