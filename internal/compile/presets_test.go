@@ -17,7 +17,9 @@ func TestDatePresetsResolveInTheDashboardsZone(t *testing.T) {
 		t.Skip("no time zone data:", err)
 	}
 	now := time.Date(2026, 3, 31, 23, 30, 0, 0, time.UTC)
-	day := func(y int, m time.Month, d int, loc *time.Location) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, loc).UTC() }
+	day := func(y int, m time.Month, d int, loc *time.Location) time.Time {
+		return time.Date(y, m, d, 0, 0, 0, 0, loc).UTC()
+	}
 	for _, c := range []struct {
 		preset   string
 		loc      *time.Location
