@@ -342,14 +342,15 @@ type WidgetPlan struct {
 	Columns []string
 
 	ds    *datasetPlan
-	head  string     // "SELECT <cols> FROM " (with the keyed-bucket outer SELECT when there is one)
-	tail  string     // " GROUP BY ..." [") AS g"] " ORDER BY ..."
-	limit int        // the widget's own limit
-	order []orderKey // the widget's ORDER BY (pages apply it again around the widget's query)
-	dims  bool       // whether the query has dimensions (a LIMIT applies)
+	head  string // "SELECT <cols> FROM " (with the keyed-bucket outer SELECT when there is one)
+	tail  string // " GROUP BY ..." [") AS g"] " ORDER BY ..."
+	limit int    // the widget's own limit
+	dims  bool   // whether the query has dimensions (a LIMIT applies)
 	// counter is set for counter widgets: they may share one scan per dataset (Plan.Counters).
 	counter *counterPlan
 	err     error
+	// order is the widget's ORDER BY (pages apply it again around the widget's query).
+	order []orderKey
 }
 
 type counterPlan struct {
