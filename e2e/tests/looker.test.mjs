@@ -73,8 +73,7 @@ async function counter(frame, widget) {
   return parseDisplayed(await frame.locator(`[data-widget="${widget}"][data-status="complete"] .counter-value`).innerText());
 }
 
-// Large currency values show whole dollars (no cents): compare to half a dollar.
-const near = (a, b) => Math.abs(a - b) <= 0.5;
+const near = (a, b) => Math.abs(a - b) <= 0.5; // large currency counters show whole dollars
 
 /** What both modes must do with the unmodified SDK. */
 async function checkEmbed(mode) {
