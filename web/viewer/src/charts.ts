@@ -176,9 +176,12 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme, width = 
     axisLabel: { ...axisText, hideOverlap: true, formatter: (v: string) => v.replace(/^Week of /, '') },
     inverse: w.horizontal ?? false,
   };
+  const horizontalBars = w.type === 'bar' && !!w.horizontal;
   const valueAxis = {
     type: 'value',
-    axisLabel: { ...axisText, formatter: (v: number) => formatNumber(v, axisFormat(yFields[0].format)) },
+    // Horizontal value labels need room: fewer of them in a narrow chart, and none overlapping.
+    splitNumber: horizontalBars && width > 0 && width < 520 ? 3 : undefined,
+    axisLabel: { ...axisText, hideOverlap: true, formatter: (v: number) => formatNumber(v, axisFormat(yFields[0].format)) },
     splitLine: { lineStyle: { color: t.grid } },
     axisLine: { show: false },
   };

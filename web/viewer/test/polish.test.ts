@@ -113,3 +113,21 @@ describe('date presets', () => {
     expect(normalize(f, { from: '2026-01-01' })).toEqual({ from: '2026-01-01' });
   });
 });
+
+describe('axis labels at phone width', () => {
+  it('value labels of a horizontal bar chart are fewer and never overlap in a narrow chart', async () => {
+    const { cartesianOption } = await import('../src/charts');
+    const w = {
+      name: 'b', title: 'B', type: 'bar' as const, horizontal: true, layout: { x: 0, y: 0, w: 6, h: 4 },
+      x: { expr: 'customer', key: 'customer', label: 'Customer' },
+      y: [{ expr: 'sum(amount)', key: 'sum_amount', label: 'Revenue', format: 'currency' }],
+    };
+    const res = { columns: [{ name: 'customer', type: 'string' as const }, { name: 'sum_amount', type: 'float' as const }], rows: [['a', 180000], ['b', 90000]] };
+    const narrow = cartesianOption(w, res, resolveTheme('light'), 340) as { xAxis: { splitNumber?: number; axisLabel: { hideOverlap?: boolean } }; yAxis: { axisLabel: { hideOverlap?: boolean } } };
+    expect(narrow.xAxis.splitNumber).toBe(3);
+    expect(narrow.xAxis.axisLabel.hideOverlap).toBe(true);
+    expect(narrow.yAxis.axisLabel.hideOverlap).toBe(true);
+    const wide = cartesianOption(w, res, resolveTheme('light'), 1200) as { xAxis: { splitNumber?: number } };
+    expect(wide.xAxis.splitNumber).toBeUndefined();
+  });
+});
