@@ -161,3 +161,46 @@ func credentialed(sources map[string]string) map[string]struct{} {
 	}
 	return out
 }
+
+// oauthProblems checks the integrations declared in inlay.yaml the way the API would, so that
+// `inlay check` and `inlay serve` report them, at their lines, before anything starts.
+func oauthProblems(cfg *config.Config) []config.Problem {
+	var out []config.Problem
+	for _, in := range declaredIntegrations(cfg) {
+		probs := oauth.Validate(in)
+		for _, k := range slices.Sorted(maps.Keys(probs)) {
+			out = append(out, cfg.ProblemAt("oauth.integrations."+in.Name+"."+k, probs[k]))
+		}
+	}
+	return out
+}
+
+// demoOAuth declares an OIDC provider as the demo's "Databricks" integration and makes the sample
+// data source run with each viewer's credentials of it: the host app's dashboards then ask each
+// user to connect their account first (a popup login at the provider).
+func demoOAuth(e *env, cfg *config.Config, issuer, clientID, secretEnv string) error {
+	if clientID == "" {
+		return fmt.Errorf("--oauth-issuer needs --oauth-client-id")
+	}
+	c := config.OAuthClientConfig{Issuer: issuer, ClientID: clientID, Scopes: "openid offline_access"}
+	if secretEnv != "" {
+		v := e.getenv(secretEnv)
+		if v == "" {
+			return fmt.Errorf("--oauth-client-secret-env: %s is not set", secretEnv)
+		}
+		c.ClientSecret = config.NewSecret(v)
+	} else {
+		c.AuthMode = oauth.ModePublic
+	}
+	cfg.OAuth.Integrations = map[string]config.OAuthIntegrationConfig{
+		"Databricks": {Description: "a local OpenID provider standing in for Databricks", Template: oauth.TemplateOIDC, Config: c},
+	}
+	if cfg.DataSources == nil {
+		cfg.DataSources = map[string]config.DataSourceConfig{}
+	}
+	ds := cfg.DataSources[config.DefaultDataSource]
+	ds.Type, ds.OAuthIntegration = config.TypeDuckDB, "Databricks"
+	cfg.DataSources[config.DefaultDataSource] = ds
+	fmt.Fprintf(e.stdout, "OAuth:      the sample data runs with each viewer's \"Databricks\" credentials (%s)\n", issuer)
+	return nil
+}

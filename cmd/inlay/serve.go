@@ -54,6 +54,9 @@ func loadProject(e *env, p projectFlags) (*config.Config, []*dashboard.Dashboard
 			}
 		}
 	}
+	for _, pr := range oauthProblems(cfg) {
+		problems = append(problems, pr.Error())
+	}
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(e.stderr, p)

@@ -692,3 +692,10 @@ func (b *Broker) Reseal(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Validate returns every problem with in (field -> message), after filling in its defaults; an
+// empty map means it would be accepted. For checking declarations before anything starts.
+func Validate(in Input) map[string]string {
+	in.normalize()
+	return in.validate()
+}
