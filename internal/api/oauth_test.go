@@ -342,16 +342,29 @@ func TestOAuthIntegrationsAdminAPI(t *testing.T) {
 func TestOAuthLoginAndExchange(t *testing.T) {
 	clients := []struct {
 		name, id, secret, method string
+		custom                   bool
 	}{
-		{"confidential_basic", oauthtest.ConfidentialID, oauthtest.ConfidentialSecret, "client_secret_basic"},
-		{"confidential_post", oauthtest.PostID, oauthtest.PostSecret, "client_secret_post"},
-		{"public_pkce", oauthtest.PublicID, "", ""},
+		{"confidential_basic", oauthtest.ConfidentialID, oauthtest.ConfidentialSecret, "client_secret_basic", false},
+		{"confidential_post", oauthtest.PostID, oauthtest.PostSecret, "client_secret_post", false},
+		{"public_pkce", oauthtest.PublicID, "", "", false},
+		// The custom template: endpoints given, no discovery and no ID-token check, iss checked
+		// against the configured issuer.
+		{"custom_template", oauthtest.ConfidentialID, oauthtest.ConfidentialSecret, "client_secret_basic", true},
 	}
 	e := newOAuthEnv(t, oauthEnvOptions{})
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
 			e.t = t
-			guid := e.oidcIntegration("idp-"+c.name, c.id, c.secret, c.method)
+			var guid string
+			if c.custom {
+				guid = e.mustStatus(e.admin("POST", "/__api__/v1/oauth/integrations", map[string]any{
+					"name": "idp-" + c.name, "template": "custom", "auth_type": "Viewer", "config": map[string]any{
+						"authorization_uri": e.prov.Issuer + "/auth", "token_uri": e.prov.Issuer + "/token",
+						"revocation_uri": e.prov.Issuer + "/token/revocation", "issuer": e.prov.Issuer,
+						"client_id": c.id, "client_secret": c.secret, "scopes": "openid offline_access", "prompt": "consent"}}), 201).json(t)["guid"].(string)
+			} else {
+				guid = e.oidcIntegration("idp-"+c.name, c.id, c.secret, c.method)
+			}
 			_, key := e.app(guid)
 			viewer := "alice-" + c.name + "@example.com"
 			ust := e.userToken(key, viewer)
