@@ -26,6 +26,7 @@ import (
 	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
+	"github.com/inlay/inlay/internal/rcache"
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
@@ -135,6 +136,7 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	shared     *rcache.Cache // nil without cache.redis
 	// reload re-reads the dashboards and swaps in their plans (SIGHUP, the admin API, dev).
 	reload api.ReloadFunc
 	health *health.Checker
@@ -163,13 +165,22 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	}
 	lc.add("tracing", inst.stopTracing)
 	sources = inst.observedSource
+	shared, err := openSharedCache(cfg, keys, logger)
+	if err != nil {
+		return nil, err
+	}
+	var sharedCache query.SharedCache // a nil *rcache.Cache must stay a nil interface
+	if shared != nil {
+		sharedCache = shared
+		lc.addCloser("shared cache", shared)
+	}
 	broker, oauthSources, err := newBroker(ctx, cfg, store, keys, logger)
 	if err != nil {
 		return nil, err
 	}
 	engine := query.New(sources, query.Options{
 		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
-		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes,
+		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes, Shared: sharedCache,
 		Credentials: broker.QueryCredentials(oauthSources), CredentialedSources: credentialed(oauthSources)})
 	lc.addCloser("query engine", engine)
 	principals := principal.NewService(store, keys, time.Now)
@@ -221,7 +232,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		inst.metrics.WatchEngine(engine.Stats)
 		inst.metrics.WatchAuditQueue(aw.Queued)
 	}
-	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker, reload: reload, looker: lk}, nil
+	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker, reload: reload, looker: lk, shared: shared}, nil
 }
 
 // keyRefreshEvery is how often a running server reloads its signing keys from the state store:

@@ -45,13 +45,9 @@ func newReloader(cfg *config.Config, engine *query.Engine, logger *slog.Logger) 
 	}
 }
 
-func toDashboardProblems(ps []check.Problem) []dashboard.Problem {
-	out := make([]dashboard.Problem, len(ps))
-	for i, p := range ps {
-		out[i] = dashboard.Problem{File: p.File, Line: p.Line, Column: p.Column, Message: p.Message}
-	}
-	return out
-}
+// toDashboardProblems hands check's problems to the API: one Problem type (yamlpos), so they
+// pass as they are.
+func toDashboardProblems(ps []check.Problem) []dashboard.Problem { return ps }
 
 // reloadOnSIGHUP catches SIGHUP from the moment it returns. Its task reloads the dashboards on
 // every SIGHUP until ctx ends; stop releases the signal (also when the task never ran, because

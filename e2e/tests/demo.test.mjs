@@ -25,6 +25,7 @@ after(async () => {
 });
 
 /** A fresh browser context (own cookies) on the host app's start page. */
+// Large currency values show whole dollars (no cents): revenue is compared to half a dollar.
 async function openHost({ width = 1440, height = 1000 } = {}) {
   const context = await browser.newContext({ viewport: { width, height } });
   const page = await context.newPage();
@@ -76,7 +77,7 @@ describe('seed 000 demo in Chromium', () => {
     try {
       let frame = await loginAs(page, 'alice');
       assert.equal(await page.locator('#user-department').innerText(), 'Sales');
-      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - sales.revenue) <= 0.5, 'alice revenue = Sales truth');
+      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - sales.revenue) <= 0.5, 'alice revenue = Sales truth (shown without cents)');
       assert.equal(await counterValue(frame, 'orders'), sales.orders);
 
       mkdirSync(artifacts, { recursive: true });
@@ -85,7 +86,7 @@ describe('seed 000 demo in Chromium', () => {
       await logout(page);
       frame = await loginAs(page, 'bob');
       assert.equal(await page.locator('#user-department').innerText(), 'Engineering');
-      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - engineering.revenue) <= 0.5, 'bob revenue = Engineering truth');
+      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - engineering.revenue) <= 0.5, 'bob revenue = Engineering truth (shown without cents)');
       assert.equal(await counterValue(frame, 'orders'), engineering.orders);
 
       await logout(page);

@@ -26,6 +26,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /api/4.0/embed/cookieless_session/acquire", s.lookerAPI(s.handleAcquire))
 	mux.Handle("PUT /api/4.0/embed/cookieless_session/generate_tokens", s.lookerAPI(s.handleGenerateTokens))
 	mux.Handle("DELETE /api/4.0/embed/cookieless_session/{token}", s.lookerAPI(s.handleEndSession))
+	mux.Handle("POST /api/4.0/embed/sso_url", s.lookerAPI(s.handleCreateSSOURL))
 
 	// The viewer page and static assets.
 	mux.Handle("GET /embed/dashboards/{id}", s.plain(s.handleViewerPage))

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -21,7 +20,6 @@ import (
 	"github.com/inlay/inlay/internal/oauth"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
-	"github.com/inlay/inlay/internal/rls"
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
@@ -93,11 +91,8 @@ type Deps struct {
 // Server serves the HTTP API.
 type Server struct {
 	Deps
-	opts Options
-	// usesExternalValue memoises, per loaded dashboard, whether a dataset names
-	// __aibi_external_value (tokeninfo requires external_value only then).
-	usesExternalValue sync.Map // *dashboard.Dashboard -> bool
-	looker            *looker.Service
+	opts   Options
+	looker *looker.Service
 	// exchange applies the token exchange's rules.
 	exchange *token.Exchange
 }
@@ -188,24 +183,4 @@ func (s *Server) frameAncestors(d *dashboard.Dashboard) []string {
 		}
 	}
 	return out
-}
-
-// needsExternalValue is usesExternalValue(d), computed once per loaded dashboard.
-func (s *Server) needsExternalValue(d *dashboard.Dashboard) bool {
-	if v, ok := s.usesExternalValue.Load(d); ok {
-		return v.(bool)
-	}
-	v := usesExternalValue(d)
-	s.usesExternalValue.Store(d, v)
-	return v
-}
-
-// usesExternalValue reports whether a dataset of d names __aibi_external_value.
-func usesExternalValue(d *dashboard.Dashboard) bool {
-	for _, ds := range d.Datasets {
-		if _, n, err := rls.RewriteExternalValue(ds.SQL, func() string { return "NULL" }); err != nil || n > 0 {
-			return true // a dataset the rewriter cannot read is treated as needing it: fail closed
-		}
-	}
-	return false
 }

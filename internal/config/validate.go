@@ -79,6 +79,8 @@ func (c *Config) Validate() error {
 	if c.Cache.Redis.IsSet() {
 		if err := checkRedisURL(c.Cache.Redis.Reveal()); err != nil {
 			bad("cache.redis", "%v", err)
+		} else if c.Query.CacheTTL <= 0 {
+			bad("cache.redis", "needs the result cache on (query.cache_ttl > 0)")
 		}
 	}
 

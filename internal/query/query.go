@@ -41,6 +41,8 @@ type Options struct {
 	CacheMaxBytes uint64
 	// Parallelism bounds how many of one Run's widget queries run at once; 0 means 8.
 	Parallelism int
+	// Shared is an optional cache shared by replicas, behind the in-process one (see SharedCache).
+	Shared SharedCache
 	// Credentials supplies per-query credentials for the sources in CredentialedSources (their
 	// queries run with the viewer's, or a service account's, own token; see credentials.go).
 	Credentials         CredentialsFunc
@@ -54,6 +56,8 @@ type Stats struct {
 	Coalesced int64 // requests that joined an identical query already running
 	Canceled  int64 // executions stopped because every waiter went away
 	InFlight  int64 // executions running now
+	// SharedHits counts answers from the shared (Redis) cache, which ran nothing here.
+	SharedHits int64
 }
 
 // WidgetResult is one widget's outcome. Result is shared with the cache and other requests:
@@ -80,7 +84,7 @@ type Engine struct {
 	cache   *otter.Cache[cacheKey, cacheEntry] // nil when disabled
 	group   group
 
-	executed, cacheHits, canceled, inFlight atomic.Int64
+	executed, cacheHits, canceled, inFlight, sharedHits atomic.Int64
 
 	catalog atomic.Pointer[Catalog]
 }
@@ -127,6 +131,8 @@ func (e *Engine) Stats() Stats {
 		Coalesced: e.group.joins.Load(),
 		Canceled:  e.canceled.Load(),
 		InFlight:  e.inFlight.Load(),
+
+		SharedHits: e.sharedHits.Load(),
 	}
 }
 
@@ -227,6 +233,10 @@ func (e *Engine) counters(ctx context.Context, p *compile.Plan, ws []*compile.Wi
 				continue
 			}
 		}
+		if res, ok := e.sharedGet(ctx, keys[w.Name]); ok {
+			out[w.Name] = WidgetResult{Result: res, Cached: true, Duration: time.Since(start)}
+			continue
+		}
 		missing = append(missing, w)
 	}
 	alone := func(ws []*compile.WidgetPlan) {
@@ -254,6 +264,7 @@ func (e *Engine) counters(ctx context.Context, p *compile.Plan, ws []*compile.Wi
 			if e.cache != nil {
 				e.cache.Set(keys[w.Name], cacheEntry{res: one, weight: weigh(one)})
 			}
+			e.sharedSet(keys[w.Name], one)
 			out[w.Name] = WidgetResult{Result: one, Duration: time.Since(start)}
 		}
 	case err != nil && (errors.Is(err, datasource.ErrTimeout) || errors.Is(err, datasource.ErrCanceled)):
@@ -373,6 +384,9 @@ func (e *Engine) exec(ctx context.Context, src datasource.Source, q compile.Quer
 		}
 	}
 	res, _, err := e.group.do(ctx, key, func(runCtx context.Context) (*datasource.Result, error) {
+		if res, ok := e.sharedGet(runCtx, key); ok {
+			return res, nil
+		}
 		e.executed.Add(1)
 		e.inFlight.Add(1)
 		defer e.inFlight.Add(-1)
@@ -386,6 +400,7 @@ func (e *Engine) exec(ctx context.Context, src datasource.Source, q compile.Quer
 		if e.cache != nil {
 			e.cache.Set(key, cacheEntry{res: res, weight: weigh(res)})
 		}
+		e.sharedSet(key, res)
 		return res, nil
 	})
 	return res, false, err
