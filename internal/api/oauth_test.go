@@ -20,7 +20,10 @@ import (
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
 	"github.com/inlay/inlay/internal/secret"
+	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
+	pgstore "github.com/inlay/inlay/internal/storage/postgres"
+	"github.com/inlay/inlay/internal/storage/postgres/pgtest"
 	"github.com/inlay/inlay/internal/token"
 )
 
@@ -39,7 +42,7 @@ type oauthEnv struct {
 	broker   *oauth.Broker
 	adminKey string
 	clock    *offsetClock
-	store    *memory.Store
+	store    storage.Store
 	keys     *secret.Keys
 }
 
@@ -48,6 +51,8 @@ type oauthEnvOptions struct {
 	noProvider bool
 	// redirectURIs registered at the provider instead of Inlay's own callback.
 	redirectURIs []string
+	// store replaces the memory store.
+	store storage.Store
 }
 
 func newOAuthEnv(t testing.TB, o oauthEnvOptions) *oauthEnv {
@@ -67,7 +72,10 @@ func newOAuthEnv(t testing.TB, o oauthEnvOptions) *oauthEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := memory.New()
+	var store storage.Store = memory.New()
+	if o.store != nil {
+		store = o.store
+	}
 	e.store, e.keys = store, keys
 	ring, err := token.NewKeyRing(t.Context(), store, keys, token.KeyRingOptions{RotateEvery: 24 * time.Hour, MaxTokenTTL: 24 * time.Hour})
 	if err != nil {
@@ -334,16 +342,29 @@ func TestOAuthIntegrationsAdminAPI(t *testing.T) {
 func TestOAuthLoginAndExchange(t *testing.T) {
 	clients := []struct {
 		name, id, secret, method string
+		custom                   bool
 	}{
-		{"confidential_basic", oauthtest.ConfidentialID, oauthtest.ConfidentialSecret, "client_secret_basic"},
-		{"confidential_post", oauthtest.PostID, oauthtest.PostSecret, "client_secret_post"},
-		{"public_pkce", oauthtest.PublicID, "", ""},
+		{"confidential_basic", oauthtest.ConfidentialID, oauthtest.ConfidentialSecret, "client_secret_basic", false},
+		{"confidential_post", oauthtest.PostID, oauthtest.PostSecret, "client_secret_post", false},
+		{"public_pkce", oauthtest.PublicID, "", "", false},
+		// The custom template: endpoints given, no discovery and no ID-token check, iss checked
+		// against the configured issuer.
+		{"custom_template", oauthtest.ConfidentialID, oauthtest.ConfidentialSecret, "client_secret_basic", true},
 	}
 	e := newOAuthEnv(t, oauthEnvOptions{})
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
 			e.t = t
-			guid := e.oidcIntegration("idp-"+c.name, c.id, c.secret, c.method)
+			var guid string
+			if c.custom {
+				guid = e.mustStatus(e.admin("POST", "/__api__/v1/oauth/integrations", map[string]any{
+					"name": "idp-" + c.name, "template": "custom", "auth_type": "Viewer", "config": map[string]any{
+						"authorization_uri": e.prov.Issuer + "/auth", "token_uri": e.prov.Issuer + "/token",
+						"revocation_uri": e.prov.Issuer + "/token/revocation", "issuer": e.prov.Issuer,
+						"client_id": c.id, "client_secret": c.secret, "scopes": "openid offline_access", "prompt": "consent"}}), 201).json(t)["guid"].(string)
+			} else {
+				guid = e.oidcIntegration("idp-"+c.name, c.id, c.secret, c.method)
+			}
 			_, key := e.app(guid)
 			viewer := "alice-" + c.name + "@example.com"
 			ust := e.userToken(key, viewer)
@@ -509,6 +530,30 @@ func TestOAuthRevokedRefreshTokenAsksForLogin(t *testing.T) {
 
 func TestOAuthConcurrentExchangesRefreshOnce(t *testing.T) {
 	e := newOAuthEnv(t, oauthEnvOptions{})
+	refreshOnce(t, e, e.store)
+}
+
+// TestOAuthRefreshOnceAcrossPostgresReplicas: the same with two replicas, each with its own
+// connection pool to one PostgreSQL state store (the lease and the atomic update are the
+// database's).
+func TestOAuthRefreshOnceAcrossPostgresReplicas(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	open := func() storage.Store {
+		st, err := pgstore.Open(t.Context(), pgstore.Config{DSN: dsn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}
+	e := newOAuthEnv(t, oauthEnvOptions{store: open()})
+	refreshOnce(t, e, open())
+}
+
+// refreshOnce: 50 concurrent exchanges for one viewer whose token is about to expire, half over
+// HTTP on e's replica and half on a second replica over replicaStore, make exactly one refresh
+// at the provider, and all get the same new token.
+func refreshOnce(t *testing.T, e *oauthEnv, replicaStore storage.Store) {
 	guid := e.oidcIntegration("idp", oauthtest.ConfidentialID, oauthtest.ConfidentialSecret, "client_secret_basic")
 	_, key := e.app(guid)
 	e.login("frank", guid, "frank")
@@ -517,7 +562,7 @@ func TestOAuthConcurrentExchangesRefreshOnce(t *testing.T) {
 	e.clock.Advance(59*time.Minute + 30*time.Second)
 
 	// A second replica sharing the store: half the exchanges go through it.
-	replica, err := oauth.NewBroker(e.store, e.keys, oauth.Options{PublicURL: e.url, Now: e.clock.Now})
+	replica, err := oauth.NewBroker(replicaStore, e.keys, oauth.Options{PublicURL: e.url, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
