@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-// TestImportDatabricks converts a real export into a project's dashboards folder: the command
+// TestImportDatabricks converts an export into a project's dashboards folder: the command
 // lists what it could not convert, `inlay check` passes on the project, and a second import does
 // not overwrite the file unless asked.
 func TestImportDatabricks(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "inlay.yaml"), "data_sources:\n  default: {type: duckdb}\n")
-	fixture, err := filepath.Abs(filepath.Join("..", "..", "internal", "lvdash", "testdata", "nyc_taxi_trip_analysis.lvdash.json"))
+	fixture, err := filepath.Abs(filepath.Join("..", "..", "internal", "lvdash", "testdata", "synthetic_sales_overview.lvdash.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,14 +25,14 @@ func TestImportDatabricks(t *testing.T) {
 		t.Fatalf("import: %v\n%s", err, stderr.String())
 	}
 	for _, want := range []string{
-		"wrote " + filepath.Join(out, "nyc_taxi_trip_analysis.yaml"),
-		`widget "Daily Fare Trends by Day of Week" (page "Summary"): scatter widgets have no Inlay equivalent`,
+		"wrote " + filepath.Join(out, "synthetic_sales_overview.yaml"),
+		`widget "Amount against units" (page "Overview"): scatter widgets have no Inlay equivalent`,
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("import printed:\n%s\nwant it to say %q", stdout.String(), want)
 		}
 	}
-	text, err := os.ReadFile(filepath.Join(out, "nyc_taxi_trip_analysis.yaml"))
+	text, err := os.ReadFile(filepath.Join(out, "synthetic_sales_overview.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,7 @@ type export struct {
 		DisplayName string            `json:"displayName"`
 		Query       string            `json:"query"`
 		QueryLines  []string          `json:"queryLines"`
+		AssetName   string            `json:"asset_name"` // a metric view the dataset reads, instead of SQL
 		Catalog     string            `json:"catalog"`
 		Schema      string            `json:"schema"`
 		Parameters  []json.RawMessage `json:"parameters"`
@@ -143,10 +144,11 @@ func Convert(data []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("not a Databricks dashboard export: no datasets and no pages")
 	}
 	c := &converter{
-		res:      &Result{Dashboard: &dashboard.Dashboard{ID: opts.ID, Title: opts.Title}},
-		datasets: map[string]*dsInfo{},
-		widgetNs: map[string]bool{},
-		filterNs: map[string]bool{},
+		res:         &Result{Dashboard: &dashboard.Dashboard{ID: opts.ID, Title: opts.Title}},
+		datasets:    map[string]*dsInfo{},
+		unqueryable: map[string]string{},
+		widgetNs:    map[string]bool{},
+		filterNs:    map[string]bool{},
 	}
 	c.convertDatasets(&ex, opts.Source)
 	c.convertPages(&ex)
@@ -169,8 +171,10 @@ type dsInfo struct {
 type converter struct {
 	res      *Result
 	datasets map[string]*dsInfo // by the export's dataset name
-	widgetNs map[string]bool
-	filterNs map[string]bool
+	// unqueryable says why a dataset of the export (by its name) was left out: it has no SQL.
+	unqueryable map[string]string
+	widgetNs    map[string]bool
+	filterNs    map[string]bool
 	// gridScale is 2 for exports on Databricks' 6-column grid, 1 for 12 columns.
 	gridScale int
 	rowOffset int
@@ -186,6 +190,19 @@ func (c *converter) convertDatasets(ex *export, source string) {
 		sql := ds.Query
 		if sql == "" {
 			sql = strings.Join(ds.QueryLines, "")
+		}
+		if strings.TrimSpace(sql) == "" {
+			// A dataset on a metric view (asset_name) has no SQL: Inlay cannot run it, and an
+			// empty dataset would fail the check, so it and what reads it are left out.
+			label := firstNonEmpty(ds.DisplayName, ds.Name)
+			c.unqueryable[ds.Name] = fmt.Sprintf("dataset %q, which has no SQL", label)
+			reason := "left out: it has no SQL"
+			if ds.AssetName != "" {
+				c.unqueryable[ds.Name] = fmt.Sprintf("dataset %q, a metric view Inlay cannot query", label)
+				reason = fmt.Sprintf("left out: it reads metric view %s, which Inlay cannot query (write the SQL it stands for as a dataset)", ds.AssetName)
+			}
+			c.note(Note{Dataset: label, Reason: reason})
+			continue
 		}
 		name := uniqueIdent(firstNonEmpty(ds.DisplayName, ds.Name), "dataset", used)
 		c.datasets[ds.Name] = &dsInfo{index: i, name: name, renamed: map[string]string{}}
@@ -299,6 +316,10 @@ func (c *converter) convertWidget(page, title string, w widget, layout dashboard
 	}
 	q := w.Queries[0].Query
 	ds, ok := c.datasets[q.DatasetName]
+	if reason, no := c.unqueryable[q.DatasetName]; no {
+		drop("its query reads " + reason)
+		return
+	}
 	if !ok {
 		drop(fmt.Sprintf("its query reads dataset %q, which the export does not define", q.DatasetName))
 		return
@@ -344,8 +365,13 @@ func (c *converter) convertWidget(page, title string, w widget, layout dashboard
 		if want == aggregate && columnRE.MatchString(strings.TrimSpace(expr)) {
 			c.note(Note{Page: page, Widget: title, Reason: fmt.Sprintf("column %s is shown as %s (Inlay widgets aggregate their measures)", expr, f.Expr)})
 		}
-		if l := firstNonEmpty(e.DisplayName, e.Title); l != "" && l != e.FieldName {
-			f.Label = l
+		// Table columns often repeat the field name as displayName and carry the header shown
+		// in title: the label is the first of them that says more than the field name.
+		for _, l := range []string{e.DisplayName, e.Title} {
+			if l = strings.TrimSpace(l); l != "" && l != e.FieldName {
+				f.Label = l
+				break
+			}
 		}
 		return &f
 	}
@@ -476,9 +502,14 @@ func (c *converter) convertFilter(page, title string, w widget, typ string) {
 	f := dashboard.Filter{Title: title, Type: kind}
 	seen := map[dashboard.FilterTarget]bool{}
 	params := false
+	unqueryable := ""
 	for _, e := range fields {
 		if e.ParameterName != "" {
 			params = true
+			continue
+		}
+		if reason, no := c.unqueryable[queries[e.QueryName]]; no {
+			unqueryable = reason
 			continue
 		}
 		ds, ok := c.datasets[queries[e.QueryName]]
@@ -502,7 +533,9 @@ func (c *converter) convertFilter(page, title string, w widget, typ string) {
 		}
 	}
 	if len(f.Targets) == 0 {
-		if params {
+		if unqueryable != "" {
+			drop("it filters " + unqueryable)
+		} else if params {
 			drop("it sets query parameters, which Inlay does not have")
 		} else {
 			drop("it filters no dataset column")

@@ -2,6 +2,7 @@ package lvdash
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,35 +25,99 @@ func exportWidgets(t *testing.T, data []byte) int {
 	return n
 }
 
-// TestFixturesConvertAndPassCheck converts real public exports (testdata/README.md names their
-// sources): each result passes the dashboard check, and every widget of the export is either
-// converted (to a widget or a filter) or listed, with its name and a reason.
+// TestFixturesConvertAndPassCheck converts the exports in testdata (testdata/README.md says where
+// each comes from): each result passes the dashboard check, every widget of the export is either
+// converted (to a widget or a filter) or listed with its name and a reason, and named widgets and
+// filters come out as the export means them.
 func TestFixturesConvertAndPassCheck(t *testing.T) {
 	tests := []struct {
 		file    string
-		widgets map[string]int // converted widgets by type, at least
-		filters map[string]int // converted filters by type, at least
+		widgets map[string]int // converted widgets by type, exactly
+		filters map[string]int // converted filters by type, exactly
 		notes   []string       // fragments the notes must contain
+		check   func(t *testing.T, d *dashboard.Dashboard)
 	}{
-		{"jobs_monitor.lvdash.json",
-			map[string]int{"counter": 4, "bar": 2, "line": 1, "pie": 1, "table": 3},
-			map[string]int{"multi_select": 2},
-			[]string{`widget "titulo" (page "Visão Geral"): its heading "Monitor de Jobs Databricks" is the dashboard's title`,
-				`widget "subtitulo" (page "Visão Geral"): text boxes`, "canvas pages are stacked"}},
-		{"nyc_taxi_trip_analysis.lvdash.json",
-			map[string]int{"counter": 1, "bar": 2, "table": 1},
-			map[string]int{"date_range": 1, "multi_select": 2},
-			[]string{`widget "Daily Fare Trends by Day of Week" (page "Summary"): scatter widgets have no Inlay equivalent`,
-				`"Number Trips" as number_trips`}},
-		{"engine_failure_analytics.lvdash.json",
-			map[string]int{"bar": 2, "pie": 5},
+		{"synthetic_sales_overview.lvdash.json",
+			map[string]int{"counter": 3, "bar": 1, "line": 1, "pie": 1, "table": 1},
+			map[string]int{"single_select": 1, "multi_select": 1, "date_range": 1},
+			[]string{`widget "5d2e8a11" (page "Overview"): its heading "Sales overview" is the dashboard's title`,
+				`widget "Amount against units" (page "Overview"): scatter widgets have no Inlay equivalent`,
+				`widget "Refunds" (page "Overview"): column ` + "`refund`" + ` is shown as sum(refund)`,
+				`dataset "orders": columns renamed to plain identifiers: "Unit Count" as unit_count`},
+			func(t *testing.T, d *dashboard.Dashboard) {
+				if d.Title != "Sales overview" {
+					t.Errorf("title = %q", d.Title)
+				}
+				wantField(t, widgetTitled(t, d, "Revenue").Value, "sum(amount)", "Revenue")
+				wantField(t, widgetTitled(t, d, "Customers").Value, "count(distinct customer_id)", "Customers")
+				wantField(t, widgetTitled(t, d, "Refunds").Value, "sum(refund)", "")
+				bar := widgetTitled(t, d, "Revenue by region")
+				wantField(t, bar.X, "region", "Region")
+				wantField(t, bar.Series, "channel", "Channel")
+				if len(bar.Y) != 1 || bar.Y[0].Expr != "sum(amount)" || bar.Horizontal {
+					t.Errorf("bar y = %+v, horizontal %v", bar.Y, bar.Horizontal)
+				}
+				// The 6-column grid is doubled to Inlay's 12 columns.
+				if bar.Layout != (dashboard.Layout{X: 0, Y: 4, W: 6, H: 6}) {
+					t.Errorf("bar layout = %+v", bar.Layout)
+				}
+				line := widgetTitled(t, d, "Monthly revenue and units")
+				wantField(t, line.X, "month(order_date)", "Month")
+				if len(line.Y) != 2 || line.Y[0].Expr != "sum(amount)" || line.Y[1].Expr != "sum(unit_count)" || line.Y[1].Label != "Units" {
+					t.Errorf("line y = %+v", line.Y)
+				}
+				pie := widgetTitled(t, d, "Refunds by reason")
+				wantField(t, pie.Label, "reason", "Reason")
+				wantField(t, pie.Value, "sum(refund)", "Refunds")
+				table := widgetTitled(t, d, "Recent orders")
+				var cols []string
+				for _, c := range table.Columns {
+					cols = append(cols, c.Expr+"|"+c.Label)
+				}
+				// Column headers come from the title when displayName only repeats the field name.
+				if got := strings.Join(cols, ","); got != "order_id|Order,order_date|Date,region|,unit_count|,amount|Amount" {
+					t.Errorf("table columns = %s", got)
+				}
+				if !strings.HasPrefix(d.Datasets[0].SQL, `SELECT *, "Unit Count" AS unit_count FROM (`) {
+					t.Errorf("orders SQL = %q", d.Datasets[0].SQL)
+				}
+				wantTargets(t, filterTitled(t, d, "Region"), "multi_select", "orders.region", "returns.region")
+				wantTargets(t, filterTitled(t, d, "Order date"), "date_range", "orders.order_date")
+				wantTargets(t, filterTitled(t, d, "Channel"), "single_select", "orders.channel")
+			}},
+		{"synthetic_metric_view_finance.lvdash.json",
+			map[string]int{"counter": 1, "area": 1, "pivot": 1},
 			nil,
-			[]string{"histogram widgets have no Inlay equivalent", "heatmap widgets have no Inlay equivalent", "box widgets have no Inlay equivalent",
-				"default catalog"}},
-		{"system_sync.lvdash.json",
-			map[string]int{"bar": 30, "pivot": 3, "table": 1},
-			map[string]int{"single_select": 10},
-			[]string{"query parameters", "combo widgets have no Inlay equivalent"}},
+			[]string{`dataset "Financial rollup": left out: it reads metric view finance.gl.mv_financial_rollup`,
+				`widget "Total actual" (page "Finance"): its query reads dataset "Financial rollup", a metric view Inlay cannot query`,
+				`widget "Actual by business unit" (page "Finance"): its query reads dataset "Financial rollup"`,
+				`widget "Fiscal quarter" (page "Finance"): it filters dataset "Financial rollup", a metric view Inlay cannot query`,
+				`widget "Fiscal year" (page "Finance"): it sets query parameters, which Inlay does not have`,
+				"expression MEDIAN(`actual`) is not one Inlay has",
+				`dataset "budget_lines": the SQL uses query parameters`,
+				`default catalog "finance" and schema "gl"`},
+			func(t *testing.T, d *dashboard.Dashboard) {
+				// The metric view has no SQL: it is left out rather than written as an empty
+				// dataset that fails the check.
+				if len(d.Datasets) != 1 || d.Datasets[0].Name != "budget_lines" {
+					t.Errorf("datasets = %+v", d.Datasets)
+				}
+				wantField(t, widgetTitled(t, d, "Total budget").Value, "sum(budget)", "Budget")
+				area := widgetTitled(t, d, "Budget and actual by quarter")
+				wantField(t, area.X, "quarter(period_start)", "Quarter")
+				if len(area.Y) != 2 || area.Y[1].Expr != "sum(actual)" {
+					t.Errorf("area y = %+v", area.Y)
+				}
+				// A 12-column export keeps its positions.
+				if area.Layout != (dashboard.Layout{X: 6, Y: 2, W: 6, H: 6}) {
+					t.Errorf("area layout = %+v", area.Layout)
+				}
+				pv := widgetTitled(t, d, "Actual by cost center and account group")
+				if len(pv.Rows) != 1 || pv.Rows[0].Expr != "cost_center" || len(pv.PivotColumns) != 1 || pv.PivotColumns[0].Expr != "account_group" ||
+					len(pv.Values) != 1 || pv.Values[0].Expr != "sum(actual)" {
+					t.Errorf("pivot = rows %+v columns %+v values %+v", pv.Rows, pv.PivotColumns, pv.Values)
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -85,19 +150,15 @@ func TestFixturesConvertAndPassCheck(t *testing.T) {
 			for _, w := range d.Widgets {
 				got[w.Type]++
 			}
-			for typ, n := range tt.widgets {
-				if got[typ] < n {
-					t.Errorf("%d %s widgets converted, want at least %d (all: %v)", got[typ], typ, n, got)
-				}
+			if !maps.Equal(got, tt.widgets) {
+				t.Errorf("converted widgets by type = %v, want %v", got, tt.widgets)
 			}
 			gotF := map[string]int{}
 			for _, f := range d.Filters {
 				gotF[f.Type]++
 			}
-			for typ, n := range tt.filters {
-				if gotF[typ] < n {
-					t.Errorf("%d %s filters converted, want at least %d (all: %v)", gotF[typ], typ, n, gotF)
-				}
+			if len(gotF)+len(tt.filters) > 0 && !maps.Equal(gotF, tt.filters) {
+				t.Errorf("converted filters by type = %v, want %v", gotF, tt.filters)
 			}
 
 			dropped := 0
@@ -124,7 +185,48 @@ func TestFixturesConvertAndPassCheck(t *testing.T) {
 			if dropped > 0 && !strings.Contains(string(out), "# Not converted or changed:") {
 				t.Error("the YAML does not list what was not converted")
 			}
+			tt.check(t, d)
 		})
+	}
+}
+
+func widgetTitled(t *testing.T, d *dashboard.Dashboard, title string) dashboard.Widget {
+	t.Helper()
+	for _, w := range d.Widgets {
+		if w.Title == title {
+			return w
+		}
+	}
+	t.Fatalf("no widget titled %q", title)
+	return dashboard.Widget{}
+}
+
+func filterTitled(t *testing.T, d *dashboard.Dashboard, title string) dashboard.Filter {
+	t.Helper()
+	for _, f := range d.Filters {
+		if f.Title == title {
+			return f
+		}
+	}
+	t.Fatalf("no filter titled %q", title)
+	return dashboard.Filter{}
+}
+
+func wantField(t *testing.T, f *dashboard.Field, expr, label string) {
+	t.Helper()
+	if f == nil || f.Expr != expr || f.Label != label {
+		t.Errorf("field = %+v, want %s labelled %q", f, expr, label)
+	}
+}
+
+func wantTargets(t *testing.T, f dashboard.Filter, typ string, targets ...string) {
+	t.Helper()
+	var got []string
+	for _, tg := range f.Targets {
+		got = append(got, tg.Dataset+"."+tg.Column)
+	}
+	if f.Type != typ || strings.Join(got, ",") != strings.Join(targets, ",") {
+		t.Errorf("filter %q = %s on %v, want %s on %v", f.Title, f.Type, got, typ, targets)
 	}
 }
 
