@@ -47,9 +47,6 @@ go vet -tags bench ./cmd/inlay
 echo "== go test"
 go test -count=1 ./...
 
-echo "== viewer unit tests"
-npm --prefix web/viewer test
-
 echo "== sdk unit tests"
 npm --prefix sdk/embed test
 

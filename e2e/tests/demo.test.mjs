@@ -25,6 +25,7 @@ after(async () => {
 });
 
 /** A fresh browser context (own cookies) on the host app's start page. */
+// Large currency values show whole dollars (no cents): revenue is compared to half a dollar.
 async function openHost({ width = 1440, height = 1000 } = {}) {
   const context = await browser.newContext({ viewport: { width, height } });
   const page = await context.newPage();

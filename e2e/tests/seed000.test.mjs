@@ -37,6 +37,7 @@ after(async () => {
   await demo?.stop();
 });
 
+// Large currency values show whole dollars (no cents): revenue is compared to half a dollar.
 async function openSeedApp() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.route(`${demo.hostURL}/seed000/`, (route) =>

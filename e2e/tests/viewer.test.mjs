@@ -1,10 +1,12 @@
-// Browser tests of the viewer's behaviour under failure: inverted ranges, one dashboard-level
-// banner for session/filter/network failures, tiles that retry, and a new token that re-runs
-// what failed. Runs `inlay demo` (viewer + host app) in Debian's Chromium.
+// Browser tests of the viewer in Chromium against `inlay demo`: failures (inverted ranges, one
+// dashboard banner, tile Retry, a new token re-running what failed), tables (pages, sorts, the
+// pivot), the multi-select combobox, cross-filtering, chart data tables, PNG and the update time.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ROUTED_PAGES, launch, waitFor } from '../lib/browser.mjs';
 import { inlayBinary, startDemo } from '../lib/demo.mjs';
+import { openDashboard } from '../lib/embed.mjs';
+import { embedConfigFor, parseDisplayed, widgetValues } from '../lib/inlay.mjs';
 
 const EMBED_TTL_SECONDS = 5;
 let demo;
@@ -203,7 +205,7 @@ describe('viewer failures in Chromium', () => {
       const table = frame.locator('[data-widget="top_customers"]');
       const ordersHead = table.locator('thead th', { hasText: 'Orders' });
       await ordersHead.locator('button').click();
-      assert.equal(await ordersHead.getAttribute('aria-sort'), 'descending');
+      await waitFor(async () => (await ordersHead.getAttribute('aria-sort')) === 'descending', { what: 'sorted' });
       const col = async () => (await table.locator('tbody tr td:nth-child(2)').allInnerTexts()).map((t) => Number(t.replace(/,/g, '')));
       const sortedDesc = (xs) => xs.every((x, i) => i === 0 || xs[i - 1] >= x);
       assert.ok(sortedDesc(await col()), 'sorted by orders, descending');
@@ -268,6 +270,140 @@ describe('viewer failures in Chromium', () => {
       assert.equal(await ms.locator('.ms-menu').isVisible(), false);
       await settled(page, n + 1);
       assert.equal(await ms.locator('.ms-summary').innerText(), value, 'the selection applied');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a long table pages on the server with a row count; a server-side sort spans every page', async () => {
+    const { context, frame } = await openDashboard(browser, demo, 'operations', { width: 1440 });
+    try {
+      const table = frame.locator('[data-widget="latest_orders"]');
+      const pager = table.locator('.pager-text');
+      assert.equal(await pager.innerText(), '1–25 of 100 rows');
+      assert.equal(await table.locator('tbody tr').count(), 25);
+      const ids = async () => table.locator('tbody tr td:nth-child(2)').allInnerTexts();
+      const page1 = await ids();
+      await table.locator('[data-action="next-page"]').click();
+      await waitFor(async () => (await pager.innerText()) === '26–50 of 100 rows', { what: 'second page' });
+      const page2 = await ids();
+      assert.equal(page2.length, 25);
+      assert.deepEqual(page1.filter((id) => page2.includes(id)), [], 'pages do not overlap');
+
+      // Sorting by amount (ascending after two clicks) goes back to page 1 and orders all 100 rows.
+      const amountHead = table.locator('thead th', { hasText: 'Amount' });
+      await amountHead.locator('button').click(); // numbers sort descending first
+      await waitFor(async () => (await pager.innerText()) === '1–25 of 100 rows', { what: 'back to page 1' });
+      const amounts = async () => (await table.locator('tbody tr td:nth-child(6)').allInnerTexts()).map((t) => Number(t.replace(/[$,]/g, '')));
+      await waitFor(async () => {
+        const a = await amounts();
+        return a.every((x, i) => i === 0 || a[i - 1] >= x);
+      }, { what: 'descending amounts' });
+      const top = (await amounts())[0];
+      // The largest amount on the first page is the largest of all 100 rows.
+      await table.locator('[data-action="next-page"]').click();
+      await waitFor(async () => (await pager.innerText()) === '26–50 of 100 rows', { what: 'second sorted page' });
+      assert.ok((await amounts()).every((x) => x <= top), 'page 2 holds smaller amounts than page 1');
+      assert.equal(await amountHead.getAttribute('aria-sort'), 'descending');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('cross-filtering: a click on a pie slice filters every tile, the host hears it, Clear undoes it', async () => {
+    const { context, page } = await open();
+    try {
+      const frame = await login(page);
+      const pie = frame.locator('[data-widget="by_product"] .chart');
+      const box = await pie.boundingBox();
+      // The donut: centre at 31% / 50%, radii 40%-62% of half the shorter side; the largest slice
+      // starts at 12 o'clock and runs clockwise, so 25 degrees past 12 is inside it.
+      const r = (Math.min(box.width, box.height) / 2) * 0.51;
+      const cx = box.x + box.width * 0.31;
+      const cy = box.y + box.height * 0.5;
+      const a = (25 * Math.PI) / 180;
+      const n = await runs(page);
+      await page.mouse.click(cx + r * Math.sin(a), cy - r * Math.cos(a));
+      await settled(page, n + 1);
+      const product = await frame.locator('[data-filter="product"] select').inputValue();
+      assert.ok(product, 'the product filter is set by the click');
+      const truth = await widgetValues(await embedConfigFor(demo.hostURL, 'alice'), ['orders'], { product });
+      assert.equal(parseDisplayed(await frame.locator('[data-widget="orders"] .counter-value').innerText()), truth.orders, 'other tiles filtered');
+      const chip = frame.locator('.cross-chip');
+      assert.match(await chip.innerText(), new RegExp(`Product: ${product}`));
+      await waitFor(async () => (await page.locator('#event-log li[data-event="dashboard:crossfilter"]').count()) > 0, { what: 'host heard the cross-filter' });
+
+      const m = await runs(page);
+      await chip.locator('[data-action="clear-cross-filter"]').click();
+      await settled(page, m + 1);
+      assert.equal(await frame.locator('[data-filter="product"] select').inputValue(), '', 'back to All');
+      assert.equal(await chip.isVisible(), false);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('every chart has a data table; a chart saves as PNG and Excel; the page says when it was updated', async () => {
+    const { context, page } = await open();
+    try {
+      const frame = await login(page);
+      assert.match(await frame.locator('.dash-updated').innerText(), /^Updated \d{1,2}:\d{2}/);
+      const tile = frame.locator('[data-widget="by_region"]');
+      await tile.hover();
+      const toggle = tile.locator('[data-action="as-table"]');
+      await toggle.focus();
+      await toggle.press('Enter');
+      assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+      const heads = await tile.locator('thead th').allInnerTexts();
+      assert.deepEqual(heads.map((x) => x.trim()), ['Region', 'Revenue']);
+      assert.equal(await tile.locator('tbody tr').count(), 4);
+      await toggle.press('Enter');
+      assert.equal(await tile.locator('canvas').count() > 0, true, 'back to the chart');
+
+      const download = page.waitForEvent('download');
+      await tile.locator('[data-action="png"]').click();
+      const file = await download;
+      assert.equal(file.suggestedFilename(), 'by_region.png');
+
+      // An Excel workbook from the server (a zip: PK).
+      const xlsx = page.waitForEvent('download');
+      await tile.locator('[data-action="download-xlsx"]').click();
+      const book = await xlsx;
+      assert.equal(book.suggestedFilename(), 'sales-by_region.xlsx');
+      const stream = await book.createReadStream();
+      const first = await new Promise((resolve) => stream.once('data', resolve));
+      assert.equal(first.subarray(0, 2).toString(), 'PK');
+
+      // A refresh within the cache's lifetime: tiles say their data came from the cache.
+      const n = await runs(page);
+      await page.click('#refresh');
+      await settled(page, n + 1);
+      assert.ok((await frame.locator('.tile-meta:not([hidden])', { hasText: 'cached' }).count()) > 0, 'a cached hint');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('even padding on both sides; a full-screen tile fills the frame with no strip', async () => {
+    const { context, page } = await open({ width: 1440 });
+    try {
+      const frame = await login(page);
+      const gaps = await frame.locator('.grid').evaluate((g) => {
+        const r = g.getBoundingClientRect();
+        return { left: r.left, right: document.documentElement.clientWidth - r.right };
+      });
+      assert.ok(Math.abs(gaps.left - gaps.right) <= 1, `left ${gaps.left}px, right ${gaps.right}px`);
+      const tile = frame.locator('[data-widget="by_region"]');
+      await tile.hover();
+      await tile.locator('[data-action="fullscreen"]').click();
+      await waitFor(async () => (await tile.getAttribute('class')).includes('tile--full'), { what: 'full screen' });
+      await page.waitForTimeout(300);
+      const fit = await tile.evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return { w: r.width, h: r.height, vw: window.innerWidth, vh: window.innerHeight, left: r.left, top: r.top };
+      });
+      assert.ok(Math.abs(fit.w - fit.vw) <= 1 && fit.left <= 1, `tile ${fit.w}px wide at ${fit.left}, frame ${fit.vw}px`);
+      assert.ok(Math.abs(fit.h - fit.vh) <= 1 && fit.top <= 1, `tile ${fit.h}px high at ${fit.top}, frame ${fit.vh}px`);
     } finally {
       await context.close();
     }

@@ -1,8 +1,8 @@
 package api
 
 import (
+	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,6 +97,10 @@ type queryRequest struct {
 	// Defaults starts from the dashboard's filter defaults, with Filters on top (null clears
 	// one). The viewer's first run uses it, so it need not wait for the definition.
 	Defaults bool `json:"defaults"`
+	// PageSize serves every table widget a page at a time (the first page of this size);
+	// Pages asks for a given page (and sort) of named table widgets. See pages.go.
+	PageSize int                 `json:"page_size"`
+	Pages    map[string]pageJSON `json:"pages"`
 }
 
 // widgetResultJSON is one widget's result. columns, rows and truncated are always present
@@ -105,6 +109,8 @@ type widgetResultJSON struct {
 	Columns    []datasource.Column `json:"columns"`
 	Rows       [][]any             `json:"rows"`
 	Truncated  bool                `json:"truncated"`
+	TotalRows  *int                `json:"total_rows,omitempty"` // paged tables: rows in all
+	Offset     *int                `json:"offset,omitempty"`     // paged tables: the page's first row
 	DurationMS float64             `json:"duration_ms"`
 	Cached     bool                `json:"cached"`
 	Error      *envelopeBody       `json:"error,omitempty"`
@@ -155,19 +161,30 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 	// as the engine: when it passes, every widget not yet answered reports query_timeout.
 	ctx, cancel := s.withDeadline(r.Context())
 	defer cancel()
-	results, err := within(ctx, func(ctx context.Context) (map[string]query.WidgetResult, error) {
-		return s.Engine.Run(ctx, p, viewerOf(c), req.Widgets, filters)
-	})
-	if err != nil && ctx.Err() != nil && r.Context().Err() == nil {
-		results = timedOut(p.Dashboard, req.Widgets, err, s.Now().Sub(start))
-	} else if err != nil {
+	// Tables asked for a page at a time run through pages.go; the rest as before.
+	paged, rest, err := pagedWidgets(d, req)
+	if err != nil {
 		return err
 	}
-	s.traceWidgets(ctx, d.ID, results)
-	if err := allBusy(results); err != nil {
-		return err // every widget was refused: one 503 datasource_busy with Retry-After
+	results := map[string]query.WidgetResult{}
+	if len(paged) == 0 || len(rest) > 0 {
+		results, err = within(ctx, func(ctx context.Context) (map[string]query.WidgetResult, error) {
+			return s.Engine.Run(ctx, p, viewerOf(c), rest, filters)
+		})
+		if err != nil && ctx.Err() != nil && r.Context().Err() == nil {
+			results = timedOut(p.Dashboard, rest, err, s.Now().Sub(start))
+		} else if err != nil {
+			return err
+		}
+		s.traceWidgets(ctx, d.ID, results)
+		if err := allBusy(results); err != nil && len(paged) == 0 {
+			return err // every widget was refused: one 503 datasource_busy with Retry-After
+		}
 	}
-	out := make(map[string]widgetResultJSON, len(results))
+	out := make(map[string]widgetResultJSON, len(results)+len(paged))
+	for name, wr := range s.runPages(ctx, p, c, filters, paged) {
+		out[name] = wr
+	}
 	for name, res := range results {
 		wr := widgetResultJSON{DurationMS: ms(res.Duration), Cached: res.Cached, Columns: []datasource.Column{}, Rows: [][]any{}}
 		ev := storage.AuditEvent{Time: start, Kind: storage.AuditDashboardQuery, PrincipalID: c.Subject,
@@ -246,34 +263,24 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *token.C
 			return r
 		}
 		return '_'
-	}, d.ID+"-"+wd.Name) + ".csv"
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	}, d.ID+"-"+wd.Name)
 	if res.Truncated {
 		w.Header().Set("X-Inlay-Truncated", "true")
 	}
-	return writeCSV(w, res)
-}
-
-func writeCSV(w io.Writer, res *datasource.Result) error {
-	cw := csv.NewWriter(w)
-	row := make([]string, len(res.Columns))
-	for i, col := range res.Columns {
-		row[i] = csvSafe(col.Name)
-	}
-	if err := cw.Write(row); err != nil {
-		return err
-	}
-	for _, r := range res.Rows {
-		for i, v := range r {
-			row[i] = csvSafe(csvText(v))
-		}
-		if err := cw.Write(row); err != nil {
+	if wantsXLSX(r.URL.Query().Get("format"), r.Header.Get("Accept")) {
+		// Built in memory first: a failure is then an error answer, not a broken download.
+		var buf bytes.Buffer
+		if err := writeXLSX(&buf, wd.Title, res, wd); err != nil {
 			return err
 		}
+		w.Header().Set("Content-Type", xlsxContentType)
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename + ".xlsx"}))
+		_, _ = w.Write(buf.Bytes()) // the response has started: nothing to answer on failure
+		return nil
 	}
-	cw.Flush()
-	return cw.Error()
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename + ".csv"}))
+	return writeLabeledCSV(w, res, columnLabels(wd))
 }
 
 // csvSafe defuses spreadsheet formula injection: a cell starting with = + - @ is prefixed with a

@@ -75,6 +75,7 @@ func toAPIError(err error) *Error {
 	var rlsErr *compile.RLSError
 	var filterErr *compile.FilterError
 	var unknownFilter *compile.UnknownFilterError
+	var pageErr *compile.PageError
 	var unknownWidget *compile.UnknownWidgetError
 	switch {
 	case errors.As(err, &rlsErr):
@@ -87,6 +88,9 @@ func toAPIError(err error) *Error {
 	case errors.As(err, &unknownFilter):
 		return &Error{Status: http.StatusBadRequest, Code: "unknown_filter", Message: unknownFilter.Error(),
 			Details: map[string]any{"filter": unknownFilter.Filter}, Cause: err}
+	case errors.As(err, &pageErr):
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_page", Message: pageErr.Error(),
+			Details: map[string]any{"widget": pageErr.Widget}, Cause: err}
 	case errors.As(err, &unknownWidget):
 		return &Error{Status: http.StatusBadRequest, Code: "unknown_widget", Message: unknownWidget.Error(),
 			Details: map[string]any{"widget": unknownWidget.Widget}, Cause: err}

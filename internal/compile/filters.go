@@ -69,10 +69,10 @@ type FilterValue struct {
 // Strings holding a NUL character or invalid UTF-8 are refused (no column value holds them, and
 // some drivers truncate at NUL). Errors are *FilterError or *UnknownFilterError.
 func ParseFilters(d *dashboard.Dashboard, raw map[string]json.RawMessage) (FilterValues, error) {
-	return parseFilters(raw, func(name string) *dashboard.Filter { return findFilter(d, name) })
+	return parseFilters(raw, func(name string) *dashboard.Filter { return findFilter(d, name) }, location(d.TimeZone))
 }
 
-func parseFilters(raw map[string]json.RawMessage, lookup func(string) *dashboard.Filter) (FilterValues, error) {
+func parseFilters(raw map[string]json.RawMessage, lookup func(string) *dashboard.Filter, loc *time.Location) (FilterValues, error) {
 	out := make(FilterValues, len(raw))
 	for name, msg := range raw {
 		f := lookup(name)
@@ -82,7 +82,7 @@ func parseFilters(raw map[string]json.RawMessage, lookup func(string) *dashboard
 		if isNull(msg) {
 			continue
 		}
-		fv, restricts, err := parseFilter(f, msg)
+		fv, restricts, err := parseFilter(f, msg, loc)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func isNull(msg json.RawMessage) bool {
 	return len(t) == 0 || string(t) == "null"
 }
 
-func parseFilter(f *dashboard.Filter, msg json.RawMessage) (fv FilterValue, restricts bool, err error) {
+func parseFilter(f *dashboard.Filter, msg json.RawMessage, loc *time.Location) (fv FilterValue, restricts bool, err error) {
 	bad := func(format string, args ...any) (FilterValue, bool, error) {
 		return FilterValue{}, false, &FilterError{Filter: f.Name, Message: fmt.Sprintf(format, args...)}
 	}
@@ -141,11 +141,23 @@ func parseFilter(f *dashboard.Filter, msg json.RawMessage) (fv FilterValue, rest
 
 	case dashboard.FilterDateRange:
 		var r struct {
-			From *string `json:"from"`
-			To   *string `json:"to"`
+			From   *string `json:"from"`
+			To     *string `json:"to"`
+			Preset *string `json:"preset"`
 		}
 		if err := strictObject(msg, &r); err != nil {
-			return bad(`expected {"from": date, "to": date}`)
+			return bad(`expected {"from": date, "to": date} or {"preset": name}`)
+		}
+		if r.Preset != nil {
+			// A relative range ("last_30_days"), resolved now in the dashboard's time zone.
+			if r.From != nil || r.To != nil {
+				return bad(`give either "preset" or "from"/"to"`)
+			}
+			from, to, err := resolvePreset(*r.Preset, Now(), loc)
+			if err != nil {
+				return bad("%v (one of %s)", err, strings.Join(DatePresets, ", "))
+			}
+			return FilterValue{From: from, To: to}, from != nil || to != nil, nil
 		}
 		if r.From != nil {
 			t, _, err := parseTime(*r.From)

@@ -145,7 +145,7 @@ func (p *Plan) ParseFilters(raw map[string]json.RawMessage) (FilterValues, error
 			return f.def
 		}
 		return nil
-	})
+	}, location(p.Dashboard.TimeZone))
 }
 
 // datasetPlan is a dataset's SQL prepared for binding: the text between occurrences of
@@ -359,6 +359,8 @@ type WidgetPlan struct {
 	// counter is set for counter widgets: they may share one scan per dataset (Plan.Counters).
 	counter *counterPlan
 	err     error
+	// order is the widget's ORDER BY (pages apply it again around the widget's query).
+	order []orderKey
 }
 
 type counterPlan struct {
@@ -459,6 +461,7 @@ func (p *WidgetPlan) compile(w *dashboard.Widget, dialect datasource.Dialect) er
 		tail.WriteString(" ORDER BY " + strings.Join(parts, ", "))
 	}
 	p.head, p.tail = head.String(), tail.String()
+	p.order = order
 	p.dims = len(shape.dims) > 0
 	for _, fl := range append(append([]field(nil), shape.dims...), shape.measures...) {
 		p.Columns = append(p.Columns, fl.key)

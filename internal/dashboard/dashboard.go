@@ -19,6 +19,10 @@ type Dashboard struct {
 	// users cannot open the dashboard.
 	Model string `yaml:"model,omitempty" json:"-"`
 
+	// TimeZone is the IANA zone relative date presets resolve in ("last 7 days" starts at
+	// midnight there); empty means UTC.
+	TimeZone string `yaml:"time_zone,omitempty" json:"time_zone,omitempty"`
+
 	// File is the path the dashboard was loaded from (for error messages).
 	File string `yaml:"-" json:"-"`
 	// positions maps dotted paths to where they are written in File (see At).

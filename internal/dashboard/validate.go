@@ -56,6 +56,11 @@ func (r *report) validate() {
 	if d.Model != "" && !modelRE.MatchString(d.Model) {
 		r.at("model", "model %q must be a name: letters, digits, _ and -, starting with a letter or digit", d.Model)
 	}
+	if d.TimeZone != "" {
+		if _, err := time.LoadLocation(d.TimeZone); err != nil || d.TimeZone == "Local" {
+			r.at("time_zone", "time_zone %q is not an IANA time zone such as Europe/Berlin", d.TimeZone)
+		}
+	}
 	if len(d.Datasets) == 0 {
 		r.at("datasets", "at least one dataset is required")
 	}

@@ -226,7 +226,7 @@ try {
     onError: (e) => log('error', e.code + ': ' + e.message, true),
   });
   for (const name of ['dashboard:loaded', 'dashboard:run:start', 'dashboard:run:complete',
-      'dashboard:filters:changed', 'dashboard:tile:download', 'dashboard:error', 'page:properties:changed',
+      'dashboard:filters:changed', 'dashboard:tile:download', 'dashboard:crossfilter', 'dashboard:error', 'page:properties:changed',
       'token:refreshed', 'token:refresh:error']) {
     dashboard.on(name, (p) => log(name, summary(name, p || {}), name.endsWith('error')));
   }

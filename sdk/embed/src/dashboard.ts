@@ -50,6 +50,7 @@ const VIEWER_EVENTS: InlayEventName[] = [
   'dashboard:run:complete',
   'dashboard:filters:changed',
   'dashboard:tile:download',
+  'dashboard:crossfilter',
   'page:properties:changed',
   'dashboard:error',
 ];

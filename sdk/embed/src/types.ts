@@ -43,6 +43,14 @@ export interface InlayEventMap {
   };
   'dashboard:filters:changed': { dashboard: DashboardInfo };
   'dashboard:tile:download': { tile: { name: string; title: string }; rows: number };
+  /** A click on a bar, slice, point or row set a filter (cleared: the viewer undid it). */
+  'dashboard:crossfilter': {
+    dashboard: DashboardInfo;
+    tile?: { name: string; title: string };
+    filter: string;
+    value: FilterValue;
+    cleared?: boolean;
+  };
   'page:properties:changed': { height: number };
   'dashboard:error': { code: string; message: string };
   'session:token:request': { reason: 'initial' | 'expiring' | 'expired' };

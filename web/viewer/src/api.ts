@@ -12,6 +12,12 @@ export class ApiFailure extends Error {
   }
 }
 
+/** Tables a page at a time: page_size for every table, or a page per named table. */
+export interface Paging {
+  page_size?: number;
+  pages?: Record<string, { offset: number; limit: number; sort?: string; desc?: boolean }>;
+}
+
 export interface TokenSource {
   /** The bearer token; "" sends no Authorization header (a cookie session). */
   current(): string;
@@ -79,11 +85,11 @@ export class Api {
    * Runs widgets (undefined: all of them). With defaults, the server starts from the
    * dashboard's filter defaults and applies these filters on top.
    */
-  async query(widgets: string[] | undefined, filters: Record<string, unknown>, signal?: AbortSignal, defaults = false): Promise<QueryResponse> {
+  async query(widgets: string[] | undefined, filters: Record<string, unknown>, signal?: AbortSignal, defaults = false, paging?: Paging): Promise<QueryResponse> {
     const res = await this.call('/query', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(defaults ? { widgets, filters, defaults } : { widgets, filters }),
+      body: JSON.stringify({ widgets, filters, ...(defaults ? { defaults } : {}), ...paging }),
       signal,
     });
     return res.json();
@@ -93,6 +99,16 @@ export class Api {
   async oauth(): Promise<{ integrations: import('./connect').OAuthNeed[] }> {
     const res = await this.call('/oauth', { method: 'GET' });
     return res.json();
+  }
+
+  /** The widget's data as an Excel workbook (number formats from the dashboard). */
+  async exportXLSX(widget: string, filters: Record<string, FilterValue>): Promise<Blob> {
+    const res = await this.call(`/widgets/${encodeURIComponent(widget)}/export?format=xlsx`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ filters }),
+    });
+    return res.blob();
   }
 
   async exportCSV(widget: string, filters: Record<string, FilterValue>): Promise<Blob> {

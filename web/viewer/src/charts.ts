@@ -7,7 +7,7 @@ import * as echarts from 'echarts/core';
 import type { EChartsCoreOption } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { colorFor } from './colors';
-import { formatCell, formatNumber, grainOf, toNumber } from './format';
+import { formatCell, formatNumber, grainOf, isPartialBucket, toNumber } from './format';
 import type { Theme } from './theme';
 import type { Cell, Field, Widget, WidgetResult } from './types';
 
@@ -89,7 +89,13 @@ function legend(t: Theme, show: boolean) {
 const isTime = (f: Field | undefined, type: string | undefined) => !!grainOf(f?.expr) || type === 'date' || type === 'timestamp';
 
 /** Options for bar, line and area widgets; undefined when the result has no rows. */
-export function cartesianOption(w: Widget, res: WidgetResult, t: Theme, width = 0, host?: HTMLElement): EChartsCoreOption | undefined {
+/** The period filter's range, to mark buckets it cuts (and the bucket that is not over yet). */
+export interface PeriodContext {
+  range: { from?: string; to?: string };
+  now: Date;
+}
+
+export function cartesianOption(w: Widget, res: WidgetResult, t: Theme, width = 0, host?: HTMLElement, period?: PeriodContext): EChartsCoreOption | undefined {
   const columns = res.columns ?? [];
   const rows = res.rows ?? [];
   const xField = w.x;
@@ -115,7 +121,11 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme, width = 
     cats.sort((a, b) => String(a).localeCompare(String(b)));
     cats.forEach((c, i) => catPos.set(String(c), i));
   }
-  const labels = cats.map((c) => formatCell(c, xField, xType));
+  // A bucket that holds only part of its period says so: "Nov 2026*" on the axis, "(partial
+  // period)" in the tooltip.
+  const grain = grainOf(xField.expr);
+  const partial = cats.map((c) => !!grain && !!period && typeof c === 'string' && isPartialBucket(c, grain, period.range, period.now));
+  const labels = cats.map((c, i) => formatCell(c, xField, xType) + (partial[i] ? '*' : ''));
 
   const stacked = w.stacked ?? false;
   const kind = w.type === 'bar' ? 'bar' : 'line';
@@ -125,11 +135,13 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme, width = 
   const formats: (string | undefined)[] = [];
   yFields.forEach((yf, yIdx) => {
     groups.forEach((g) => {
-      const data: (number | null)[] = new Array(cats.length).fill(stacked ? 0 : null);
+      const values: (number | null)[] = new Array(cats.length).fill(stacked ? 0 : null);
       for (const r of rows) {
         if (g !== undefined && String(r[si]) !== String(g)) continue;
-        data[catPos.get(String(r[xi]))!] = toNumber(r[yi[yIdx]]);
+        values[catPos.get(String(r[xi]))!] = toNumber(r[yi[yIdx]]);
       }
+      // Each point carries the raw category and series values it stands for (cross-filtering).
+      const data = values.map((value, i) => ({ value, x: cats[i], s: g }));
       const gName = g === undefined ? '' : formatCell(g, w.series, columns[si]?.type);
       const name = g === undefined ? yf.label || yf.key : yFields.length > 1 ? `${gName} · ${yf.label || yf.key}` : gName;
       formats.push(yf.format);
@@ -164,9 +176,12 @@ export function cartesianOption(w: Widget, res: WidgetResult, t: Theme, width = 
     axisLabel: { ...axisText, hideOverlap: true, formatter: (v: string) => v.replace(/^Week of /, '') },
     inverse: w.horizontal ?? false,
   };
+  const horizontalBars = w.type === 'bar' && !!w.horizontal;
   const valueAxis = {
     type: 'value',
-    axisLabel: { ...axisText, formatter: (v: number) => formatNumber(v, axisFormat(yFields[0].format)) },
+    // Horizontal value labels need room: fewer of them in a narrow chart, and none overlapping.
+    splitNumber: horizontalBars && width > 0 && width < 520 ? 3 : undefined,
+    axisLabel: { ...axisText, hideOverlap: true, formatter: (v: number) => formatNumber(v, axisFormat(yFields[0].format)) },
     splitLine: { lineStyle: { color: t.grid } },
     axisLine: { show: false },
   };
@@ -199,8 +214,8 @@ export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number,
   if (!w.label || !w.value || rows.length === 0) return undefined;
   const li = columns.findIndex((c) => c.name === w.label!.key);
   const vi = columns.findIndex((c) => c.name === w.value!.key);
-  let data: { name: string; value: number; itemStyle?: { color: string } }[] = rows
-    .map((r) => ({ name: formatCell(r[li], w.label, columns[li]?.type), value: toNumber(r[vi]) ?? 0, itemStyle: { color: colorFor(String(r[li]), t.palette) } }))
+  let data: { name: string; value: number; x?: Cell; itemStyle?: { color: string } }[] = rows
+    .map((r) => ({ name: formatCell(r[li], w.label, columns[li]?.type), value: toNumber(r[vi]) ?? 0, x: r[li] as Cell | undefined, itemStyle: { color: colorFor(String(r[li]), t.palette) } }))
     .sort((a, b) => b.value - a.value);
   if (data.length > 10) {
     const other = data.slice(9).reduce((s, d) => s + d.value, 0);
@@ -252,7 +267,9 @@ interface AxisParam {
 /** An axis tooltip: every series' full value in its own format, and a total for stacked charts. */
 export function axisTooltip(ps: AxisParam[], formats: (string | undefined)[], stacked: boolean): string {
   const shown = ps.filter((p) => typeof p.value === 'number');
-  const head = `<div style="font-weight:600;margin-bottom:4px">${escapeHTML(ps[0]?.axisValueLabel ?? '')}</div>`;
+  const label = ps[0]?.axisValueLabel ?? '';
+  const partial = label.endsWith('*');
+  const head = `<div style="font-weight:600;margin-bottom:4px">${escapeHTML(partial ? label.slice(0, -1) : label)}${partial ? ' <span style="font-weight:400;opacity:.7">(partial period)</span>' : ''}</div>`;
   const cols = shown.length > 12 ? 2 : 1;
   const rows = shown
     .map((p) => `<div style="display:flex;gap:12px;justify-content:space-between"><span>${p.marker}${escapeHTML(p.seriesName)}</span><b>${formatNumber(p.value as number, formats[p.seriesIndex])}</b></div>`)

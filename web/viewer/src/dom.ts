@@ -57,4 +57,7 @@ export const icons = {
   refresh: ['M21 12a9 9 0 1 1-3-6.7L21 8', 'M21 3v5h-5'],
   sortUp: ['M12 19V5', 'M5 12l7-7 7 7'],
   sortDown: ['M12 5v14', 'M19 12l-7 7-7-7'],
+  sheet: ['M6 3h9l5 5v13H6z', 'M15 3v5h5', 'M9 13l4 5', 'M13 13l-4 5'],
+  table: ['M3 5h18v14H3z', 'M3 10h18', 'M3 15h18', 'M9 5v14'],
+  image: ['M3 5h18v14H3z', 'M8 11a2 2 0 1 0 0-4 2 2 0 0 0 0 4z', 'M21 16l-5-5-9 8'],
 };

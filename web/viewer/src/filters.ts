@@ -20,6 +20,7 @@ export function normalize(f: Filter, v: unknown): FilterValue {
     case 'date_range': {
       if (typeof v !== 'object' || Array.isArray(v)) return null;
       const r = v as DateRange;
+      if (typeof r.preset === 'string' && PRESETS.some(([k]) => k === r.preset)) return r.preset === 'all_time' ? null : { preset: r.preset };
       const out: DateRange = {};
       if (typeof r.from === 'string' && r.from) out.from = r.from;
       if (typeof r.to === 'string' && r.to) out.to = r.to;
@@ -39,6 +40,21 @@ export function normalize(f: Filter, v: unknown): FilterValue {
   }
   return null;
 }
+
+/** Relative date ranges; the server resolves them in the dashboard's time zone. */
+export const PRESETS: [string, string][] = [
+  ['today', 'Today'],
+  ['last_7_days', 'Last 7 days'],
+  ['last_30_days', 'Last 30 days'],
+  ['last_90_days', 'Last 90 days'],
+  ['this_month', 'This month'],
+  ['this_quarter', 'This quarter'],
+  ['this_year', 'This year'],
+  ['last_month', 'Last month'],
+  ['last_quarter', 'Last quarter'],
+  ['last_year', 'Last year'],
+  ['all_time', 'All time'],
+];
 
 export function defaults(filters: Filter[]): FilterValues {
   return Object.fromEntries(filters.map((f) => [f.name, normalize(f, f.default)]));
@@ -116,10 +132,27 @@ export class FilterBar {
         const r = f.range ?? {};
         const msg = rangeMessage(id);
         const onchange = () => {
+          preset.value = '';
           const problem = inverted(label, from.value, to.value, 'date');
           if (showRangeProblem([from, to], msg, problem)) return;
           this.update(f.name, { from: from.value, to: to.value });
         };
+        const preset = h(
+          'select',
+          {
+            class: 'input input--preset',
+            'aria-label': `${label} preset`,
+            onchange: () => {
+              if (!preset.value) return; // "Custom": the dates decide
+              from.value = '';
+              to.value = '';
+              showRangeProblem([from, to], msg, undefined);
+              this.update(f.name, { preset: preset.value });
+            },
+          },
+          h('option', { value: '' }, 'Custom'),
+          PRESETS.map(([k, text]) => h('option', { value: k }, text)),
+        );
         const mk = (aria: string) =>
           h('input', { type: 'date', class: 'input', 'aria-label': `${label} ${aria}`, 'aria-describedby': msg.id, min: dateOnly(r.min), max: dateOnly(r.max), onchange });
         const from = mk('from');
@@ -127,13 +160,14 @@ export class FilterBar {
         const to = mk('to');
         const set = (v: FilterValue) => {
           const d = (v ?? {}) as DateRange;
+          preset.value = d.preset ?? '';
           from.value = dateOnly(d.from) ?? '';
           to.value = dateOnly(d.to) ?? '';
           showRangeProblem([from, to], msg, undefined);
         };
         set(this.values[f.name] ?? null);
         this.controls.set(f.name, { set });
-        return wrap(h('div', { class: 'range-wrap' }, h('div', { class: 'range' }, from, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), to), msg), id);
+        return wrap(h('div', { class: 'range-wrap' }, h('div', { class: 'range' }, h('div', { class: 'select' }, preset, icon(icons.chevron)), from, h('span', { class: 'range-sep', 'aria-hidden': 'true' }, '–'), to), msg), id);
       }
       case 'numeric_range': {
         const r = f.range ?? {};

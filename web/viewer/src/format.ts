@@ -194,3 +194,49 @@ export function toNumber(value: Cell): number | null {
   }
   return null;
 }
+
+/** The first instant after the bucket that starts at start (UTC). */
+export function bucketEnd(start: Date, grain: Grain): Date {
+  const d = new Date(start.getTime());
+  switch (grain) {
+    case 'hour':
+      d.setUTCHours(d.getUTCHours() + 1);
+      break;
+    case 'day':
+      d.setUTCDate(d.getUTCDate() + 1);
+      break;
+    case 'week':
+      d.setUTCDate(d.getUTCDate() + 7);
+      break;
+    case 'month':
+      d.setUTCMonth(d.getUTCMonth() + 1);
+      break;
+    case 'quarter':
+      d.setUTCMonth(d.getUTCMonth() + 3);
+      break;
+    case 'year':
+      d.setUTCFullYear(d.getUTCFullYear() + 1);
+      break;
+  }
+  return d;
+}
+
+/**
+ * Whether a time bucket holds only part of its period: the period filter starts after the
+ * bucket starts or ends before it ends, or the bucket is not over yet. from and to are the
+ * filter's dates (to inclusive, as the filter bar shows it).
+ */
+export function isPartialBucket(value: string, grain: Grain, range: { from?: string; to?: string }, now: Date): boolean {
+  if (grain === 'hour') return false;
+  const start = parseDate(value);
+  if (!start) return false;
+  const end = bucketEnd(start, grain);
+  const from = range.from ? parseDate(range.from.slice(0, 10)) : undefined;
+  const to = range.to ? parseDate(range.to.slice(0, 10)) : undefined;
+  if (from && from > start && from < end) return true;
+  if (to) {
+    const after = new Date(to.getTime() + 86_400_000); // the day after the inclusive end
+    if (after > start && after < end) return true;
+  }
+  return now >= start && now < end;
+}

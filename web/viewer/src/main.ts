@@ -6,7 +6,7 @@ import './styles.css';
 import { Api, ApiFailure } from './api';
 import { Banner, causeOf } from './banner';
 import type { BannerAction } from './banner';
-import { csvRecords } from './csv';
+import { csvRecords, pivotCSV } from './csv';
 import { Bridge } from './bridge';
 import { connectPrompt, needsLogin } from './connect';
 import { append, h, icon, icons } from './dom';
@@ -15,7 +15,7 @@ import type { FilterValues } from './filters';
 import { applyTheme, parseTheme, resolveTheme } from './theme';
 import type { Theme } from './theme';
 import { chartTypes, loadCharts } from './lazy-charts';
-import { Tile, describeError } from './tile';
+import { PAGE_SIZE, Tile, describeError } from './tile';
 import { refreshDelay } from './token';
 import * as looker from './looker';
 import type { LookerBootstrap } from './looker';
@@ -54,6 +54,11 @@ class Viewer {
   /** The last run failed as a whole (session, network, server): a new token runs it again. */
   private needsRerun = false;
   private banner: Banner;
+  /** Says which filter a click set, with a way to undo it. */
+  private crossChip = h('div', { class: 'cross-chip', hidden: true });
+  private crossUndo?: { name: string; previous: import('./types').FilterValue };
+  /** "Updated 14:05": when the data on screen was last fetched. */
+  private updated = h('span', { class: 'dash-updated', 'aria-live': 'polite' });
   /** Looker mode (the page's inlay-bootstrap): Looker's events, actions, auth and URL params. */
   private looker?: LookerState;
   private running = false;
@@ -142,7 +147,7 @@ class Viewer {
     // the dashboard's filter defaults, with the host's initial filters on top.
     const initial = this.pendingFilters;
     const abort = new AbortController();
-    const first: StartedRun = { abort, response: this.api.query(undefined, initial ?? {}, abort.signal, true) };
+    const first: StartedRun = { abort, response: this.api.query(undefined, initial ?? {}, abort.signal, true, { page_size: PAGE_SIZE }) };
     first.response.catch(() => undefined); // awaited by run(), or abandoned
     // The page preloads the charts chunk; running it now, after the requests are out, keeps its
     // evaluation from delaying the handshake.
@@ -392,14 +397,20 @@ class Viewer {
       (w) =>
         new Tile(w, {
           canDownload,
-          download: (t) => void this.download(t),
+          download: (t, format) => void (format === 'xlsx' ? this.downloadXLSX(t) : this.download(t)),
           fullscreen: (t) => this.toggleFullscreen(t),
           retry: (t) => void this.retryTile(t),
+          crossFilter: (t, f, v) => this.crossFilter(t, f, v),
+          canCrossFilter: (f) => this.filterFor(f) !== undefined,
         }),
     );
+    // Charts mark the time buckets the period filter cuts.
+    const period = filters.find((f) => f.type === 'date_range');
+    if (period) for (const t of this.tiles) t.periodRange = () => (this.values[period.name] ?? {}) as { from?: string; to?: string };
     if (filters.length) {
       this.filterBar = new FilterBar(filters, this.values, (v) => {
         this.values = v;
+        for (const t of this.tiles) t.firstPage();
         this.bridge.send('dashboard:filters:changed', this.filtersChanged());
         void this.run();
       });
@@ -407,8 +418,9 @@ class Viewer {
     const refresh = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Refresh data', title: 'Refresh', onclick: () => void this.run() }, icon(icons.refresh));
     this.main.replaceChildren();
     append(this.main, [
-      h('header', { class: 'dash-head' }, h('div', { class: 'dash-titles' }, h('h1', { class: 'dash-title' }, d.title || d.id), d.description ? h('p', { class: 'dash-desc' }, d.description) : null), refresh),
+      h('header', { class: 'dash-head' }, h('div', { class: 'dash-titles' }, h('h1', { class: 'dash-title' }, d.title || d.id), d.description ? h('p', { class: 'dash-desc' }, d.description) : null), this.updated, refresh),
       this.filterBar?.el ?? null,
+      this.crossChip,
       this.banner.el,
       this.tiles.length ? h('div', { class: 'grid' }, this.tiles.map((t) => t.el)) : h('div', { class: 'state state--empty page-state' }, h('p', { class: 'state-text' }, 'This dashboard has no widgets yet.')),
     ]);
@@ -491,13 +503,23 @@ class Viewer {
     void this.run();
   }
 
-  /** Runs one widget again (its tile's Retry). */
+  /** The page each table in tiles shows (tables are paged on the server). */
+  private paging(tiles: Tile[]): { pages?: Record<string, import('./tile').PageRequest> } {
+    const pages: Record<string, import('./tile').PageRequest> = {};
+    for (const t of tiles) {
+      const p = t.pageRequest();
+      if (p) pages[t.name] = p;
+    }
+    return Object.keys(pages).length ? { pages } : {};
+  }
+
+  /** Runs one widget again (its tile's Retry, a table's page or sort). */
   private async retryTile(tile: Tile): Promise<void> {
     tile.setLoading();
     let r: import('./types').WidgetResult | undefined;
     let err: ApiError | undefined;
     try {
-      r = (await this.api.query([tile.name], this.activeFilters())).results[tile.name];
+      r = (await this.api.query([tile.name], this.activeFilters(), undefined, false, this.paging([tile]))).results[tile.name];
       err = r?.error ?? (r ? undefined : { code: 'internal', message: 'The server returned no result for this widget.' });
     } catch (e) {
       err = apiError(e);
@@ -563,7 +585,7 @@ class Viewer {
     let failure: ApiError | undefined;
     let failureStatus = 0;
     try {
-      const response = started?.response ?? this.api.query(this.tiles.map((t) => t.name), this.activeFilters(), abort.signal);
+      const response = started?.response ?? this.api.query(this.tiles.map((t) => t.name), this.activeFilters(), abort.signal, false, this.paging(this.tiles));
       results = (await response).results;
     } catch (e) {
       if ((e as Error).name === 'AbortError' || seq !== this.runSeq) return;
@@ -625,6 +647,11 @@ class Viewer {
       return { tileId: t.name, status, ...(err ? { errors: [{ code: err.code, message: err.message }] } : {}) };
     });
     this.equalizeCounters();
+    if (!failure) {
+      const now = new Date();
+      this.updated.textContent = `Updated ${now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+      this.updated.title = now.toLocaleString();
+    }
     performance.mark('inlay:rendered');
     if (detail) {
       this.bridge.send('dashboard:run:complete', looker.events.runComplete(detail, outcomes));
@@ -637,6 +664,51 @@ class Viewer {
     });
     const login = this.tiles.map((t) => (needsLogin(failure) ? failure : results?.[t.name]?.error)).find(needsLogin);
     if (login) await this.connect(login.code === 'refresh_failed');
+  }
+
+  /** The select filter that takes a field's values: the filter named like the field's column. */
+  private filterFor(f: import('./types').Field): import('./types').Filter | undefined {
+    const col = f.expr.trim();
+    return (this.dashboard?.filters ?? []).find((x) => (x.type === 'single_select' || x.type === 'multi_select') && (x.name === col || x.name === f.key));
+  }
+
+  /**
+   * Cross-filtering: a click on a bar, slice, point or row sets the matching filter, every tile
+   * runs with it, the host hears dashboard:crossfilter, and a chip offers to undo it.
+   */
+  private crossFilter(tile: Tile, field: import('./types').Field, value: import('./types').Cell): boolean {
+    const f = this.filterFor(field);
+    if (!f || value === null || value === undefined) return false;
+    const v = f.type === 'multi_select' ? [String(value)] : String(value);
+    if (JSON.stringify(this.values[f.name] ?? null) === JSON.stringify(v)) return true;
+    if (!this.crossUndo || this.crossUndo.name !== f.name) this.crossUndo = { name: f.name, previous: this.values[f.name] ?? null };
+    this.values = { ...this.values, [f.name]: v };
+    for (const t of this.tiles) t.firstPage();
+    this.filterBar?.set(this.values);
+    const label = f.title || f.name;
+    const shown = String(value);
+    this.crossChip.replaceChildren(
+      h('span', {}, `${label}: `, h('b', {}, shown), ` (from ${tile.title})`),
+      h('button', { type: 'button', class: 'link-btn', 'data-action': 'clear-cross-filter', onclick: () => this.clearCrossFilter() }, 'Clear'),
+    );
+    this.crossChip.hidden = false;
+    this.bridge.send('dashboard:crossfilter', { dashboard: this.info(), tile: { name: tile.name, title: tile.title }, filter: f.name, value: v });
+    this.bridge.send('dashboard:filters:changed', this.filtersChanged());
+    void this.run();
+    return true;
+  }
+
+  private clearCrossFilter(): void {
+    const u = this.crossUndo;
+    this.crossChip.hidden = true;
+    this.crossUndo = undefined;
+    if (!u) return;
+    this.values = { ...this.values, [u.name]: u.previous };
+    for (const t of this.tiles) t.firstPage();
+    this.filterBar?.set(this.values);
+    this.bridge.send('dashboard:crossfilter', { dashboard: this.info(), filter: u.name, value: u.previous, cleared: true });
+    this.bridge.send('dashboard:filters:changed', this.filtersChanged());
+    void this.run();
   }
 
   /** Counters in one row of the grid share one type size: that of the longest value. */
@@ -680,6 +752,7 @@ class Viewer {
       return;
     }
     this.mergeFilters(filters as Record<string, unknown>);
+    for (const t of this.tiles) t.firstPage();
     this.filterBar?.set(this.values);
     this.bridge.send('dashboard:filters:changed', this.filtersChanged());
     // Looker applies updated filters at the next dashboard:run; Inlay runs at once.
@@ -700,11 +773,33 @@ class Viewer {
 
   // ---- tile actions ----
 
+  private async downloadXLSX(tile: Tile): Promise<void> {
+    const btn = tile.el.querySelector<HTMLButtonElement>('[data-action="download-xlsx"]');
+    if (btn) btn.disabled = true;
+    try {
+      const blob = await this.api.exportXLSX(tile.name, this.activeFilters());
+      const url = URL.createObjectURL(blob);
+      const a = h('a', { href: url, download: `${this.cfg.dashboardId}-${tile.name}.xlsx`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      this.showToast(`Download failed: ${describeError(apiError(e))}`);
+    } finally {
+      if (btn) btn.disabled = false;
+    }
+  }
+
   private async download(tile: Tile): Promise<void> {
     const btn = tile.el.querySelector<HTMLButtonElement>('[data-action="download"]');
     if (btn) btn.disabled = true;
     try {
-      const blob = await this.api.exportCSV(tile.name, this.activeFilters());
+      // A pivot downloads as the grid on screen (built here); other widgets from the server.
+      const blob =
+        tile.widget.type === 'pivot' && tile.data
+          ? new Blob([pivotCSV(tile.widget, tile.data)], { type: 'text/csv' })
+          : await this.api.exportCSV(tile.name, this.activeFilters());
       const url = URL.createObjectURL(blob);
       const a = h('a', { href: url, download: `${this.cfg.dashboardId}-${tile.name}.csv`, hidden: true });
       document.body.append(a);

@@ -29,10 +29,25 @@ export function describeError(e: ApiError): string {
 
 export interface TileActions {
   canDownload: boolean;
-  download(tile: Tile): void;
+  download(tile: Tile, format?: 'csv' | 'xlsx'): void;
   fullscreen(tile: Tile): void;
-  /** Runs this tile's widget again (its error state's Retry). */
+  /** Runs this tile's widget again (its error state's Retry, a table's new page or sort). */
   retry(tile: Tile): void;
+  /** A click on a bar, slice, point or row: filter the dashboard by that value, if a filter fits. */
+  crossFilter?(tile: Tile, field: Field, value: Cell): boolean;
+  /** Whether a filter takes values of this field (the cursor and hint say the click filters). */
+  canCrossFilter?(field: Field): boolean;
+}
+
+/** Rows per page of a table (the server pages them). */
+export const PAGE_SIZE = 25;
+
+/** What a table asks the query API for: a page, and the column it is sorted by. */
+export interface PageRequest {
+  offset: number;
+  limit: number;
+  sort?: string;
+  desc?: boolean;
 }
 
 export type TileStatus = 'loading' | 'complete' | 'error';
@@ -44,6 +59,11 @@ export class Tile {
   private result?: WidgetResult;
   private theme?: Theme;
   private sort?: { col: number; desc: boolean };
+  private offset = 0;
+  /** A chart shown as its data table instead (the accessible alternative). */
+  private asTable = false;
+  private tableToggle?: HTMLButtonElement;
+  private meta: HTMLElement;
   status: TileStatus = 'loading';
   error?: ApiError;
   private resizeObserver?: ResizeObserver;
@@ -57,9 +77,22 @@ export class Tile {
     const title = w.title || w.name;
     this.body = h('div', { class: `tile-body tile-body--${w.type}` });
     const buttons = h('div', { class: 'tile-actions' });
+    const isChart = ['bar', 'line', 'area', 'pie'].includes(w.type);
+    if (isChart) {
+      this.tableToggle = h(
+        'button',
+        { type: 'button', class: 'icon-btn', 'aria-pressed': 'false', 'aria-label': `Show ${title} as a table`, title: 'Show as table', 'data-action': 'as-table', onclick: () => this.toggleTable() },
+        icon(icons.table),
+      );
+      buttons.append(this.tableToggle);
+      buttons.append(
+        h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as PNG`, title: 'Download PNG', 'data-action': 'png', onclick: () => this.downloadPNG() }, icon(icons.image)),
+      );
+    }
     if (actions.canDownload) {
       buttons.append(
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as CSV`, title: 'Download CSV', 'data-action': 'download', onclick: () => actions.download(this) }, icon(icons.download)),
+        h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as Excel`, title: 'Download Excel (.xlsx)', 'data-action': 'download-xlsx', onclick: () => actions.download(this, 'xlsx') }, icon(icons.sheet)),
       );
     }
     buttons.append(
@@ -75,7 +108,7 @@ export class Tile {
         'aria-label': title,
         style: `--x:${L.x + 1};--y:${L.y + 1};--w:${Math.max(1, Math.min(12, L.w))};--h:${Math.max(1, L.h)}`,
       },
-      h('header', { class: 'tile-head' }, h('h2', { class: 'tile-title', title }, title), buttons),
+      h('header', { class: 'tile-head' }, h('h2', { class: 'tile-title', title }, title), (this.meta = h('span', { class: 'tile-meta', hidden: true })), buttons),
       this.body,
     );
     this.setLoading();
@@ -87,6 +120,31 @@ export class Tile {
 
   get title(): string {
     return this.widget.title || this.widget.name;
+  }
+
+  /** The period filter's range (set by the viewer), to mark partial time buckets. */
+  periodRange: () => { from?: string; to?: string } = () => ({});
+
+  /** A table's page request (undefined for other widgets). */
+  pageRequest(): PageRequest | undefined {
+    if (this.widget.type !== 'table') return undefined;
+    const key = this.sort ? this.sortKey(this.sort.col) : undefined;
+    return { offset: this.offset, limit: PAGE_SIZE, ...(key ? { sort: key, desc: this.sort!.desc } : {}) };
+  }
+
+  /** Back to the first page (filters changed); the sort stays. */
+  firstPage(): void {
+    this.offset = 0;
+  }
+
+  private sortKey(col: number): string | undefined {
+    const f = this.widget.columns?.[col];
+    return f?.key ?? this.result?.columns?.[col]?.name;
+  }
+
+  /** The result on screen (undefined while loading for the first time or in error). */
+  get data(): WidgetResult | undefined {
+    return this.error ? undefined : this.result;
   }
 
   get rowCount(): number {
@@ -146,6 +204,10 @@ export class Tile {
     this.result = res;
     this.theme = theme;
     this.setStatus('complete'); // the table's sort stays: a refresh or a filter change keeps it
+    // A hint on hover: the answer came from Inlay's cache.
+    this.meta.hidden = !res.cached;
+    this.meta.textContent = res.cached ? 'cached' : '';
+    this.meta.title = res.cached ? 'This tile’s data came from the cache' : '';
     this.render();
   }
 
@@ -170,6 +232,11 @@ export class Tile {
       );
       return;
     }
+    if (this.asTable && ['bar', 'line', 'area', 'pie'].includes(w.type)) {
+      this.disposeChart();
+      this.body.replaceChildren(this.table(res, chartFields(w)));
+      return;
+    }
     switch (w.type) {
       case 'counter':
         this.disposeChart();
@@ -190,7 +257,7 @@ export class Tile {
         const { PIE_NARROW, cartesianOption, echarts, pieOption } = charts();
         const width = this.body.clientWidth;
         const host = this.body;
-        const option = w.type === 'pie' ? pieOption(w, res, t, width, host) : cartesianOption(w, res, t, width, host);
+        const option = w.type === 'pie' ? pieOption(w, res, t, width, host) : cartesianOption(w, res, t, width, host, { range: this.periodRange(), now: new Date() });
         if (!option) {
           this.disposeChart();
           this.body.replaceChildren(h('div', { class: 'state state--empty' }, h('p', { class: 'state-text' }, 'No data for these filters')));
@@ -200,6 +267,7 @@ export class Tile {
           const host = h('div', { class: 'chart', role: 'img', 'aria-label': `${this.title} chart` });
           this.body.replaceChildren(host);
           this.chart = echarts.init(host, undefined, { renderer: 'canvas' });
+          this.chart.on('click', (p) => this.chartClick(p.data as { x?: Cell; s?: Cell } | undefined));
           let narrow = width < PIE_NARROW;
           let lastWidth = width;
           this.resizeObserver = new ResizeObserver(() => {
@@ -232,12 +300,42 @@ export class Tile {
     this.chart = undefined;
   }
 
-  private table(res: WidgetResult): HTMLElement {
+  /** A chart click filters by the series value when a filter takes it, else by the category. */
+  private chartClick(d: { x?: Cell; s?: Cell } | undefined): void {
+    if (!d || !this.actions.crossFilter) return;
+    const w = this.widget;
+    const cat = w.type === 'pie' ? w.label : w.x;
+    if (w.series && d.s !== undefined && this.actions.canCrossFilter?.(w.series) && this.actions.crossFilter(this, w.series, d.s)) return;
+    if (cat && d.x !== undefined) this.actions.crossFilter(this, cat, d.x);
+  }
+
+  /** Switches a chart to its data table and back (keyboard and screen reader friendly). */
+  private toggleTable(): void {
+    this.asTable = !this.asTable;
+    this.tableToggle?.setAttribute('aria-pressed', String(this.asTable));
+    this.tableToggle?.setAttribute('title', this.asTable ? 'Show as chart' : 'Show as table');
+    this.el.classList.toggle('tile--as-table', this.asTable);
+    if (this.result && !this.error) this.render();
+  }
+
+  /** Saves the chart as a PNG (what is on screen, at twice the resolution). */
+  private downloadPNG(): void {
+    if (!this.chart || !this.theme) return;
+    const url = this.chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: this.theme.surface });
+    const a = h('a', { href: url, download: `${this.widget.name}.png`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
+  private table(res: WidgetResult, given?: Field[]): HTMLElement {
     const columns = res.columns ?? [];
-    const fields = this.widget.columns?.length ? this.widget.columns : columns.map((c) => ({ expr: c.name, label: c.name, key: c.name }) as Field);
+    const fields = given?.length ? given : this.widget.columns?.length ? this.widget.columns : columns.map((c) => ({ expr: c.name, label: c.name, key: c.name }) as Field);
     const idx = fields.map((f) => columns.findIndex((c) => c.name === f.key));
     let rows = res.rows ?? [];
-    if (this.sort) {
+    // Paged results come sorted from the server; others are sorted here.
+    const paged = res.total_rows !== undefined;
+    if (this.sort && !paged) {
       const { col, desc } = this.sort;
       const i = idx[col];
       rows = [...rows].sort((a, b) => compare(a[i], b[i]) * (desc ? -1 : 1));
@@ -259,7 +357,12 @@ export class Tile {
               class: 'th-btn',
               onclick: () => {
                 this.sort = active ? { col: c, desc: !this.sort!.desc } : { col: c, desc: numeric[c] };
-                this.render();
+                if (paged) {
+                  this.offset = 0;
+                  this.actions.retry(this);
+                } else {
+                  this.render();
+                }
               },
             },
             (f.label || f.key) + (hasZone(columns[idx[c]]?.type, f) ? ' (UTC)' : ''),
@@ -268,12 +371,59 @@ export class Tile {
         );
       }),
     );
-    const body = rows.map((r) => h('tr', {}, fields.map((f, c) => h('td', { class: numeric[c] ? 'num' : undefined }, formatCell(r[idx[c]], f, columns[idx[c]]?.type, false)))));
+    // A row filters the dashboard by its first column, when a filter takes that column: the
+    // first cell is then a button (keyboard reachable).
+    const crossField = fields[0] && this.actions.canCrossFilter?.(fields[0]) ? fields[0] : undefined;
+    const body = rows.map((r) =>
+      h(
+        'tr',
+        {},
+        fields.map((f, c) => {
+          const text = formatCell(r[idx[c]], f, columns[idx[c]]?.type, false);
+          const cell =
+            c === 0 && crossField
+              ? h('button', { type: 'button', class: 'cell-filter', title: `Filter by ${text}`, onclick: () => this.actions.crossFilter?.(this, crossField, r[idx[0]]) }, text)
+              : text;
+          return h('td', { class: numeric[c] ? 'num' : undefined }, cell);
+        }),
+      ),
+    );
     const wrap = h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `${this.title}, table` }, h('table', { class: 'grid-table' }, h('thead', {}, head), h('tbody', {}, body)));
+    if (paged) return h('div', { class: 'table-outer' }, scrollShadows(wrap), this.pager(res, rows.length));
     const n = formatNumber(rows.length, 'integer');
     const note = res.truncated ? `Showing the first ${n} rows` : `${n} ${rows.length === 1 ? 'row' : 'rows'}`;
     return h('div', { class: 'table-outer' }, scrollShadows(wrap), h('p', { class: 'table-note' }, note));
   }
+
+  /** "26–50 of 100 rows" with previous and next page buttons. */
+  private pager(res: WidgetResult, shown: number): HTMLElement {
+    const total = res.total_rows ?? shown;
+    const offset = res.offset ?? this.offset;
+    const int = (x: number) => formatNumber(x, 'integer');
+    const rowsWord = total === 1 ? 'row' : 'rows';
+    const text =
+      total === 0
+        ? 'No rows'
+        : offset === 0 && shown >= total
+          ? `${int(total)} ${rowsWord}`
+          : `${int(offset + 1)}–${int(offset + shown)} of ${int(total)}${res.truncated ? '+' : ''} ${rowsWord}`;
+    const go = (o: number) => {
+      this.offset = Math.max(0, o);
+      this.actions.retry(this);
+    };
+    const prev = h('button', { type: 'button', class: 'icon-btn pager-btn', 'aria-label': 'Previous page', 'data-action': 'prev-page', disabled: offset === 0, onclick: () => go(offset - PAGE_SIZE) }, '‹');
+    const next = h('button', { type: 'button', class: 'icon-btn pager-btn', 'aria-label': 'Next page', 'data-action': 'next-page', disabled: offset + shown >= total, onclick: () => go(offset + PAGE_SIZE) }, '›');
+    return h('div', { class: 'table-note pager' }, h('span', { class: 'pager-text', 'aria-live': 'polite' }, text), total > shown ? h('span', { class: 'pager-btns' }, prev, next) : null);
+  }
+}
+
+/** The fields a chart shows, as table columns: category, series, then values. */
+function chartFields(w: Widget): Field[] {
+  const out: Field[] = [];
+  for (const f of [w.x, w.label, w.series, ...(w.y ?? []), w.value]) {
+    if (f && !out.some((o) => o.key === f.key)) out.push(f);
+  }
+  return out;
 }
 
 /** Timestamps (not dates, not time buckets) say their zone once, in the header. */

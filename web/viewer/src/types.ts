@@ -48,6 +48,8 @@ export type FilterType = 'single_select' | 'multi_select' | 'date_range' | 'nume
 export interface DateRange {
   from?: string;
   to?: string;
+  /** A relative range the server resolves in the dashboard's time zone ("last_30_days"). */
+  preset?: string;
 }
 
 export interface NumericRange {
@@ -100,6 +102,9 @@ export interface WidgetResult {
   columns?: Column[];
   rows?: Cell[][];
   truncated?: boolean;
+  /** Paged tables: the rows the widget has in all, and where this page starts. */
+  total_rows?: number;
+  offset?: number;
   duration_ms?: number;
   cached?: boolean;
   error?: ApiError;

@@ -66,3 +66,68 @@ describe('chart tooltips and legends', () => {
     expect(legendRows(names, 360)).toBeGreaterThan(2);
   });
 });
+
+describe('pivot CSV', () => {
+  it('is the grid with labels and totals, not long rows', async () => {
+    const { pivotCSV } = await import('../src/csv');
+    const w = {
+      name: 'p', title: 'P', type: 'pivot' as const, layout: { x: 0, y: 0, w: 12, h: 4 },
+      rows: [{ expr: 'region', key: 'region', label: 'Region' }],
+      pivot_columns: [{ expr: 'product', key: 'product', label: 'Product' }],
+      values: [{ expr: 'sum(amount)', key: 'sum_amount', label: 'Revenue' }],
+    };
+    const res = {
+      columns: [{ name: 'region', type: 'string' as const }, { name: 'product', type: 'string' as const }, { name: 'sum_amount', type: 'float' as const }],
+      rows: [['East', 'A', 1], ['East', 'B', 2], ['West', 'A', 3]],
+    };
+    expect(pivotCSV(w, res).split('\r\n')).toEqual(['Region,A,B,Total', 'East,1,2,3', 'West,3,,3', 'Total,4,2,6', '']);
+  });
+});
+
+describe('partial periods', () => {
+  it('marks the bucket the period filter cuts, and the one not over yet', async () => {
+    const { isPartialBucket } = await import('../src/format');
+    const now = new Date('2026-11-29T12:00:00Z');
+    expect(isPartialBucket('2026-11-01', 'month', {}, now)).toBe(true); // not over yet
+    expect(isPartialBucket('2026-10-01', 'month', {}, now)).toBe(false);
+    expect(isPartialBucket('2026-01-01', 'month', { from: '2026-01-15' }, now)).toBe(true);
+    expect(isPartialBucket('2026-01-01', 'month', { from: '2026-01-01' }, now)).toBe(false);
+    expect(isPartialBucket('2026-03-01', 'month', { to: '2026-03-30' }, now)).toBe(true);
+    expect(isPartialBucket('2026-03-01', 'month', { to: '2026-03-31' }, now)).toBe(false);
+    expect(isPartialBucket('2026-04-01', 'quarter', { to: '2026-06-30' }, now)).toBe(false);
+  });
+  it('the axis label says it with an asterisk and the tooltip in words', async () => {
+    const html = axisTooltip([{ seriesName: 'Revenue', value: 5, seriesIndex: 0, marker: '', axisValueLabel: 'Nov 2026*' }], ['number'], false);
+    expect(html).toContain('Nov 2026');
+    expect(html).toContain('(partial period)');
+  });
+});
+
+describe('date presets', () => {
+  it('a preset is kept for the server to resolve; all_time restricts nothing; unknown ones are dropped', async () => {
+    const { normalize } = await import('../src/filters');
+    const f = { name: 'period', title: 'Period', type: 'date_range' as const };
+    expect(normalize(f, { preset: 'last_30_days' })).toEqual({ preset: 'last_30_days' });
+    expect(normalize(f, { preset: 'all_time' })).toBeNull();
+    expect(normalize(f, { preset: 'next_century' })).toBeNull();
+    expect(normalize(f, { from: '2026-01-01' })).toEqual({ from: '2026-01-01' });
+  });
+});
+
+describe('axis labels at phone width', () => {
+  it('value labels of a horizontal bar chart are fewer and never overlap in a narrow chart', async () => {
+    const { cartesianOption } = await import('../src/charts');
+    const w = {
+      name: 'b', title: 'B', type: 'bar' as const, horizontal: true, layout: { x: 0, y: 0, w: 6, h: 4 },
+      x: { expr: 'customer', key: 'customer', label: 'Customer' },
+      y: [{ expr: 'sum(amount)', key: 'sum_amount', label: 'Revenue', format: 'currency' }],
+    };
+    const res = { columns: [{ name: 'customer', type: 'string' as const }, { name: 'sum_amount', type: 'float' as const }], rows: [['a', 180000], ['b', 90000]] };
+    const narrow = cartesianOption(w, res, resolveTheme('light'), 340) as { xAxis: { splitNumber?: number; axisLabel: { hideOverlap?: boolean } }; yAxis: { axisLabel: { hideOverlap?: boolean } } };
+    expect(narrow.xAxis.splitNumber).toBe(3);
+    expect(narrow.xAxis.axisLabel.hideOverlap).toBe(true);
+    expect(narrow.yAxis.axisLabel.hideOverlap).toBe(true);
+    const wide = cartesianOption(w, res, resolveTheme('light'), 1200) as { xAxis: { splitNumber?: number } };
+    expect(wide.xAxis.splitNumber).toBeUndefined();
+  });
+});
