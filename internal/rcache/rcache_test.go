@@ -290,3 +290,37 @@ func TestRedisDownIsInvisible(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedKeepsCredentialOwnersApart: on a source whose queries run with each viewer's own
+// credentials, a result computed with one owner's credentials is shared with that owner on
+// another replica and never served to another owner, even for the same SQL and arguments.
+func TestSharedKeepsCredentialOwnersApart(t *testing.T) {
+	url := redistest.URL(t)
+	keys := newKeys(t)
+	f := newFixture(t)
+	replica := func() *query.Engine {
+		return query.New(map[string]datasource.Source{"default": f.src}, query.Options{
+			CacheTTL: time.Minute, Shared: open(t, url, keys, rcache.Options{}),
+			Credentials: func(ctx context.Context, source, viewer string) (string, func(context.Context) (string, error), error) {
+				return "viewer:" + viewer, func(context.Context) (string, error) { return "token-of-" + viewer, nil }, nil
+			},
+			CredentialedSources: map[string]struct{}{"default": {}},
+		})
+	}
+	alice := rls.Viewer{ID: "alice", ExternalValue: ptr("Sales")}
+	bob := rls.Viewer{ID: "bob", ExternalValue: ptr("Sales")} // same RLS value: same SQL and arguments
+
+	run(t, replica(), f.dash, alice)
+	b := replica()
+	run(t, b, f.dash, bob)
+	if s := b.Stats(); s.SharedHits != 0 || s.Executed == 0 {
+		t.Fatalf("bob on another replica: %+v; alice's results were served to bob", s)
+	}
+	c := replica()
+	run(t, c, f.dash, alice)
+	if s := c.Stats(); s.SharedHits == 0 || s.Executed != 0 {
+		t.Fatalf("alice on a third replica: %+v; want her results from Redis", s)
+	}
+}
+
+func ptr(s string) *string { return &s }
