@@ -174,6 +174,35 @@ describe('Looker Embed SDK (unmodified, from npm) against inlay demo --https', (
     }
   });
 
+  test('dashboard:stop abandons a run in flight; a tile shown full screen is an env:client:dialog', async () => {
+    const a = await openLooker('alice', 'signed');
+    try {
+      await waitForRuns(a.page, 1);
+      // Hold the next run's query at the network, so that stop arrives while it is in flight.
+      const held = [];
+      await a.context.route('**/api/v1/embed/dashboards/sales/query', (route) => held.push(route));
+      await a.page.evaluate(() => window.lookerConnection.asDashboardConnection().run());
+      await waitFor(() => held.length > 0, { what: 'the run query in flight' });
+      await a.page.evaluate(() => window.lookerConnection.asDashboardConnection().stop());
+      const runs = await waitForRuns(a.page, 2);
+      assert.equal(runs[1].status, 'stopped');
+      assert.ok(runs[1].tileStatuses.every((t) => t.status === 'error' && t.errors[0].code === 'stopped'));
+      assert.equal(await a.frame.locator('[data-widget][data-status="loading"]').count(), 0);
+      await a.context.unroute('**/api/v1/embed/dashboards/sales/query');
+      for (const r of held) await r.abort().catch(() => undefined);
+      // A run after the stop completes again.
+      await a.page.evaluate(() => window.lookerConnection.asDashboardConnection().run());
+      assert.equal((await waitForRuns(a.page, 3))[2].status, 'complete');
+
+      await a.frame.locator('[data-widget="revenue"] .tile-expand').click();
+      await waitFor(async () => (await events(a.page, 'env:client:dialog')).some((e) => e.open === true), { what: 'env:client:dialog open' });
+      await a.frame.locator('[data-widget="revenue"] .tile-close').click();
+      await waitFor(async () => (await events(a.page, 'env:client:dialog')).some((e) => e.open === false), { what: 'env:client:dialog closed' });
+    } finally {
+      await a.context.close();
+    }
+  });
+
   test('cookieless: an ended session is reported as expired', async () => {
     const a = await openLooker('alice', 'cookieless');
     try {
