@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/inlay/inlay/internal/storage/sqlite"
 )
 
 // BenchmarkMintScopedToken measures the third call of the token flow over loopback HTTP. A
@@ -117,4 +120,30 @@ func BenchmarkLookerInterleaved(b *testing.B) {
 	b.ReportMetric(float64(tGen.Microseconds())/float64(n), "generate-µs")
 	b.ReportMetric(float64(tLogin)/float64(tBare), "login/bare")
 	b.ReportMetric(float64(tGen)/float64(tBare), "generate/bare")
+}
+
+// BenchmarkMintScopedTokenSQLite is BenchmarkMintScopedToken with the default state store: a
+// SQLite file (WAL), where every exchange writes the single-use grant record and the audit event.
+//
+//	go test ./internal/api -run '^$' -bench MintScopedTokenSQLite -cpuprofile cpu.out
+func BenchmarkMintScopedTokenSQLite(b *testing.B) {
+	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	e := newEnv(b, envOptions{store: st})
+	svc := e.serviceToken()
+	forms := make([]url.Values, b.N)
+	for i := range forms {
+		info := e.tokenInfo(svc, salesDash, url.Values{"external_viewer_id": {"bench@example.com"}, "external_value": {"Sales"}})
+		forms[i] = exchangeForm(b, info.json(b))
+	}
+	basic := e.basic()
+	b.ResetTimer()
+	for i := range b.N {
+		if r := e.postToken(basic, forms[i]); r.status != 200 {
+			b.Fatalf("%d %s", r.status, r.body)
+		}
+	}
 }

@@ -158,3 +158,25 @@ var (
 	// partition): the request may succeed if retried shortly. The API answers 503.
 	ErrUnavailable = errors.New("storage: unavailable")
 )
+
+// RecordAuditor is implemented by stores that can create a record and append audit events in one
+// transaction: either both are stored or neither is. The token exchange uses it to use up a
+// single-use grant and log the token it hands out with one write instead of two.
+type RecordAuditor interface {
+	// CreateRecordAudited is CreateRecord(r) and AppendAudit(events) atomically. When an
+	// unexpired record holds r's kind and key it returns ErrAlreadyExists and stores no event.
+	CreateRecordAudited(ctx context.Context, r Record, events []AuditEvent) error
+}
+
+// CreateRecordAudited creates r and appends events: in one transaction when st implements
+// RecordAuditor, otherwise with CreateRecord then AppendAudit (the record may then be stored
+// without the events if the second call fails; never the events without the record).
+func CreateRecordAudited(ctx context.Context, st Store, r Record, events []AuditEvent) error {
+	if ra, ok := st.(RecordAuditor); ok {
+		return ra.CreateRecordAudited(ctx, r, events)
+	}
+	if err := st.CreateRecord(ctx, r); err != nil {
+		return err
+	}
+	return st.AppendAudit(ctx, events)
+}

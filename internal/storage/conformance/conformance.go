@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"SingleUseConcurrent", testSingleUseConcurrent},
 		{"UpdateRecordConcurrent", testUpdateRecordConcurrent},
 		{"Leases", testLeases},
+		{"CreateRecordAudited", testCreateRecordAudited},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

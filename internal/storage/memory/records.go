@@ -157,3 +157,27 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	}
 	return nil
 }
+
+var _ storage.RecordAuditor = (*Store)(nil)
+
+// CreateRecordAudited creates r and appends events under one lock hold.
+func (s *Store) CreateRecordAudited(ctx context.Context, r storage.Record, events []storage.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := recordID{r.Kind, r.Key}
+	if _, ok := s.live(id); ok {
+		return fmt.Errorf("record %s/%q: %w", r.Kind, r.Key, storage.ErrAlreadyExists)
+	}
+	r = cloneRecord(r)
+	r.Version, r.UpdatedAt = 1, s.now()
+	s.records[id] = r
+	for _, e := range events {
+		e.ID = s.next()
+		if e.Time.IsZero() {
+			e.Time = s.now()
+		}
+		e.Time = e.Time.Round(0)
+		s.audit = append(s.audit, e)
+	}
+	return nil
+}

@@ -180,3 +180,45 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	}
 	return nil
 }
+
+var _ storage.RecordAuditor = (*Store)(nil)
+
+// CreateRecordAudited creates r and inserts events in one transaction, sent as one batch (one
+// round trip before the commit). The insert takes the row lock on (kind, key), so of concurrent
+// creators on every replica exactly one commits; the others store nothing.
+func (s *Store) CreateRecordAudited(ctx context.Context, r storage.Record, events []storage.AuditEvent) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return wrap("create record audited", err)
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, `INSERT INTO records (`+recordColumns+`) VALUES ($1, $2, $3, $4, 1, now())
+		ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
+			version = 1, updated_at = excluded.updated_at
+		WHERE records.expires_at IS NOT NULL AND records.expires_at <= now()`,
+		r.Kind, r.Key, nonNil(r.Value), encodeStamp(r.ExpiresAt))
+	if err != nil {
+		return wrap("create record audited", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("record %s/%q: %w", r.Kind, r.Key, storage.ErrAlreadyExists)
+	}
+	if len(events) > 0 {
+		b := &pgx.Batch{}
+		for _, e := range events {
+			b.Queue(`INSERT INTO audit_events
+			(time, kind, principal_id, viewer_id, dashboard_id, widget, duration_ms, rows, outcome, detail)
+			VALUES (COALESCE($1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000),
+				$2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				encodeTime(e.Time), e.Kind, e.PrincipalID, e.ViewerID, e.DashboardID,
+				e.Widget, e.DurationMS, e.Rows, e.Outcome, e.Detail)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return wrap("create record audited", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return wrap("create record audited", err)
+	}
+	return nil
+}

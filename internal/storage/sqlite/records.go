@@ -33,11 +33,17 @@ func recordNotFound(kind, key string) error {
 
 // CreateRecord inserts r, replacing an expired record with the same key in the same statement.
 func (s *Store) CreateRecord(ctx context.Context, r storage.Record) error {
-	now := s.now()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO records (`+recordColumns+`) VALUES (?, ?, ?, ?, 1, ?)
+	return s.createRecord(ctx, s.db, r)
+}
+
+const createRecordSQL = `INSERT INTO records (` + recordColumns + `) VALUES (?, ?, ?, ?, 1, ?)
 		ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
 			version = 1, updated_at = excluded.updated_at
-		WHERE records.expires_at IS NOT NULL AND records.expires_at <= ?`,
+		WHERE records.expires_at IS NOT NULL AND records.expires_at <= ?`
+
+func (s *Store) createRecord(ctx context.Context, db execPreparer, r storage.Record) error {
+	now := s.now()
+	res, err := db.ExecContext(ctx, createRecordSQL,
 		r.Kind, r.Key, nonNil(r.Value), encodeTime(r.ExpiresAt), now.UnixNano(), now.UnixNano())
 	if err != nil {
 		return fmt.Errorf("sqlite: create record: %w", err)
@@ -46,6 +52,28 @@ func (s *Store) CreateRecord(ctx context.Context, r storage.Record) error {
 		return fmt.Errorf("sqlite: create record: %w", err)
 	} else if n == 0 {
 		return fmt.Errorf("record %s/%q: %w", r.Kind, r.Key, storage.ErrAlreadyExists)
+	}
+	return nil
+}
+
+var _ storage.RecordAuditor = (*Store)(nil)
+
+// CreateRecordAudited creates r and inserts events in one IMMEDIATE transaction: one commit, one
+// WAL append, instead of one per call.
+func (s *Store) CreateRecordAudited(ctx context.Context, r storage.Record, events []storage.AuditEvent) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: create record audited: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.createRecord(ctx, tx, r); err != nil {
+		return err
+	}
+	if err := s.insertAudit(ctx, tx, events); err != nil {
+		return fmt.Errorf("sqlite: create record audited: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: create record audited: %w", err)
 	}
 	return nil
 }

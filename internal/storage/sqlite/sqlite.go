@@ -271,7 +271,15 @@ func (s *Store) DeleteExpiredSigningKeys(ctx context.Context, now time.Time) (in
 
 // AppendAudit inserts the events in one transaction, in order. Events without a time get now.
 func (s *Store) AppendAudit(ctx context.Context, events []storage.AuditEvent) error {
-	if len(events) == 0 {
+	switch len(events) {
+	case 0:
+		return nil
+	case 1:
+		// One INSERT is a transaction of its own: no BEGIN, COMMIT or prepared statement to pay
+		// for (the synchronous token-mint event goes this way).
+		if err := s.insertAudit(ctx, s.db, events); err != nil {
+			return fmt.Errorf("sqlite: append audit: %w", err)
+		}
 		return nil
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -279,25 +287,46 @@ func (s *Store) AppendAudit(ctx context.Context, events []storage.AuditEvent) er
 		return fmt.Errorf("sqlite: append audit: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_events
-		(time, kind, principal_id, viewer_id, dashboard_id, widget, duration_ms, rows, outcome, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
+	if err := s.insertAudit(ctx, tx, events); err != nil {
 		return fmt.Errorf("sqlite: append audit: %w", err)
 	}
-	defer stmt.Close()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: append audit: %w", err)
+	}
+	return nil
+}
+
+const insertAuditSQL = `INSERT INTO audit_events
+		(time, kind, principal_id, viewer_id, dashboard_id, widget, duration_ms, rows, outcome, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// execPreparer is what insertAudit needs of a *sql.DB or *sql.Tx.
+type execPreparer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// insertAudit inserts events in order: one statement run directly for a single event, prepared
+// once for several.
+func (s *Store) insertAudit(ctx context.Context, db execPreparer, events []storage.AuditEvent) error {
+	exec := func(ctx context.Context, args ...any) (sql.Result, error) { return db.ExecContext(ctx, insertAuditSQL, args...) }
+	if len(events) > 1 {
+		stmt, err := db.PrepareContext(ctx, insertAuditSQL)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		exec = stmt.ExecContext
+	}
 	for _, e := range events {
 		t := e.Time
 		if t.IsZero() {
 			t = s.now()
 		}
-		if _, err := stmt.ExecContext(ctx, t.UnixNano(), e.Kind, e.PrincipalID, e.ViewerID, e.DashboardID,
+		if _, err := exec(ctx, t.UnixNano(), e.Kind, e.PrincipalID, e.ViewerID, e.DashboardID,
 			e.Widget, e.DurationMS, e.Rows, e.Outcome, e.Detail); err != nil {
-			return fmt.Errorf("sqlite: append audit: %w", err)
+			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: append audit: %w", err)
 	}
 	return nil
 }
