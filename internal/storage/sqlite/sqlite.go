@@ -309,7 +309,9 @@ type execPreparer interface {
 // insertAudit inserts events in order: one statement run directly for a single event, prepared
 // once for several.
 func (s *Store) insertAudit(ctx context.Context, db execPreparer, events []storage.AuditEvent) error {
-	exec := func(ctx context.Context, args ...any) (sql.Result, error) { return db.ExecContext(ctx, insertAuditSQL, args...) }
+	exec := func(ctx context.Context, args ...any) (sql.Result, error) {
+		return db.ExecContext(ctx, insertAuditSQL, args...)
+	}
 	if len(events) > 1 {
 		stmt, err := db.PrepareContext(ctx, insertAuditSQL)
 		if err != nil {
