@@ -100,6 +100,12 @@ func TestGrantIsSingleUse(t *testing.T) {
 			if count["ok"] != 1 || count["invalid_grant"] != n-1 {
 				t.Fatalf("%d concurrent exchanges of one grant: %v; want exactly one ok, the rest invalid_grant", n, count)
 			}
+			// Every token handed out is in the audit log, with no event for a refused exchange:
+			// three embed tokens went to alice, and no flush is needed.
+			events, err := e.store.ListAudit(t.Context(), storage.AuditFilter{Kind: storage.AuditTokenMinted, ViewerID: "alice@example.com", Limit: 1000})
+			if err != nil || len(events) != 3 {
+				t.Fatalf("token.minted events for alice: %d (%v); want 3, one per token handed out", len(events), err)
+			}
 		})
 	}
 }

@@ -53,6 +53,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	now := s.Now()
 	var claims token.Claims
 	var ttl time.Duration
+	var redeem *storage.Record // the grant's single-use record, created with the audit event
 	if form.Has("authorization_details") {
 		params := make(map[string]string, len(form))
 		for k := range form {
@@ -60,7 +61,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 				params[k] = form.Get(k)
 			}
 		}
-		claims, ttl, err = s.exchange.Embed(r.Context(), token.ExchangeRequest{Subject: p.ClientID, Params: params})
+		claims, ttl, redeem, err = s.exchange.Check(r.Context(), token.ExchangeRequest{Subject: p.ClientID, Params: params})
 		if err != nil {
 			return err
 		}
@@ -76,9 +77,17 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Stored before the token is handed out: no token exists that the audit log does not show,
-	// even if this replica dies the next instant.
-	if err := s.Audit.RecordNow(r.Context(), storage.AuditEvent{Time: now, Kind: storage.AuditTokenMinted, PrincipalID: p.ClientID,
-		ViewerID: claims.ViewerID, DashboardID: claims.DashboardID, Outcome: "ok", Detail: string(claims.Kind)}); err != nil {
+	// even if this replica dies the next instant. An embed token's grant is used up in the same
+	// store transaction: one write, and of concurrent exchanges of one grant (on any replica)
+	// only the one whose record is created gets its token and its event.
+	ev := storage.AuditEvent{Time: now, Kind: storage.AuditTokenMinted, PrincipalID: p.ClientID,
+		ViewerID: claims.ViewerID, DashboardID: claims.DashboardID, Outcome: "ok", Detail: string(claims.Kind)}
+	if redeem != nil {
+		err = token.RedeemError(s.Audit.RecordNowCreating(r.Context(), *redeem, ev))
+	} else {
+		err = s.Audit.RecordNow(r.Context(), ev)
+	}
+	if err != nil {
 		return err
 	}
 	s.Observer.TokenMinted(string(claims.Kind))

@@ -133,6 +133,23 @@ func (w *Writer) RecordNow(ctx context.Context, ev storage.AuditEvent) error {
 	return nil
 }
 
+// RecordNowCreating is RecordNow that also creates rec, in one store transaction when the store
+// can (storage.CreateRecordAudited): a single-use item used up and the event of what it bought
+// are stored together, with one write. When an unexpired record holds rec's key it returns an
+// error wrapping storage.ErrAlreadyExists and ev is not stored; any error means ev was not
+// stored (with a store lacking storage.RecordAuditor, rec may have been).
+func (w *Writer) RecordNowCreating(ctx context.Context, rec storage.Record, ev storage.AuditEvent) error {
+	if ev.Time.IsZero() {
+		ev.Time = w.opts.Now()
+	}
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	if err := storage.CreateRecordAudited(ctx, w.store, rec, []storage.AuditEvent{ev}); err != nil {
+		return fmt.Errorf("audit: storing a %s event: %w", ev.Kind, err)
+	}
+	return nil
+}
+
 // Flush returns once every event recorded before it was called is stored, or ctx ends. It
 // returns the store failures since the previous Flush (events that could not be stored even
 // after a retry), so a caller can tell that the log has a gap.

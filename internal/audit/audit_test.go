@@ -233,3 +233,29 @@ func TestFlushHonoursContext(t *testing.T) {
 		t.Errorf("%d events stored, want 1", n)
 	}
 }
+
+// TestRecordNowCreating: the event is stored with the record, before the call returns; a second
+// call for the same record is refused with ErrAlreadyExists and stores no event.
+func TestRecordNowCreating(t *testing.T) {
+	st := memory.New()
+	w := NewWriter(st, nil, Options{})
+	defer w.Close(context.Background())
+	rec := storage.Record{Kind: "grant.redeemed", Key: "k", ExpiresAt: time.Now().Add(time.Minute)}
+	ev := storage.AuditEvent{Kind: storage.AuditTokenMinted, ViewerID: "alice", Outcome: "ok"}
+	if err := w.RecordNowCreating(t.Context(), rec, ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetRecord(t.Context(), rec.Kind, rec.Key); err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	if got := stored(t, st); len(got) != 1 || got[0].ViewerID != "alice" || got[0].Time.IsZero() {
+		t.Fatalf("events without a flush = %+v, want alice's, stamped", got)
+	}
+	ev.ViewerID = "mallory"
+	if err := w.RecordNowCreating(t.Context(), rec, ev); !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Fatalf("second call = %v, want ErrAlreadyExists", err)
+	}
+	if got := stored(t, st); len(got) != 1 {
+		t.Fatalf("events after a refused call = %+v, want only alice's", got)
+	}
+}

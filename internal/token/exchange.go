@@ -239,52 +239,67 @@ type ExchangeRequest struct {
 var exchangeParams = []string{"grant_type", "authorization_details", "custom_claim", "scope", "inlay_grant"}
 
 // Embed checks that an exchange carries exactly what tokeninfo returned (compared by meaning,
-// since clients re-encode the JSON) and returns the embed token's claims and lifetime.
+// since clients re-encode the JSON), uses the grant up (when Redeemed is set) and returns the
+// embed token's claims and lifetime.
 func (x *Exchange) Embed(ctx context.Context, req ExchangeRequest) (Claims, time.Duration, error) {
-	if err := ctx.Err(); err != nil {
+	claims, ttl, redeem, err := x.Check(ctx, req)
+	if err != nil {
 		return Claims{}, 0, err
+	}
+	if redeem != nil {
+		if err := RedeemError(x.Redeemed.CreateRecord(ctx, *redeem)); err != nil {
+			return Claims{}, 0, err
+		}
+	}
+	return claims, ttl, nil
+}
+
+// Check is Embed without using the grant up: it returns, when Redeemed is set, the record whose
+// creation does (first create wins on every replica sharing the store). A caller that creates
+// it itself, in one transaction with the audit event of the token it hands out
+// (storage.CreateRecordAudited), must create it before handing the token out and map the
+// creation's error with RedeemError.
+func (x *Exchange) Check(ctx context.Context, req ExchangeRequest) (Claims, time.Duration, *storage.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Claims{}, 0, nil, err
 	}
 	p := req.Params
 	if p["inlay_grant"] == "" {
-		return Claims{}, 0, invalid("inlay_grant is missing: send every field of the tokeninfo response")
+		return Claims{}, 0, nil, invalid("inlay_grant is missing: send every field of the tokeninfo response")
 	}
 	grant, err := x.Grants.Open(p["inlay_grant"])
 	if err != nil {
-		return Claims{}, 0, &Error{Code: CodeInvalidGrant, Public: "the tokeninfo grant is invalid or expired (" + Reason(err) + ")", Cause: err}
+		return Claims{}, 0, nil, &Error{Code: CodeInvalidGrant, Public: "the tokeninfo grant is invalid or expired (" + Reason(err) + ")", Cause: err}
 	}
 	if grant.Subject != req.Subject {
-		return Claims{}, 0, &Error{Code: CodeInvalidGrant, Public: "the tokeninfo grant was issued to another client"}
+		return Claims{}, 0, nil, &Error{Code: CodeInvalidGrant, Public: "the tokeninfo grant was issued to another client"}
 	}
 	var details []AuthorizationDetail
 	dec := json.NewDecoder(strings.NewReader(p["authorization_details"]))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&details); err != nil || dec.More() {
-		return Claims{}, 0, invalid("authorization_details is not the JSON tokeninfo returned")
+		return Claims{}, 0, nil, invalid("authorization_details is not the JSON tokeninfo returned")
 	}
 	if want := detailsFor(grant); len(details) != 1 || !sameDetail(details[0], want[0]) {
-		return Claims{}, 0, invalid("authorization_details differs from what tokeninfo returned")
+		return Claims{}, 0, nil, invalid("authorization_details differs from what tokeninfo returned")
 	}
 	if p["custom_claim"] != customClaim(grant) {
-		return Claims{}, 0, invalid("custom_claim differs from what tokeninfo returned")
+		return Claims{}, 0, nil, invalid("custom_claim differs from what tokeninfo returned")
 	}
 	if s, ok := p["scope"]; ok && s != ScopeDashboardEmbed {
-		return Claims{}, 0, invalid("scope differs from what tokeninfo returned")
+		return Claims{}, 0, nil, invalid("scope differs from what tokeninfo returned")
 	}
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		if !slices.Contains(exchangeParams, k) {
-			return Claims{}, 0, invalid("unexpected parameter %s", k)
+			return Claims{}, 0, nil, invalid("unexpected parameter %s", k)
 		}
 	}
-	// Last, after every other check, so that a refused request does not use the grant up.
+	// The redemption is created last, after every other check, so that a refused request does
+	// not use the grant up.
+	var redeem *storage.Record
 	if x.Redeemed != nil {
 		sum := sha256.Sum256([]byte(p["inlay_grant"]))
-		err := x.Redeemed.CreateRecord(ctx, storage.Record{Kind: KindGrantRedeemed, Key: hex.EncodeToString(sum[:]), ExpiresAt: grant.ExpiresAt})
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			return Claims{}, 0, &Error{Code: CodeInvalidGrant, Public: "the tokeninfo grant was already exchanged for a token; call tokeninfo again for a new one", Cause: err}
-		}
-		if err != nil {
-			return Claims{}, 0, err
-		}
+		redeem = &storage.Record{Kind: KindGrantRedeemed, Key: hex.EncodeToString(sum[:]), ExpiresAt: grant.ExpiresAt}
 	}
 	ttl := x.Policy.EmbedTTL
 	if grant.Lifetime > 0 {
@@ -292,7 +307,16 @@ func (x *Exchange) Embed(ctx context.Context, req ExchangeRequest) (Claims, time
 	}
 	return Claims{Kind: KindEmbed, Subject: req.Subject, Scope: ScopeDashboardEmbed,
 		DashboardID: grant.DashboardID, ViewerID: grant.ViewerID, ExternalValue: grant.ExternalValue,
-		Attributes: grant.Attributes, Capabilities: grant.Capabilities}, ttl, nil
+		Attributes: grant.Attributes, Capabilities: grant.Capabilities}, ttl, redeem, nil
+}
+
+// RedeemError maps the error of creating a grant's redemption record: ErrAlreadyExists (the grant
+// was exchanged before) becomes the invalid_grant refusal; other errors are returned as they are.
+func RedeemError(err error) error {
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return &Error{Code: CodeInvalidGrant, Public: "the tokeninfo grant was already exchanged for a token; call tokeninfo again for a new one", Cause: err}
+	}
+	return err
 }
 
 // reasons maps verification failures to stable reason codes.
