@@ -33,7 +33,7 @@ func recordNotFound(kind, key string) error {
 
 // CreateRecord inserts r, replacing an expired record with the same key in the same statement.
 func (s *Store) CreateRecord(ctx context.Context, r storage.Record) error {
-	return s.createRecord(ctx, s.db, r)
+	return s.createRecord(ctx, nil, r)
 }
 
 const createRecordSQL = `INSERT INTO records (` + recordColumns + `) VALUES (?, ?, ?, ?, 1, ?)
@@ -41,9 +41,10 @@ const createRecordSQL = `INSERT INTO records (` + recordColumns + `) VALUES (?, 
 			version = 1, updated_at = excluded.updated_at
 		WHERE records.expires_at IS NOT NULL AND records.expires_at <= ?`
 
-func (s *Store) createRecord(ctx context.Context, db execPreparer, r storage.Record) error {
+// createRecord runs the prepared insert, within tx when it is not nil.
+func (s *Store) createRecord(ctx context.Context, tx *sql.Tx, r storage.Record) error {
 	now := s.now()
-	res, err := db.ExecContext(ctx, createRecordSQL,
+	res, err := stmt(ctx, tx, s.createRecordStmt).ExecContext(ctx,
 		r.Kind, r.Key, nonNil(r.Value), encodeTime(r.ExpiresAt), now.UnixNano(), now.UnixNano())
 	if err != nil {
 		return fmt.Errorf("sqlite: create record: %w", err)

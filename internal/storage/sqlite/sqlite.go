@@ -27,6 +27,9 @@ const busyTimeout = 10 * time.Second
 type Store struct {
 	db  *sql.DB
 	now func() time.Time
+	// Statements of the token-mint path, prepared once (SQLite parses SQL text on every
+	// unprepared call): the single-use record insert and the audit insert.
+	createRecordStmt, insertAuditStmt *sql.Stmt
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -74,11 +77,34 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
-	return &Store{db: db, now: time.Now}, nil
+	st := &Store{db: db, now: time.Now}
+	if st.createRecordStmt, err = db.PrepareContext(ctx, createRecordSQL); err == nil {
+		st.insertAuditStmt, err = db.PrepareContext(ctx, insertAuditSQL)
+	}
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("sqlite: %s: prepare: %w", path, err)
+	}
+	return st, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.createRecordStmt, s.insertAuditStmt} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return s.db.Close()
+}
+
+// stmt returns st, or st bound to tx when tx is not nil (closed with the transaction).
+func stmt(ctx context.Context, tx *sql.Tx, st *sql.Stmt) *sql.Stmt {
+	if tx == nil {
+		return st
+	}
+	return tx.StmtContext(ctx, st)
+}
 
 // Times are stored as Unix nanoseconds; the zero time as NULL.
 func encodeTime(t time.Time) sql.NullInt64 {
@@ -275,9 +301,9 @@ func (s *Store) AppendAudit(ctx context.Context, events []storage.AuditEvent) er
 	case 0:
 		return nil
 	case 1:
-		// One INSERT is a transaction of its own: no BEGIN, COMMIT or prepared statement to pay
-		// for (the synchronous token-mint event goes this way).
-		if err := s.insertAudit(ctx, s.db, events); err != nil {
+		// One INSERT is a transaction of its own: no BEGIN and COMMIT to pay for (the
+		// synchronous token-mint event goes this way).
+		if err := s.insertAudit(ctx, nil, events); err != nil {
 			return fmt.Errorf("sqlite: append audit: %w", err)
 		}
 		return nil
@@ -300,32 +326,15 @@ const insertAuditSQL = `INSERT INTO audit_events
 		(time, kind, principal_id, viewer_id, dashboard_id, widget, duration_ms, rows, outcome, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// execPreparer is what insertAudit needs of a *sql.DB or *sql.Tx.
-type execPreparer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-}
-
-// insertAudit inserts events in order: one statement run directly for a single event, prepared
-// once for several.
-func (s *Store) insertAudit(ctx context.Context, db execPreparer, events []storage.AuditEvent) error {
-	exec := func(ctx context.Context, args ...any) (sql.Result, error) {
-		return db.ExecContext(ctx, insertAuditSQL, args...)
-	}
-	if len(events) > 1 {
-		stmt, err := db.PrepareContext(ctx, insertAuditSQL)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		exec = stmt.ExecContext
-	}
+// insertAudit inserts events in order with the prepared statement, within tx when it is not nil.
+func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, events []storage.AuditEvent) error {
+	st := stmt(ctx, tx, s.insertAuditStmt)
 	for _, e := range events {
 		t := e.Time
 		if t.IsZero() {
 			t = s.now()
 		}
-		if _, err := exec(ctx, t.UnixNano(), e.Kind, e.PrincipalID, e.ViewerID, e.DashboardID,
+		if _, err := st.ExecContext(ctx, t.UnixNano(), e.Kind, e.PrincipalID, e.ViewerID, e.DashboardID,
 			e.Widget, e.DurationMS, e.Rows, e.Outcome, e.Detail); err != nil {
 			return err
 		}
