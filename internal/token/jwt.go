@@ -2,8 +2,10 @@ package token
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -84,14 +86,39 @@ func (is *Issuer) Issue(c Claims, ttl time.Duration) (raw string, exp time.Time,
 		Attributes:    c.Attributes,
 		Capabilities:  c.Capabilities,
 	}
-	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, wc)
-	t.Header["kid"] = key.kid
-	t.Header["typ"] = info.typ
-	raw, err = t.SignedString(key.private)
+	raw, err = sign(key, info.typ, wc)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("token: sign: %w", err)
 	}
 	return raw, exp, nil
+}
+
+// sign builds the compact JWS (RFC 7515) that jwt.Token.SignedString builds, header fields in
+// the same order (alg, kid, typ), in one buffer and without the header map: this is the token
+// endpoint's per-mint path.
+func sign(key *signingKey, typ string, wc wireClaims) (string, error) {
+	header, err := json.Marshal(struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+		Typ string `json:"typ"`
+	}{"EdDSA", key.kid, typ})
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(wc)
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawURLEncoding
+	hl, pl := enc.EncodedLen(len(header)), enc.EncodedLen(len(payload))
+	buf := make([]byte, hl+1+pl+1+enc.EncodedLen(ed25519.SignatureSize))
+	enc.Encode(buf, header)
+	buf[hl] = '.'
+	enc.Encode(buf[hl+1:], payload)
+	signed := hl + 1 + pl
+	buf[signed] = '.'
+	enc.Encode(buf[signed+1:], ed25519.Sign(key.private, buf[:signed]))
+	return string(buf), nil
 }
 
 // Verifier checks tokens against the ring's public keys.
