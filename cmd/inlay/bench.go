@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +31,8 @@ import (
 	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/rls"
+	"github.com/inlay/inlay/internal/storage"
+	"github.com/inlay/inlay/internal/storage/sqlite"
 )
 
 // runBench measures, in one run over the sample data, what the README's performance section
@@ -64,14 +68,20 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	// Two Inlays over the same database: one without a result cache (cold), one with.
-	newInlay := func(cacheTTL time.Duration) (*service, *httptest.Server, error) {
+	newInlay := func(cacheTTL time.Duration, store storage.Store) (*service, *httptest.Server, error) {
 		cfg := config.Default(".")
 		cfg.Query.CacheTTL = cacheTTL
 		// The throughput runs measure the handlers, not the per-principal and per-token limits.
 		cfg.Limits.TokenRate, cfg.Limits.QueryRate = 0, 0
 		hs := httptest.NewUnstartedServer(nil)
 		cfg.PublicURL = "http://" + hs.Listener.Addr().String()
-		svc, err := sampleService(ctx, lc, cfg, src, dashes, logger)
+		var svc *service
+		var err error
+		if store == nil {
+			svc, err = sampleService(ctx, lc, cfg, src, dashes, logger)
+		} else {
+			svc, err = sampleServiceStore(ctx, lc, cfg, src, dashes, logger, store)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -79,12 +89,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		hs.Start()
 		return svc, hs, nil
 	}
-	coldSvc, cold, err := newInlay(0)
+	coldSvc, cold, err := newInlay(0, nil)
 	if err != nil {
 		return err
 	}
 	defer cold.Close()
-	warmSvc, warm, err := newInlay(time.Hour)
+	warmSvc, warm, err := newInlay(time.Hour, nil)
 	if err != nil {
 		return err
 	}
@@ -216,7 +226,53 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	slices.Sort(bareRates)
 	m, b := mintRates[1], bareRates[1]
 	fmt.Fprintln(out, "## (d) scoped-token minting (POST /oidc/v1/token with authorization_details) vs a bare net/http handler")
-	fmt.Fprintf(out, "%d clients, %d single-use grants exchanged per run, bare handler for %s per run, median of 3: minting %.0f tokens/s, bare handler %.0f responses/s: **%.2fx**.\n\n", *workers, *mints, *mintFor, m, b, m/b)
+	fmt.Fprintf(out, "%d clients, %d single-use grants exchanged per run, bare handler for %s per run, median of 3: minting %.0f tokens/s, bare handler %.0f responses/s: **%.2fx** (in-memory state store).\n\n", *workers, *mints, *mintFor, m, b, m/b)
+
+	// The same with the default state store, a SQLite file: each exchange writes the grant's
+	// single-use record and the token's audit event to it before answering.
+	dir, err := os.MkdirTemp("", "inlay-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	sq, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		return err
+	}
+	sqSvc, sqSrv, err := newInlay(0, sq)
+	if err != nil {
+		return err
+	}
+	defer sqSrv.Close()
+	_, _, sqBasic, err := benchToken(ctx, sqSvc, sqSrv.URL, client)
+	if err != nil {
+		return err
+	}
+	sqTok, err := postForm(client, sqSrv.URL, sqBasic, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	if err != nil {
+		return err
+	}
+	mintRates, bareRates = nil, nil
+	for range 3 {
+		r, err := throughput(client, bare.URL+"/oidc/v1/token", basic, form, *workers, *mintFor)
+		if err != nil {
+			return err
+		}
+		bareRates = append(bareRates, r)
+		forms, err := exchangeForms(client, sqSrv.URL, sqTok["access_token"].(string), *mints)
+		if err != nil {
+			return err
+		}
+		r, err = mintThroughput(client, sqSrv.URL+"/oidc/v1/token", sqBasic, forms, *workers)
+		if err != nil {
+			return err
+		}
+		mintRates = append(mintRates, r)
+	}
+	slices.Sort(mintRates)
+	slices.Sort(bareRates)
+	m, b = mintRates[1], bareRates[1]
+	fmt.Fprintf(out, "The same with the default state store, a SQLite file (WAL): minting %.0f tokens/s, bare handler %.0f responses/s: **%.2fx**.\n\n", m, b, m/b)
 
 	// (e) The request path's own cost: compiling a widget per request vs binding into its plan.
 	return benchBind(out, sales, viewer)

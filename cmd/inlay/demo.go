@@ -22,6 +22,7 @@ import (
 	"github.com/inlay/inlay/internal/demo/dashboards"
 	"github.com/inlay/inlay/internal/hostapp"
 	"github.com/inlay/inlay/internal/secret"
+	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
 	"github.com/inlay/inlay/internal/tlscert"
 )
@@ -211,11 +212,15 @@ func sampleData(ctx context.Context, e *env, rows int) (*duckdb.Source, []*dashb
 // sampleService builds Inlay over the sample data (which the caller closes) with a fresh master
 // key and an in-memory state store, registering what it starts with lc.
 func sampleService(ctx context.Context, lc *lifecycle, cfg *config.Config, src *duckdb.Source, dashes []*dashboard.Dashboard, logger *slog.Logger) (*service, error) {
+	return sampleServiceStore(ctx, lc, cfg, src, dashes, logger, memory.New())
+}
+
+// sampleServiceStore is sampleService over the given state store (closed with lc).
+func sampleServiceStore(ctx context.Context, lc *lifecycle, cfg *config.Config, src *duckdb.Source, dashes []*dashboard.Dashboard, logger *slog.Logger, store storage.Store) (*service, error) {
 	master, err := secret.GenerateMasterKey()
 	if err != nil {
 		return nil, err
 	}
-	store := memory.New()
 	lc.addCloser("state store", store)
 	return newService(ctx, lc, cfg, master, store, map[string]datasource.Source{config.DefaultDataSource: src}, dashes, logger)
 }
