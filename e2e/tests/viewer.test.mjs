@@ -408,4 +408,22 @@ describe('viewer failures in Chromium', () => {
       await context.close();
     }
   });
+
+  test('a compared counter shows its change against the previous period once a period is selected', async () => {
+    const { context, page } = await open();
+    try {
+      const frame = await login(page);
+      const revenue = frame.locator('[data-widget="revenue"]');
+      assert.equal(await revenue.locator('.counter-change').count(), 0, 'no period, no comparison');
+      const n = await runs(page);
+      await page.evaluate(() => window.acmeDashboard.setFilters({ period: { from: '2026-07-01', to: '2026-09-30' } }));
+      await settled(page, n + 1);
+      const change = revenue.locator('.counter-change');
+      await change.waitFor();
+      assert.match(await change.innerText(), /^[▲▼] [\d.]+% vs previous period$/);
+      assert.match(await change.getAttribute('class'), /counter-change--(good|bad)/);
+    } finally {
+      await context.close();
+    }
+  });
 });
