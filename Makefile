@@ -1,8 +1,12 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-.PHONY: demo test ui build bench
+.PHONY: demo demo-oauth test ui build bench
 
 demo: ui
 	go run ./cmd/inlay demo $(DEMO_FLAGS)
+
+# The demo with a local OpenID provider standing in for Databricks (docs/oauth.md).
+demo-oauth: ui
+	bash scripts/demo-oauth.sh $(DEMO_FLAGS)
 
 test:
 	bash scripts/test.sh

@@ -20,7 +20,26 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
 fi
 export INLAY_TEST_POSTGRES_DSN="${INLAY_TEST_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 
+# Redis: the shared result cache's tests run against the real server (and start private
+# redis-server processes of their own to stop mid-run).
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "== installing redis-server"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "== starting redis-server"
+  redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >/dev/null
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+export INLAY_TEST_REDIS_URL="${INLAY_TEST_REDIS_URL:-redis://127.0.0.1:6379/9}"
+
 bash scripts/build-ui.sh
+
+# A real OpenID provider (npm oidc-provider) for the OAuth integration tests.
+echo "== test OpenID provider"
+npm --prefix internal/oauth/testdata/provider ci --no-audit --no-fund
+export INLAY_TEST_OIDC_PROVIDER=1
 
 echo "== go vet"
 go vet ./...

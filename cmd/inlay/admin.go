@@ -194,5 +194,8 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "rotated: new tokens are signed with a new key; the previous key stays published until its tokens expire.\n"+
 		"A running `inlay serve` on this state store signs with the new key within %v (it reloads keys that often); restart it to switch at once.\n",
 		keyRefreshEvery)
+	if err := resealOAuth(ctx, e, st); err != nil {
+		return err
+	}
 	return nil
 }

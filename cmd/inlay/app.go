@@ -19,12 +19,14 @@ import (
 	"github.com/inlay/inlay/internal/config"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource"
+	"github.com/inlay/inlay/internal/datasource/databricks"
 	"github.com/inlay/inlay/internal/datasource/duckdb"
 	"github.com/inlay/inlay/internal/datasource/postgres"
 	"github.com/inlay/inlay/internal/health"
 	"github.com/inlay/inlay/internal/looker"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
+	"github.com/inlay/inlay/internal/rcache"
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/storage/memory"
@@ -39,6 +41,10 @@ var sourceOpeners = map[string]func(context.Context, config.DataSourceConfig) (d
 	config.TypeDuckDB: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
 		return duckdb.Open(ctx, duckdb.Config{Path: c.Path, InitSQL: c.InitSQL, Dir: c.Dir,
 			Sandbox: !c.ExternalAccess, AllowedDirectories: c.AllowedDirectories})
+	},
+	config.TypeDatabricks: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
+		return databricks.Open(ctx, databricks.Config{Host: c.Host, HTTPPath: c.HTTPPath, Catalog: c.Catalog, Schema: c.Schema,
+			AccessToken: c.Token.Reveal(), RequireCredential: c.OAuthIntegration != "", MaxConnsPerOwner: c.MaxConns})
 	},
 	config.TypePostgres: func(ctx context.Context, c config.DataSourceConfig) (datasource.Source, error) {
 		return postgres.Open(ctx, postgres.Config{DSN: c.DSN.Reveal(), MaxConns: int32(c.MaxConns)})
@@ -130,6 +136,7 @@ type service struct {
 	keys       *token.KeyRing
 	store      storage.Store
 	sources    map[string]datasource.Source
+	shared     *rcache.Cache // nil without cache.redis
 	// reload re-reads the dashboards and swaps in their plans (SIGHUP, the admin API, dev).
 	reload api.ReloadFunc
 	health *health.Checker
@@ -158,9 +165,23 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 	}
 	lc.add("tracing", inst.stopTracing)
 	sources = inst.observedSource
+	shared, err := openSharedCache(cfg, keys, logger)
+	if err != nil {
+		return nil, err
+	}
+	var sharedCache query.SharedCache // a nil *rcache.Cache must stay a nil interface
+	if shared != nil {
+		sharedCache = shared
+		lc.addCloser("shared cache", shared)
+	}
+	broker, oauthSources, err := newBroker(ctx, cfg, store, keys, logger)
+	if err != nil {
+		return nil, err
+	}
 	engine := query.New(sources, query.Options{
 		Timeout: cfg.Query.Timeout, MaxRows: cfg.Query.MaxRows, ExportMaxRows: cfg.Query.ExportMaxRows,
-		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes})
+		CacheTTL: cfg.Query.CacheTTL, CacheMaxBytes: cfg.Query.CacheMaxBytes, Shared: sharedCache,
+		Credentials: broker.QueryCredentials(oauthSources), CredentialedSources: credentialed(oauthSources)})
 	lc.addCloser("query engine", engine)
 	principals := principal.NewService(store, keys, time.Now)
 	aw := audit.NewWriter(store, logger, audit.Options{})
@@ -178,6 +199,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		MaxEmbedTTL:         cfg.Tokens.MaxEmbedTTL,
 		ServiceTTL:          cfg.Tokens.ServiceTTL,
 		AdminKey:            cfg.AdminKey.Reveal(),
+		OAuthSources:        oauthSources,
 	}, api.Deps{
 		Dashboards:   dashboards,
 		Engine:       engine,
@@ -197,6 +219,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		Metrics:      inst.metricsHandler(),
 		Reload:       reload,
 		Secrets:      keys,
+		OAuth:        broker,
 	})
 	if err != nil {
 		return nil, err
@@ -209,7 +232,7 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		inst.metrics.WatchEngine(engine.Stats)
 		inst.metrics.WatchAuditQueue(aw.Queued)
 	}
-	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker, reload: reload, looker: lk}, nil
+	return &service{handler: inst.metrics.InFlight(srv.Handler()), engine: engine, principals: principals, audit: aw, keys: ring, store: store, sources: sources, health: checker, reload: reload, looker: lk, shared: shared}, nil
 }
 
 // keyRefreshEvery is how often a running server reloads its signing keys from the state store:

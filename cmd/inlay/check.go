@@ -84,6 +84,11 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 // project at once.
 func checkProject(ctx context.Context, e *env, dir string, data bool, cf checkFlags) (*check.Project, []check.Problem) {
 	proj, problems := check.Static(dir, e.getenv)
+	if proj != nil && proj.Config != nil {
+		for _, cp := range oauthProblems(proj.Config) {
+			problems = append(problems, check.Problem{File: cp.File, Line: cp.Line, Code: check.CodeConfig, Message: cp.Key + ": " + cp.Message})
+		}
+	}
 	if !data {
 		check.Sort(problems)
 		return proj, problems

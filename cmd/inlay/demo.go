@@ -49,6 +49,9 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	rows := fs.Int("rows", demo.DefaultRows, "rows in the sample sales table")
 	embedTTL := fs.Duration("embed-ttl", time.Hour, "lifetime of embed tokens (short values exercise refresh)")
 	https := fs.Bool("https", false, "serve Inlay over HTTPS with a self-signed certificate for 127.0.0.1 and localhost (the Looker Embed SDK needs it); prints the certificate's path")
+	oauthIssuer := fs.String("oauth-issuer", "", "an OpenID provider: the demo registers it as the \"Databricks\" integration and runs the sample data with each viewer's credentials of it (register <Inlay URL>/__oauth__/integrations/callback there)")
+	oauthClientID := fs.String("oauth-client-id", "", "the provider's client id (with --oauth-issuer)")
+	oauthSecretEnv := fs.String("oauth-client-secret-env", "", "environment variable holding the client secret (with --oauth-issuer)")
 	logFormat := fs.String("log-format", "text", "json or text")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -113,6 +116,11 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	cfg.AdminKey = config.NewSecret(fmt.Sprintf("%x", adminKey))
+	if *oauthIssuer != "" {
+		if err := demoOAuth(e, cfg, *oauthIssuer, *oauthClientID, *oauthSecretEnv); err != nil {
+			return err
+		}
+	}
 	src, dashes, err := sampleData(ctx, e, *rows)
 	if err != nil {
 		return err

@@ -22,7 +22,10 @@ Usage:
   inlay principal create --name NAME [--json] | list | delete ID      service principals (--project DIR)
   inlay audit [--project DIR] [--kind K] [--viewer ID] [--dashboard ID] [--limit N] [--json]
   inlay keys rotate [--project DIR]                                   start signing with a new key
+  inlay import databricks FILE.lvdash.json [--out DIR]                convert a Databricks AI/BI dashboard
+  inlay loadtest [--phase D] [--workers N] [--faults=false]           3 replicas over PostgreSQL and Redis, with faults
   inlay embed-secret create [--json] | list | revoke ID               Looker embed secrets (--project DIR)
+  inlay integration create --name N --template T [...] | list | delete N   OAuth integrations (--project DIR)
   inlay bench [--rows N]                                              the README's performance figures (built with -tags bench)
 
 Run "inlay COMMAND -h" for a command's flags.
@@ -77,8 +80,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, env, args[1:])
 	case "keys":
 		return runKeys(ctx, env, args[1:])
+	case "import":
+		return runImport(ctx, env, args[1:])
+	case "loadtest":
+		return runLoadtest(ctx, env, args[1:])
 	case "embed-secret":
 		return runEmbedSecret(ctx, env, args[1:])
+	case "integration":
+		return runIntegration(ctx, env, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -396,6 +396,13 @@ widgets:
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// serve has no preview page.
+	if resp, err := http.Get(base + "/dev/"); err != nil {
+		t.Error(err)
+	} else if resp.Body.Close(); resp.StatusCode != 404 {
+		t.Errorf("GET /dev/ on serve: %d, want 404", resp.StatusCode)
+	}
+
 	if strings.Contains(stderr.String(), cred.Secret) || strings.Contains(stderr.String(), "an-admin-key") {
 		t.Error("the server log holds a secret")
 	}

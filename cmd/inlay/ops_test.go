@@ -2,13 +2,16 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // serveProject runs `inlay serve` on dir until the test ends and returns its base URL and log.
@@ -122,5 +125,117 @@ data_sources:
 	}
 	if !strings.Contains(stderr.String(), "retrying") {
 		t.Errorf("the log does not say the source is retried: %s", stderr.String())
+	}
+}
+
+// embedTokenFor creates a principal in the project and runs the three-call token flow.
+func embedTokenFor(t *testing.T, dir, base, dashboardID, value string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"principal", "create", "--project", dir, "--name", "backend", "--json"}, func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("principal create: %v %s", err, errb.String())
+	}
+	var cred struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &cred); err != nil {
+		t.Fatal(err)
+	}
+	post := func(form string) map[string]any {
+		req, _ := http.NewRequest("POST", base+"/oidc/v1/token", strings.NewReader(form))
+		req.SetBasicAuth(cred.ID, cred.Secret)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		var m map[string]any
+		doJSONTest(t, req, &m)
+		return m
+	}
+	svc := post("grant_type=client_credentials&scope=all-apis")["access_token"].(string)
+	var info map[string]any
+	getJSON(t, http.DefaultClient, base+"/api/2.0/lakeview/dashboards/"+dashboardID+"/published/tokeninfo?external_viewer_id=u1&external_value="+value, svc, &info)
+	form := url.Values{"grant_type": {"client_credentials"}}
+	for k, v := range info {
+		if s, ok := v.(string); ok {
+			form.Set(k, s)
+		} else {
+			b, _ := json.Marshal(v)
+			form.Set(k, string(b))
+		}
+	}
+	return post(form.Encode())["access_token"].(string)
+}
+
+// Stopping the server lets a request in flight finish: readiness turns 503, the listener
+// closes, and the slow query's answer still reaches its client.
+func TestShutdownDrainsRequestsInFlight(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "inlay.yaml"), `secret: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+data_sources:
+  default:
+    type: duckdb
+server:
+  shutdown_timeout: 2m
+`)
+	write(t, filepath.Join(dir, "dashboards", "slow.yaml"), `id: slow
+title: Slow
+datasets:
+  - name: slow
+    # About a second of work on any machine.
+    sql: SELECT * FROM (VALUES ('acme', 1.5)) t(tenant, amount) WHERE tenant = __aibi_external_value AND (SELECT sum(hash(r)) FROM range(100000000) t(r)) IS NOT NULL
+widgets:
+  - name: total
+    title: Total
+    type: counter
+    dataset: slow
+    value: sum(amount)
+    layout: {x: 0, y: 0, w: 3, h: 2}
+`)
+	base, _, stop := serveProject(t, dir)
+	tok := embedTokenFor(t, dir, base, "slow", "acme")
+
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", base+"/api/v1/embed/dashboards/slow/query", strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		done <- answer{status: resp.StatusCode, body: string(b), err: err}
+	}()
+	// Wait until the query is in flight (the scrape itself is the other request counted).
+	for {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), "inlay_http_requests_in_flight 2") {
+			break
+		}
+		select {
+		case a := <-done:
+			t.Fatalf("the query finished before the server was stopped: %+v", a)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	a := <-done
+	if a.err != nil || a.status != http.StatusOK || !strings.Contains(a.body, `"rows":[[1.5]]`) {
+		t.Fatalf("request in flight during shutdown: %+v", a)
+	}
+	if _, err := http.Get(base + "/livez"); err == nil {
+		t.Error("the server still accepts requests after shutting down")
 	}
 }

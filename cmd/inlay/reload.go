@@ -45,25 +45,21 @@ func newReloader(cfg *config.Config, engine *query.Engine, logger *slog.Logger) 
 	}
 }
 
-func toDashboardProblems(ps []check.Problem) []dashboard.Problem {
-	out := make([]dashboard.Problem, len(ps))
-	for i, p := range ps {
-		out[i] = dashboard.Problem{File: p.File, Line: p.Line, Column: p.Column, Message: p.Message}
-	}
-	return out
-}
+// toDashboardProblems hands check's problems to the API: one Problem type (yamlpos), so they
+// pass as they are.
+func toDashboardProblems(ps []check.Problem) []dashboard.Problem { return ps }
 
-// reloadOnSIGHUP reloads the dashboards on every SIGHUP until ctx ends. The signal is caught
-// from the moment it returns.
-func reloadOnSIGHUP(ctx context.Context, reload api.ReloadFunc, logger *slog.Logger) {
+// reloadOnSIGHUP catches SIGHUP from the moment it returns. Its task reloads the dashboards on
+// every SIGHUP until ctx ends; stop releases the signal (also when the task never ran, because
+// the start failed later).
+func reloadOnSIGHUP(reload api.ReloadFunc, logger *slog.Logger) (task func(context.Context) error, stop func()) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP)
-	go func() {
-		defer signal.Stop(sig)
+	task = func(ctx context.Context) error {
 		for {
 			select {
 			case <-ctx.Done():
-				return
+				return nil
 			case <-sig:
 				logger.InfoContext(ctx, "SIGHUP: reloading the dashboards")
 				if _, _, err := reload(ctx); err != nil {
@@ -71,5 +67,6 @@ func reloadOnSIGHUP(ctx context.Context, reload api.ReloadFunc, logger *slog.Log
 				}
 			}
 		}
-	}()
+	}
+	return task, func() { signal.Stop(sig) }
 }

@@ -54,6 +54,9 @@ func loadProject(e *env, p projectFlags) (*config.Config, []*dashboard.Dashboard
 			}
 		}
 	}
+	for _, pr := range oauthProblems(cfg) {
+		problems = append(problems, pr.Error())
+	}
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(e.stderr, p)
@@ -105,7 +108,8 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	reloadOnSIGHUP(ctx, svc.reload, logger)
+	reloadTask, stopReload := reloadOnSIGHUP(svc.reload, logger)
+	defer stopReload()
 	ln, url, err := listen(cfg.Listen)
 	if err != nil {
 		return err
@@ -120,6 +124,7 @@ func runServe(ctx context.Context, e *env, args []string) (err error) {
 	fmt.Fprintf(e.stdout, "Inlay:      %s\n", url)
 	return lc.run(ctx,
 		func(ctx context.Context) error { return svc.maintain(ctx, logger) },
+		reloadTask,
 		func(ctx context.Context) error {
 			return serveHTTPDraining(ctx, ln, svc.handler, logger, cfg.Server.ShutdownTimeout, svc.health.SetDraining)
 		})

@@ -77,7 +77,7 @@ describe('seed 000 demo in Chromium', () => {
     try {
       let frame = await loginAs(page, 'alice');
       assert.equal(await page.locator('#user-department').innerText(), 'Sales');
-      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - sales.revenue) <= 0.5, 'alice revenue = Sales truth');
+      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - sales.revenue) <= 0.5, 'alice revenue = Sales truth (shown without cents)');
       assert.equal(await counterValue(frame, 'orders'), sales.orders);
 
       mkdirSync(artifacts, { recursive: true });
@@ -86,7 +86,7 @@ describe('seed 000 demo in Chromium', () => {
       await logout(page);
       frame = await loginAs(page, 'bob');
       assert.equal(await page.locator('#user-department').innerText(), 'Engineering');
-      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - engineering.revenue) <= 0.5, 'bob revenue = Engineering truth');
+      assert.ok(Math.abs((await counterValue(frame, 'revenue')) - engineering.revenue) <= 0.5, 'bob revenue = Engineering truth (shown without cents)');
       assert.equal(await counterValue(frame, 'orders'), engineering.orders);
 
       await logout(page);

@@ -69,11 +69,15 @@ async function waitForRuns(page, n) {
   }, { timeout: 30_000, what: `${n} dashboard:run:complete event(s)` });
 }
 
+/** A counter's value as shown, with the precision it is shown at (large amounts have no cents). */
 async function counter(frame, widget) {
-  return parseDisplayed(await frame.locator(`[data-widget="${widget}"][data-status="complete"] .counter-value`).innerText());
+  const text = await frame.locator(`[data-widget="${widget}"][data-status="complete"] .counter-value`).innerText();
+  return { value: parseDisplayed(text), step: text.includes('.') ? 0.01 : 1 };
 }
 
-const near = (a, b) => Math.abs(a - b) <= 0.5; // large currency counters show whole dollars
+/** Whether a shown counter is the true value, rounded as displayed. */
+const shows = (shown, truth) => Math.abs(shown.value - truth) <= shown.step / 2 + 1e-9;
+const near = (a, b) => Math.abs(a - b) < 0.01;
 
 /** What both modes must do with the unmodified SDK. */
 async function checkEmbed(mode) {
@@ -100,7 +104,7 @@ async function checkEmbed(mode) {
     }
     const [changed] = await events(a.page, 'page:changed');
     assert.equal(changed.page.type, 'dashboards');
-    assert.ok(near(await counter(a.frame, 'revenue'), alice.revenue), 'alice sees Sales');
+    assert.ok(shows(await counter(a.frame, 'revenue'), alice.revenue), 'alice sees Sales');
 
     // withDynamicIFrameHeight(): the iframe takes the height the frame reports.
     const iframe = a.page.locator('#dashboard iframe');
@@ -120,7 +124,7 @@ async function checkEmbed(mode) {
     await a.page.evaluate(() => window.lookerConnection.asDashboardConnection().run());
     const runs = await waitForRuns(a.page, 2);
     assert.equal(runs[1].dashboard.dashboard_filters.Region, 'East');
-    await waitFor(async () => near(await counter(a.frame, 'revenue'), aliceEast.revenue), { what: 'revenue of Sales in the East' });
+    await waitFor(async () => shows(await counter(a.frame, 'revenue'), aliceEast.revenue), { what: 'revenue of Sales in the East' });
 
     // loadDashboard() (page:load, the viewer reports Looker 25) opens another dashboard in the
     // same frame and session: no new sign-in.
@@ -138,8 +142,8 @@ async function checkEmbed(mode) {
   const b = await openLooker('bob', mode);
   try {
     await waitForRuns(b.page, 1);
-    assert.ok(near(await counter(b.frame, 'revenue'), bob.revenue), 'bob sees Engineering');
-    assert.equal(await counter(b.frame, 'orders'), bob.orders);
+    assert.ok(shows(await counter(b.frame, 'revenue'), bob.revenue), 'bob sees Engineering');
+    assert.equal((await counter(b.frame, 'orders')).value, bob.orders);
   } finally {
     await b.context.close();
   }
@@ -152,6 +156,22 @@ describe('Looker Embed SDK (unmodified, from npm) against inlay demo --https', (
 
   test('cookieless: connect, run events, filters and run, dynamic height, per-user rows', async () => {
     await checkEmbed('cookieless');
+  });
+
+  test('withFilters, withTheme and withParams (_theme) take effect in the first run', async () => {
+    const west = await truth('alice', { region: ['West'] });
+    const theme = encodeURIComponent(JSON.stringify({ key_color: '#c0392b' }));
+    const a = await openLooker('alice', 'signed', `&Region=West&theme=dark&_theme=${theme}`);
+    try {
+      const [run] = await waitForRuns(a.page, 1);
+      assert.equal(run.dashboard.dashboard_filters.Region, 'West');
+      assert.ok(shows(await counter(a.frame, 'revenue'), west.revenue), 'the first run is filtered to the West');
+      const html = a.frame.locator('html');
+      assert.equal(await html.getAttribute('data-theme'), 'dark');
+      assert.equal(await html.evaluate((e) => e.style.getPropertyValue('--primary').trim()), '#c0392b');
+    } finally {
+      await a.context.close();
+    }
   });
 
   test('cookieless: an ended session is reported as expired', async () => {
@@ -172,6 +192,7 @@ describe('Looker Embed SDK (unmodified, from npm) against inlay demo --https', (
       assert.equal(statuses.at(-1).expired, true);
       assert.equal(await a.page.evaluate(() => window.lookerConnection.hasSessionExpired()), true);
       await a.frame.locator('.state-code', { hasText: 'session_expired' }).waitFor({ timeout: 10_000 });
+      assert.equal(await a.frame.locator('.state-title').innerText(), 'Your session has ended');
     } finally {
       await a.context.close();
     }

@@ -73,7 +73,7 @@ describe('seed 000 frontend with `@inlay/embed`', () => {
       let frame = await loginAs(page, 'alice');
       assert.equal(await page.locator('#department').innerText(), 'Sales');
       const shown = async () => parseDisplayed(await frame.locator('[data-widget="revenue"] .counter-value').getAttribute('title'));
-      assert.ok(Math.abs((await shown()) - sales.revenue) <= 0.5, 'alice sees Sales revenue');
+      assert.ok(Math.abs((await shown()) - sales.revenue) <= 0.5, 'alice sees Sales revenue (whole dollars)');
       // StrictMode mounted the effect twice: the first dashboard was destroyed, one iframe remains.
       assert.equal(await page.locator('#dashboard-container iframe').count(), 1);
 
@@ -91,7 +91,7 @@ describe('seed 000 frontend with `@inlay/embed`', () => {
 
       frame = await loginAs(page, 'bob');
       assert.equal(await page.locator('#department').innerText(), 'Engineering');
-      assert.ok(Math.abs((await shown()) - engineering.revenue) <= 0.5, 'bob sees Engineering revenue');
+      assert.ok(Math.abs((await shown()) - engineering.revenue) <= 0.5, 'bob sees Engineering revenue (whole dollars)');
       assert.deepEqual(errors, [], 'no page errors');
     } finally {
       await context.close();

@@ -61,6 +61,9 @@ func toAPIError(err error) *Error {
 	if errors.As(err, &apiErr) {
 		return apiErr
 	}
+	if e := oauthQueryError(err); e != nil {
+		return e
+	}
 	var tokenErr *token.Error
 	if errors.As(err, &tokenErr) {
 		return &Error{Status: http.StatusBadRequest, Code: string(tokenErr.Code), Message: tokenErr.Public, Cause: err}

@@ -313,3 +313,45 @@ func TestEmbedLifetimeAsked(t *testing.T) {
 		}
 	}
 }
+
+// TestRLSValueMissingShapes: a token lacking an attribute the dashboard's rules need gets
+// rls_value_missing as a 403 for the definition and the export, and as each widget's error (in
+// a 200 answer) on the query endpoint, as docs/api.md says.
+func TestRLSValueMissingShapes(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	info := e.tokenInfo(e.serviceToken(), "operations", url.Values{"external_viewer_id": {"v"}})
+	if info.status != 200 {
+		t.Fatalf("tokeninfo: %d %s", info.status, info.body)
+	}
+	r := e.postToken(e.basic(), exchangeForm(t, info.json(t)))
+	if r.status != 200 {
+		t.Fatalf("exchange: %d %s", r.status, r.body)
+	}
+	tok := r.json(t)["access_token"].(string)
+	auth := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+
+	def := e.do("GET", "/api/v1/embed/dashboards/operations", auth, nil)
+	if def.status != 403 || def.errorCode(t) != "rls_value_missing" {
+		t.Errorf("definition: %d %s, want 403 rls_value_missing", def.status, def.body)
+	}
+	q := e.query(tok, "operations", `{}`)
+	if q.status != 200 {
+		t.Fatalf("query: %d %s, want 200 with per-widget errors", q.status, q.body)
+	}
+	results := q.json(t)["results"].(map[string]any)
+	if len(results) == 0 {
+		t.Fatal("no widget results")
+	}
+	var widget string
+	for name, res := range results {
+		widget = name
+		errObj, _ := res.(map[string]any)["error"].(map[string]any)
+		if errObj == nil || errObj["code"] != "rls_value_missing" {
+			t.Errorf("widget %s: %v, want error rls_value_missing", name, res)
+		}
+	}
+	ex := e.do("POST", "/api/v1/embed/dashboards/operations/widgets/"+widget+"/export", auth, strings.NewReader(`{}`))
+	if ex.status != 403 || ex.errorCode(t) != "rls_value_missing" {
+		t.Errorf("export: %d %s, want 403 rls_value_missing", ex.status, ex.body)
+	}
+}

@@ -17,6 +17,19 @@ import (
 // LookerCookie is the signed-URL embed session cookie.
 const LookerCookie = "inlay_looker_session"
 
+// logPath is a request path as the access log shows it: Looker paths that carry tokens (a login
+// target may hold a navigation token, the session-end path is a reference token) are cut.
+func logPath(p string) string {
+	if strings.HasPrefix(p, looker.LoginPathPrefix) {
+		return looker.LoginPathPrefix + "…"
+	}
+	const ses = "/api/4.0/embed/cookieless_session/"
+	if rest, ok := strings.CutPrefix(p, ses); ok && rest != "acquire" && rest != "generate_tokens" {
+		return ses + "…"
+	}
+	return p
+}
+
 // lookerError turns a looker refusal into the API's Error.
 func lookerError(le *looker.Error) *Error {
 	status := http.StatusBadRequest
@@ -42,8 +55,15 @@ func (s *Server) lookerAPI(h handlerFunc) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		w.Header().Set("Cache-Control", "no-store")
 		err := s.lookerEnabled()
+		sw := &startedWriter{ResponseWriter: w}
 		if err == nil {
-			err = h(w, r)
+			err = h(sw, r)
+		}
+		if err != nil && sw.started {
+			// Never a second status line: log, and cut the response short.
+			s.Logger.ErrorContext(r.Context(), "request failed after the response started; response cut short",
+				"request_id", RequestID(r.Context()), "path", r.URL.Path, "err", err)
+			panic(http.ErrAbortHandler)
 		}
 		if err != nil {
 			e := toAPIError(err)
@@ -87,6 +107,9 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.limitToken(w, p.ClientID); err != nil {
+		return err
+	}
 	tok, ttl, err := s.looker.APILogin(r.Context(), p.ClientID)
 	if err != nil {
 		return err
@@ -114,6 +137,9 @@ func (s *Server) handleAcquire(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.limitToken(w, client); err != nil {
+		return err
+	}
 	var fields map[string]json.RawMessage
 	if err := decodeLookerJSON(r, &fields); err != nil {
 		return err
@@ -134,9 +160,38 @@ func viewerIDOf(fields map[string]json.RawMessage) string {
 	return id
 }
 
+// handleCreateSSOURL is POST /api/4.0/embed/sso_url (Looker's create_sso_embed_url): a signed
+// embed URL for the user in the body, signed with the newest embed secret.
+func (s *Server) handleCreateSSOURL(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.apiClient(r); err != nil {
+		return err
+	}
+	var fields map[string]json.RawMessage
+	if err := decodeLookerJSON(r, &fields); err != nil {
+		return err
+	}
+	host, scheme := r.Host, "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if u, err := url.Parse(s.opts.Issuer); err == nil && u.Host != "" {
+		host, scheme = u.Host, u.Scheme
+	}
+	signed, err := s.looker.CreateSignedURL(r.Context(), scheme, host, fields)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": signed})
+	return nil
+}
+
 // handleGenerateTokens is PUT /api/4.0/embed/cookieless_session/generate_tokens.
 func (s *Server) handleGenerateTokens(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.apiClient(r); err != nil {
+	client, err := s.apiClient(r)
+	if err != nil {
+		return err
+	}
+	if err := s.limitToken(w, client); err != nil {
 		return err
 	}
 	var req looker.GenerateRequest

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/inlay/inlay/internal/api"
 )
 
 // clock is a settable clock for expiry tests.
@@ -395,6 +398,39 @@ func TestLookerSignedURLRefusals(t *testing.T) {
 		{"parameter twice", func(t *testing.T) string {
 			return l.sign(alice(), salesTarget).tsURL() + "&models=%5B%22x%22%5D"
 		}, 400, "duplicate_parameter"},
+		{"tampered group_ids", func(t *testing.T) string {
+			u := alice()
+			u.GroupIDs, u.ExternalGroupID = []any{"1"}, strp("grp")
+			p := l.sign(u, salesTarget).tsURL()
+			return strings.Replace(p, "group_ids=%5B%221%22%5D", "group_ids=%5B%222%22%5D", 1)
+		}, 401, "invalid_signature"},
+		{"tampered external_group_id", func(t *testing.T) string {
+			u := alice()
+			u.ExternalGroupID = strp("grp")
+			return strings.Replace(l.sign(u, salesTarget).tsURL(), "%22grp%22", "%22admins%22", 1)
+		}, 401, "invalid_signature"},
+		{"signed optional parameter removed", func(t *testing.T) string {
+			p := l.sign(alice(), salesTarget).tsURL()
+			u, _ := url.Parse(p)
+			q := u.Query()
+			q.Del("user_attributes")
+			return u.EscapedPath() + "?" + q.Encode()
+		}, 401, "invalid_signature"},
+		{"replayed URL", func(t *testing.T) string {
+			p := l.sign(alice(), salesTarget).tsURL()
+			if r := l.send("GET", p, nil, ""); r.status != http.StatusFound {
+				t.Fatalf("first use: %d %s", r.status, r.body)
+			}
+			return p
+		}, 401, "nonce_reused"},
+		{"nonce reused in another URL", func(t *testing.T) string {
+			s := l.sign(alice(), salesTarget)
+			if r := l.send("GET", s.tsURL(), nil, ""); r.status != http.StatusFound {
+				t.Fatalf("first use: %d %s", r.status, r.body)
+			}
+			s.user = bob()
+			return s.pyURL()
+		}, 401, "nonce_reused"},
 		{"stale time", signed(same, salesTarget, -6*time.Minute), 401, "time_out_of_range"},
 		{"future time", signed(same, salesTarget, 6*time.Minute), 401, "time_out_of_range"},
 		{"oversized session_length", signed(func(u *signUser) { u.SessionLength = 2_592_001 }, salesTarget, 0), 400, "session_length_out_of_range"},
@@ -413,8 +449,9 @@ func TestLookerSignedURLRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			u := tc.url(t) // may use a URL once first (replays)
 			before := l.stateCounts()
-			r := l.send("GET", tc.url(t), nil, "")
+			r := l.send("GET", u, nil, "")
 			if r.status != tc.status || r.errorCode(t) != tc.code {
 				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tc.status, tc.code)
 			}
@@ -742,8 +779,8 @@ func TestLookerCookielessSession(t *testing.T) {
 	// Join: acquire with the reference token gives the same session (no user update).
 	j := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", map[string]any{"session_reference_token": c.ref,
 		"user_attributes": map[string]any{"external_value": "Engineering"}})))
-	if j.ref != c.ref || j.auth == "" {
-		t.Fatalf("join: %+v", j)
+	if j.ref != c.ref || j.auth == "" || j.auth == c.auth || j.api != g2.api {
+		t.Fatalf("join: %+v (current api token %s)", j, g2.api)
 	}
 	if got := widgetValue(t, revenue(j.api, browserUA), "revenue"); got != want {
 		t.Fatalf("joining updated the user: revenue %v, want %v", got, want)
@@ -968,5 +1005,174 @@ func TestLookerAPILogin(t *testing.T) {
 	a := l.send("POST", "/api/4.0/embed/cookieless_session/acquire", map[string]string{"Authorization": "token " + tok, "User-Agent": browserUA}, `{"external_user_id":"x","permissions":[],"models":[]}`)
 	if a.status != 401 || looker("", a, t) != "unauthorized" {
 		t.Fatalf("after logout: %d %s", a.status, a.body)
+	}
+}
+
+// TestLookerSingleUseOnEveryStore: a signed URL and a one-time authentication token each give
+// exactly one success under concurrency, and concurrent generate_tokens calls agree, on every
+// state store (several replicas share the SQLite or PostgreSQL one).
+func TestLookerSingleUseOnEveryStore(t *testing.T) {
+	for name, open := range grantStores(t) {
+		t.Run(name, func(t *testing.T) {
+			l := newLookerEnv(t, envOptions{store: open(t)})
+			const n = 30
+			count := func(do func() int) map[int]int {
+				var wg sync.WaitGroup
+				out := make(chan int, n)
+				for range n {
+					wg.Add(1)
+					go func() { defer wg.Done(); out <- do() }()
+				}
+				wg.Wait()
+				close(out)
+				got := map[int]int{}
+				for s := range out {
+					got[s]++
+				}
+				return got
+			}
+			p := l.sign(alice(), salesTarget).pyURL()
+			if got := count(func() int { return l.send("GET", p, nil, "").status }); got[http.StatusFound] != 1 || got[401] != n-1 {
+				t.Fatalf("one signed URL used %d times at once: %v", n, got)
+			}
+			api := l.apiLogin()
+			c := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", nil)))
+			if got := count(func() int { return l.send("GET", firstLoad(salesTarget, c), uaHeader(browserUA), "").status }); got[http.StatusFound] != 1 || got[401] != n-1 {
+				t.Fatalf("one authentication token redeemed %d times at once: %v", n, got)
+			}
+			var mu sync.Mutex
+			seen := map[string]bool{}
+			count(func() int {
+				r := l.generate(api, browserUA, c.ref, c.api, c.nav)
+				mu.Lock()
+				seen[tokensOf(t, r).api] = true
+				mu.Unlock()
+				return r.status
+			})
+			if len(seen) != 1 {
+				t.Fatalf("concurrent generate_tokens gave %d different api tokens", len(seen))
+			}
+		})
+	}
+}
+
+// TestLookerTokensStayOutOfTheLog runs both flows with debug logging and looks for every secret
+// and token in what was logged.
+func TestLookerTokensStayOutOfTheLog(t *testing.T) {
+	var buf syncBuf
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	l := newLookerEnv(t, envOptions{deps: func(d *api.Deps) { d.Logger = logger }})
+	c := l.login(alice(), salesTarget, false)
+	l.send("GET", salesTarget, cookieHeader(c), "")
+	l.send("GET", l.sign(alice(), "/api/v1/admin/audit").tsURL(), nil, "") // refused
+	api := l.apiLogin()
+	tk := tokensOf(t, l.acquire(api, browserUA, cookielessUser("pat", nil)))
+	l.send("GET", firstLoad(salesTarget, tk), uaHeader(browserUA), "")
+	l.send("GET", firstLoad(salesTarget, tk), uaHeader(browserUA), "") // refused: used
+	l.send("GET", salesTarget+"&embed_navigation_token="+tk.nav, uaHeader(otherUA), "")
+	l.send("POST", "/api/v1/embed/dashboards/sales/query", bearerUA(tk.api, browserUA), `{}`)
+	l.generate(api, browserUA, tk.ref, tk.api, tk.nav)
+	l.send("DELETE", "/api/4.0/embed/cookieless_session/"+tk.ref, map[string]string{"Authorization": "token " + api}, "")
+	logged := buf.String()
+	if !strings.Contains(logged, "/login/embed/") {
+		t.Fatalf("nothing was logged: %q", logged)
+	}
+	for name, secret := range map[string]string{"embed secret": l.secret, "cookie": c.Value, "api login": api,
+		"auth": tk.auth, "navigation": tk.nav, "api token": tk.api, "reference": tk.ref} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the log holds the %s", name)
+		}
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestLookerCreateSSOEmbedURL: POST /api/4.0/embed/sso_url (Looker's create_sso_embed_url) gives
+// a signed URL that signs in once, for the user in the body.
+func TestLookerCreateSSOEmbedURL(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	api := l.apiLogin()
+	call := func(body string) response {
+		return l.send("POST", "/api/4.0/embed/sso_url", map[string]string{"Authorization": "token " + api, "Content-Type": "application/json"}, body)
+	}
+	r := call(`{"target_url":"` + l.srv.URL + salesTarget + `","session_length":600,"external_user_id":"erin",` +
+		`"permissions":["access_data","see_user_dashboards"],"models":["sales"],"user_attributes":{"external_value":"Engineering"},"first_name":"Erin"}`)
+	if r.status != 200 {
+		t.Fatalf("sso_url: %d %s", r.status, r.body)
+	}
+	signed := r.json(t)["url"].(string)
+	p, ok := strings.CutPrefix(signed, l.srv.URL)
+	if !ok || !strings.HasPrefix(p, "/login/embed/") {
+		t.Fatalf("url = %q", signed)
+	}
+	login := l.send("GET", p, nil, "")
+	if login.status != http.StatusFound || login.header.Get("Location") != salesTarget {
+		t.Fatalf("signing in with the created URL: %d %s", login.status, login.body)
+	}
+	c := sessionCookie(t, login)
+	q := l.send("POST", "/api/v1/embed/dashboards/sales/query", cookieHeader(c), `{"widgets":["revenue"]}`)
+	if got, want := widgetValue(t, q, "revenue"), l.scalar("SELECT sum(amount) FROM sales WHERE department = 'Engineering'"); got != want {
+		t.Fatalf("revenue = %v, want %v", got, want)
+	}
+	if again := l.send("GET", p, nil, ""); again.status != 401 || again.errorCode(t) != "nonce_reused" {
+		t.Fatalf("second use: %d %s", again.status, again.body)
+	}
+	for _, tc := range []struct{ body, code string }{
+		{`{"target_url":"https://evil.example.net/embed/dashboards/sales","external_user_id":"e","permissions":[],"models":[]}`, "invalid_target"},
+		{`{"target_url":"/api/v1/admin/audit","external_user_id":"e","permissions":[],"models":[]}`, "invalid_target"},
+		{`{"target_url":"` + salesTarget + `","external_user_id":"e","permissions":["root"],"models":[]}`, "unknown_permission"},
+		{`{"target_url":"` + salesTarget + `","external_user_id":"e","permissions":[],"models":[],"secret_id":"es_nope"}`, "invalid_parameter"},
+		{`{"external_user_id":"e","permissions":[],"models":[]}`, "missing_parameter"},
+	} {
+		if r := call(tc.body); r.status != 400 || looker("", r, t) != tc.code {
+			t.Errorf("%s: %d %s, want %s", tc.body, r.status, r.body, tc.code)
+		}
+	}
+}
+
+func TestLookerSSOURLChoosesTheSecret(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	admin := map[string]string{"Authorization": "Bearer " + l.adminKey}
+	first := l.do("GET", "/api/v1/admin/embed_secrets", admin, nil).json(t)["embed_secrets"].([]any)[0].(map[string]any)["id"].(string)
+	l.createSecret()
+	api := l.apiLogin()
+	call := func(extra string) response {
+		return l.send("POST", "/api/4.0/embed/sso_url", map[string]string{"Authorization": "token " + api},
+			`{"target_url":"`+salesTarget+`","external_user_id":"e","permissions":["access_data","see_user_dashboards"],"models":["sales"]`+extra+`}`)
+	}
+	// Signed with the first secret on request: revoking the newer one leaves it working.
+	r := call(`,"secret_id":"` + first + `"`)
+	if r.status != 200 {
+		t.Fatalf("sso_url: %d %s", r.status, r.body)
+	}
+	list := l.do("GET", "/api/v1/admin/embed_secrets", admin, nil).json(t)["embed_secrets"].([]any)
+	second := list[1].(map[string]any)["id"].(string)
+	l.do("DELETE", "/api/v1/admin/embed_secrets/"+second, admin, nil)
+	p, _ := strings.CutPrefix(r.json(t)["url"].(string), l.srv.URL)
+	if login := l.send("GET", p, nil, ""); login.status != http.StatusFound {
+		t.Fatalf("URL signed with the chosen secret: %d %s", login.status, login.body)
+	}
+	l.do("DELETE", "/api/v1/admin/embed_secrets/"+first, admin, nil)
+	if r := call(""); r.status != 400 || looker("", r, t) != "no_embed_secret" {
+		t.Fatalf("without embed secrets: %d %s", r.status, r.body)
+	}
+}
+
+func TestLookerBootstrapIsScriptSafe(t *testing.T) {
+	l := newLookerEnv(t, envOptions{})
+	c := l.login(alice(), salesTarget, false)
+	evil := "</script><script>alert(1)</script>"
+	page := l.send("GET", salesTarget+"&Region="+url.QueryEscape(evil)+"&theme="+url.QueryEscape(evil), cookieHeader(c), "")
+	if page.status != 200 || strings.Contains(string(page.body), evil) {
+		t.Fatalf("page %d holds the raw value", page.status)
+	}
+	if b := bootstrap(t, page); b["filters"].(map[string]any)["region"] != evil || b["theme"] != evil {
+		t.Fatalf("bootstrap does not carry the values as data: %v", b)
 	}
 }

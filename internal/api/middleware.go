@@ -68,7 +68,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				}
 			}
 			// Only the path is logged: query strings can carry external values.
-			s.Logger.InfoContext(ctx, "http", "request_id", id, "method", r.Method, "path", r.URL.Path,
+			s.Logger.InfoContext(ctx, "http", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path),
 				"status", sw.status, "ms", float64(s.Now().Sub(start).Microseconds())/1000, "aborted", v == http.ErrAbortHandler)
 			if v == http.ErrAbortHandler {
 				panic(v) // net/http cuts the connection without logging a stack

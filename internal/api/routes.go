@@ -26,6 +26,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /api/4.0/embed/cookieless_session/acquire", s.lookerAPI(s.handleAcquire))
 	mux.Handle("PUT /api/4.0/embed/cookieless_session/generate_tokens", s.lookerAPI(s.handleGenerateTokens))
 	mux.Handle("DELETE /api/4.0/embed/cookieless_session/{token}", s.lookerAPI(s.handleEndSession))
+	mux.Handle("POST /api/4.0/embed/sso_url", s.lookerAPI(s.handleCreateSSOURL))
 
 	// The viewer page and static assets.
 	mux.Handle("GET /embed/dashboards/{id}", s.plain(s.handleViewerPage))
@@ -39,6 +40,27 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /api/v1/admin/embed_secrets", s.admin(s.handleCreateEmbedSecret))
 	mux.Handle("GET /api/v1/admin/embed_secrets", s.admin(s.handleListEmbedSecrets))
 	mux.Handle("DELETE /api/v1/admin/embed_secrets/{id}", s.admin(s.handleRevokeEmbedSecret))
+
+	// OAuth integrations (Posit Connect's API shapes; docs/oauth.md).
+	mux.Handle("GET /__api__/v1/oauth/integrations", s.oauthAdmin(s.handleListIntegrations))
+	mux.Handle("POST /__api__/v1/oauth/integrations", s.oauthAdmin(s.handleCreateIntegration))
+	mux.Handle("GET /__api__/v1/oauth/integrations/{guid}", s.oauthAdmin(s.handleGetIntegration))
+	mux.Handle("PATCH /__api__/v1/oauth/integrations/{guid}", s.oauthAdmin(s.handlePatchIntegration))
+	mux.Handle("DELETE /__api__/v1/oauth/integrations/{guid}", s.oauthAdmin(s.handleDeleteIntegration))
+	mux.Handle("GET /__api__/v1/oauth/integrations/{guid}/associations", s.oauthAdmin(s.handleIntegrationAssociations))
+	mux.Handle("POST /__api__/v1/oauth/integrations/credentials", http.HandlerFunc(s.handleCredentials))
+	mux.Handle("GET /__api__/v1/oauth/sessions", s.oauthAdmin(s.handleListSessions))
+	mux.Handle("DELETE /__api__/v1/oauth/sessions/{guid}", s.oauthAdmin(s.handleDeleteSession))
+	mux.Handle("POST /__api__/v1/oauth/user-session-tokens", s.contentKeyed(s.handleUserSessionToken))
+	mux.Handle("POST /__api__/v1/oauth/content-session-tokens", s.contentKeyed(s.handleContentSessionToken))
+	mux.Handle("GET /__api__/v1/content", s.oauthAdmin(s.handleListContent))
+	mux.Handle("POST /__api__/v1/content", s.oauthAdmin(s.handleCreateContent))
+	mux.Handle("DELETE /__api__/v1/content/{id}", s.oauthAdmin(s.handleDeleteContent))
+	mux.Handle("GET /__api__/v1/content/{id}/oauth/integrations/associations", s.oauthAdmin(s.handleGetAssociations))
+	mux.Handle("PUT /__api__/v1/content/{id}/oauth/integrations/associations", s.oauthAdmin(s.handlePutAssociations))
+	mux.Handle("GET /__oauth__/integrations/{guid}/login", http.HandlerFunc(s.handleOAuthLogin))
+	mux.Handle("GET /__oauth__/integrations/callback", http.HandlerFunc(s.handleOAuthCallback))
+	mux.Handle("GET /api/v1/embed/dashboards/{id}/oauth", s.embed(s.handleEmbedOAuth))
 
 	mux.Handle("GET /healthz", s.plain(s.handleReady))
 	mux.Handle("GET /readyz", s.plain(s.handleReady))

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -18,9 +17,9 @@ import (
 	"github.com/inlay/inlay/internal/compile"
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/looker"
+	"github.com/inlay/inlay/internal/oauth"
 	"github.com/inlay/inlay/internal/principal"
 	"github.com/inlay/inlay/internal/query"
-	"github.com/inlay/inlay/internal/rls"
 	"github.com/inlay/inlay/internal/secret"
 	"github.com/inlay/inlay/internal/storage"
 	"github.com/inlay/inlay/internal/token"
@@ -47,6 +46,9 @@ type Options struct {
 	// RequestTimeout bounds the whole of an embed API request (compile, bind, queue and
 	// engine); 0 means only the engine's per-query timeout applies.
 	RequestTimeout time.Duration
+	// OAuthSources maps every data source name to the OAuth integration its queries run with
+	// ("" for none).
+	OAuthSources map[string]string
 }
 
 // Deps are the services the API is built on.
@@ -82,16 +84,15 @@ type Deps struct {
 	// Secrets enables Looker-compatible embedding (docs/looker.md): its sessions' tokens are
 	// keyed and its embed secrets sealed with them. nil leaves it off.
 	Secrets *secret.Keys
+	// OAuth brokers OAuth integrations (nil disables the integrations API).
+	OAuth *oauth.Broker
 }
 
 // Server serves the HTTP API.
 type Server struct {
 	Deps
-	opts Options
-	// usesExternalValue memoises, per loaded dashboard, whether a dataset names
-	// __aibi_external_value (tokeninfo requires external_value only then).
-	usesExternalValue sync.Map // *dashboard.Dashboard -> bool
-	looker            *looker.Service
+	opts   Options
+	looker *looker.Service
 	// exchange applies the token exchange's rules.
 	exchange *token.Exchange
 }
@@ -182,24 +183,4 @@ func (s *Server) frameAncestors(d *dashboard.Dashboard) []string {
 		}
 	}
 	return out
-}
-
-// needsExternalValue is usesExternalValue(d), computed once per loaded dashboard.
-func (s *Server) needsExternalValue(d *dashboard.Dashboard) bool {
-	if v, ok := s.usesExternalValue.Load(d); ok {
-		return v.(bool)
-	}
-	v := usesExternalValue(d)
-	s.usesExternalValue.Store(d, v)
-	return v
-}
-
-// usesExternalValue reports whether a dataset of d names __aibi_external_value.
-func usesExternalValue(d *dashboard.Dashboard) bool {
-	for _, ds := range d.Datasets {
-		if _, n, err := rls.RewriteExternalValue(ds.SQL, func() string { return "NULL" }); err != nil || n > 0 {
-			return true // a dataset the rewriter cannot read is treated as needing it: fail closed
-		}
-	}
-	return false
 }

@@ -96,6 +96,11 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	e.do("GET", "/no/such/path", nil, nil)
+	// A token without the "regions" attribute the operations dashboard's RLS needs.
+	partial := e.embedToken("operations", "ops@example.com", "x", url.Values{"attributes": {`{"department":"Sales"}`}})
+	if r := e.query(partial, "operations", `{}`); r.status != http.StatusOK || !strings.Contains(string(r.body), "rls_value_missing") {
+		t.Fatalf("query without an RLS attribute: %d %s", r.status, r.body)
+	}
 
 	r := e.do("GET", "/metrics", nil, nil)
 	if r.status != http.StatusOK {
@@ -103,21 +108,24 @@ func TestMetrics(t *testing.T) {
 	}
 	body := string(r.body)
 	for _, want := range []string{
-		`inlay_http_requests_total{code="200",method="POST",route="POST /api/v1/embed/dashboards/{id}/query"} 2`,
-		`inlay_http_requests_total{code="200",method="POST",route="POST /oidc/v1/token"} 2`,
+		`inlay_http_requests_total{code="200",method="POST",route="POST /api/v1/embed/dashboards/{id}/query"} 3`,
+		`inlay_http_requests_total{code="200",method="POST",route="POST /oidc/v1/token"} 4`,
 		`inlay_http_requests_total{code="404",method="GET",route="/"} 1`,
-		`inlay_http_request_duration_seconds_bucket{route="POST /api/v1/embed/dashboards/{id}/query",le="+Inf"} 2`,
-		`inlay_tokens_minted_total{kind="embed"} 1`,
-		`inlay_tokens_minted_total{kind="service"} 1`,
+		`inlay_http_request_duration_seconds_bucket{route="POST /api/v1/embed/dashboards/{id}/query",le="+Inf"} 3`,
+		`inlay_tokens_minted_total{kind="embed"} 2`,
+		`inlay_tokens_minted_total{kind="service"} 2`,
 		`inlay_datasource_queries_total{outcome="ok",source="default"} 1`,
 		`inlay_query_cache_hits_total 1`,
 		`inlay_query_coalesced_total 0`,
 		`inlay_audit_queue_depth `,
-		`inlay_rls_refusals_total 0`,
+		`inlay_rls_refusals_total `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+	if strings.Contains(body, "inlay_rls_refusals_total 0") {
+		t.Error("RLS refusals were not counted")
 	}
 	if strings.Contains(body, "alice") || strings.Contains(body, "Sales") {
 		t.Error("/metrics holds a viewer's values")
@@ -165,4 +173,15 @@ func TestRateLimits(t *testing.T) {
 
 func basicAuth(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+// The Looker API login is a token endpoint too: limited per service principal.
+func TestLookerLoginRateLimited(t *testing.T) {
+	l := newLookerEnv(t, envOptions{deps: func(d *api.Deps) { d.TokenLimiter = ratelimit.New(0.01, 1, nil) }})
+	l.apiLogin()
+	r := l.send("POST", "/api/4.0/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		url.Values{"client_id": {l.clientID}, "client_secret": {l.clientSecret}}.Encode())
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "rate_limited") {
+		t.Fatalf("second login: %d %v %s", r.status, r.header, r.body)
+	}
 }

@@ -75,9 +75,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Stored before the token is handed out: no token exists that the audit log does not show,
+	// even if this replica dies the next instant.
+	if err := s.Audit.RecordNow(r.Context(), storage.AuditEvent{Time: now, Kind: storage.AuditTokenMinted, PrincipalID: p.ClientID,
+		ViewerID: claims.ViewerID, DashboardID: claims.DashboardID, Outcome: "ok", Detail: string(claims.Kind)}); err != nil {
+		return err
+	}
 	s.Observer.TokenMinted(string(claims.Kind))
-	s.Audit.Record(storage.AuditEvent{Time: now, Kind: storage.AuditTokenMinted, PrincipalID: p.ClientID,
-		ViewerID: claims.ViewerID, DashboardID: claims.DashboardID, Outcome: "ok", Detail: string(claims.Kind)})
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: raw, TokenType: "Bearer", ExpiresIn: remaining(exp, now), Scope: claims.Scope})
@@ -136,7 +140,7 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	d, ok := s.dashboard(id)
+	plan, ok := s.plan(id)
 	if !ok {
 		return errorf(http.StatusNotFound, "not_found", "no dashboard with id %s", strconvQuote(id))
 	}
@@ -148,7 +152,7 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) error {
 	}
 	param := func(name string) token.Param { return token.Param{Value: q.Get(name), Set: q.Has(name)} }
 	info, err := s.exchange.TokenInfo(r.Context(), token.InfoRequest{
-		Subject: svc.Subject, DashboardID: id, UsesExternalValue: s.needsExternalValue(d),
+		Subject: svc.Subject, DashboardID: id, UsesExternalValue: plan.UsesExternalValue(),
 		ViewerID: q.Get("external_viewer_id"), ExternalValue: param("external_value"),
 		Attributes: param("attributes"), Capabilities: param("capabilities"), ExpiresIn: param("expires_in"),
 	})

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -8,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/inlay/inlay/internal/storage"
+	"github.com/inlay/inlay/internal/storage/memory"
 	"github.com/inlay/inlay/internal/storage/postgres"
 	"github.com/inlay/inlay/internal/storage/postgres/pgtest"
 )
@@ -106,4 +110,30 @@ func TestStateUnavailable(t *testing.T) {
 		t.Fatalf("mint did not recover: %d %s", last.status, last.body)
 	}
 	e.embedToken(salesDash, "bob@example.com", "Engineering", nil)
+}
+
+// auditDownStore is the memory store with AppendAudit failing as an unreachable database does.
+type auditDownStore struct{ storage.Store }
+
+func (auditDownStore) AppendAudit(context.Context, []storage.AuditEvent) error {
+	return fmt.Errorf("append audit: %w: connection refused", storage.ErrUnavailable)
+}
+
+// TestMintIsAuditedBeforeItIsHandedOut: a token whose audit event cannot be stored is not handed
+// out (503, no access_token), so a replica killed right after a mint cannot leave an unaudited
+// token behind; with the store back, the mint's event is in the log as soon as the token is.
+func TestMintIsAuditedBeforeItIsHandedOut(t *testing.T) {
+	e := newEnv(t, envOptions{store: auditDownStore{memory.New()}})
+	r := e.postToken(e.basic(), url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	if r.status != 503 || strings.Contains(string(r.body), "access_token") {
+		t.Fatalf("mint with the audit log unavailable: %d %s; want 503 and no token", r.status, r.body)
+	}
+
+	e = newEnv(t, envOptions{})
+	e.embedToken(salesDash, "carol@example.com", "Sales", nil)
+	// No flush: the events are stored synchronously.
+	events, err := e.store.ListAudit(t.Context(), storage.AuditFilter{Kind: storage.AuditTokenMinted, ViewerID: "carol@example.com"})
+	if err != nil || len(events) != 1 || events[0].Detail != "embed" {
+		t.Fatalf("embed mint events right after the token: %+v, %v", events, err)
+	}
 }

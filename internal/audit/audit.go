@@ -44,9 +44,12 @@ type Options struct {
 // Record never drops an event for load: when the buffer is full (the store is slower than the
 // traffic) it blocks until there is room. An audit log with silent gaps would be worse than a
 // slower query, and a bounded buffer keeps memory bounded. Events recorded by one goroutine are
-// stored in the order it recorded them. Events are lost (never silently) when the store fails a
-// batch twice (logged, and returned by Flush and Close), when recorded after Close (logged),
-// and when the process ends before their batch is stored.
+// stored in the order it recorded them. While the store is unavailable, batches are kept and
+// retried. Events are lost, never silently (each case is logged, and store failures are returned
+// by Flush and Close), when the store fails a batch twice for another reason, when it stays
+// unavailable past maxHeldEvents kept events, when the writer closes while it is unavailable,
+// and when recorded after Close; and, with nothing logged, when the process dies before their
+// batch is stored.
 type Writer struct {
 	store  storage.Store
 	logger *slog.Logger
@@ -114,6 +117,21 @@ func (w *Writer) Record(ev storage.AuditEvent) {
 
 // Queued is the number of events (and flush markers) waiting to be stored, for metrics.
 func (w *Writer) Queued() int { return len(w.items) }
+
+// RecordNow stores ev before it returns, bypassing the batch: for events that must survive the
+// process dying right after (a token handed to a client must be in the log even if the replica is
+// killed the next instant). It costs one store round trip; an error means ev was not stored.
+func (w *Writer) RecordNow(ctx context.Context, ev storage.AuditEvent) error {
+	if ev.Time.IsZero() {
+		ev.Time = w.opts.Now()
+	}
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	if err := w.store.AppendAudit(ctx, []storage.AuditEvent{ev}); err != nil {
+		return fmt.Errorf("audit: storing a %s event: %w", ev.Kind, err)
+	}
+	return nil
+}
 
 // Flush returns once every event recorded before it was called is stored, or ctx ends. It
 // returns the store failures since the previous Flush (events that could not be stored even

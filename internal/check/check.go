@@ -15,6 +15,7 @@ import (
 
 	"github.com/inlay/inlay/internal/config"
 	"github.com/inlay/inlay/internal/dashboard"
+	"github.com/inlay/inlay/internal/yamlpos"
 )
 
 // Problem codes, stable for tools that read --json output.
@@ -32,35 +33,11 @@ const (
 	CodeQueryFailed       = "query_failed" // any other error from the engine
 )
 
-// Problem is one thing wrong with a project, where it is written.
-type Problem struct {
-	File    string `json:"file,omitempty"`
-	Line    int    `json:"line,omitempty"`
-	Column  int    `json:"column,omitempty"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	// Detail is the engine's own message, when the problem came from running SQL.
-	Detail string `json:"detail,omitempty"`
-}
-
-// String formats the problem as compilers do, "file:line:col: message", the detail indented
-// on the next line.
-func (p Problem) String() string {
-	var b strings.Builder
-	switch {
-	case p.File != "" && p.Line > 0 && p.Column > 0:
-		fmt.Fprintf(&b, "%s:%d:%d: ", p.File, p.Line, p.Column)
-	case p.File != "" && p.Line > 0:
-		fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
-	case p.File != "":
-		fmt.Fprintf(&b, "%s: ", p.File)
-	}
-	b.WriteString(p.Message)
-	if d := strings.TrimSpace(p.Detail); d != "" {
-		b.WriteString("\n    " + strings.ReplaceAll(d, "\n", "\n    "))
-	}
-	return b.String()
-}
+// Problem is one thing wrong with a project, where it is written: the Problem type of
+// inlay.yaml and the dashboards, with a Code (for --json) and, when the problem came from running
+// SQL, the engine's message as Detail. String formats it as compilers do, "file:line:col:
+// message", the detail indented on the next lines.
+type Problem = yamlpos.Problem
 
 // Project is a project as read by Static.
 type Project struct {
@@ -168,7 +145,7 @@ func configProblem(cp config.Problem) Problem {
 		}
 		msg += ": " + cp.Message
 	}
-	return Problem{File: cp.File, Line: cp.Line, Code: CodeConfig, Message: msg}
+	return Problem{File: cp.File, Line: cp.Line, Column: cp.Column, Code: CodeConfig, Message: msg}
 }
 
 func at(d *dashboard.Dashboard, path, code, msg, detail string) Problem {

@@ -108,7 +108,7 @@ func TestStaticReportsConfigAndDashboardsTogether(t *testing.T) {
 	Sort(problems)
 	out := render(problems)
 	contains(t, out,
-		"inlay.yaml:2: bogus_key: unknown key [config]",
+		"inlay.yaml:2:1: bogus_key: unknown key (expected one of",
 		`sales.yaml:11:13: dataset "far" uses data source "warehouse", which inlay.yaml does not define (it defines default) [unknown_data_source]`,
 		"syntax.yaml:5:", "[dashboard]",
 	)
@@ -224,4 +224,29 @@ func TestYAMLSyntaxErrorsOnTheirLine(t *testing.T) {
 	Sort(problems)
 	out := render(problems)
 	contains(t, out, "inlay.yaml:3: ", "x.yaml:5: YAML: did not find expected ',' or ']'")
+}
+
+// TestDataSQLFile: an unknown table in a sql_file is reported in that file, on its line.
+func TestDataSQLFile(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "inlay.yaml"), "data_sources:\n  default: {type: duckdb}\n")
+	write(t, filepath.Join(dir, "dashboards", "orders.sql"), "-- the orders\nSELECT *\nFROM ordrs\nWHERE true\n")
+	write(t, filepath.Join(dir, "dashboards", "d.yaml"), `id: d
+title: D
+datasets:
+  - {name: o, sql_file: orders.sql}
+widgets:
+  - {name: n, type: counter, dataset: o, value: count(*), layout: {x: 0, y: 0, w: 3, h: 2}}
+`)
+	proj, problems := Static(dir, func(string) string { return "" })
+	if len(problems) > 0 {
+		t.Fatal(render(problems))
+	}
+	src, err := duckdb.Open(t.Context(), duckdb.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	out := render(Data(t.Context(), proj.Dashboards, map[string]datasource.Source{"default": src}, SampleViewer(proj.Dashboards, "x", nil)))
+	contains(t, out, filepath.Join(dir, "dashboards", "orders.sql")+`:3:6: dataset "o": table "ordrs" does not exist`)
 }

@@ -90,7 +90,7 @@ func FilterOptions(d *dashboard.Dashboard, filterName string, dialect datasource
 	if len(flt.Targets) > 0 {
 		datasets = planOne(d, flt.Targets[0].Dataset, dialect)
 	}
-	return planFilter(d, flt, datasets).Bind(v, opts.MaxRows)
+	return planFilter(flt, datasets).Bind(v, opts.MaxRows)
 }
 
 // planOne plans the named dataset alone (none when it does not exist), for one-off compiles.

@@ -220,6 +220,9 @@ func TestErrors(t *testing.T) {
 	d := testDashboard()
 	noValue := testViewer()
 	noValue.ExternalValue = nil
+	emptyValue := testViewer()
+	empty := ""
+	emptyValue.ExternalValue = &empty
 	noRegion := testViewer()
 	delete(noRegion.Attributes, "region")
 	twoRegions := testViewer()
@@ -234,6 +237,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{"unknown widget", "nope", testViewer(), ErrUnknownWidget, ""},
 		{"external value missing", "revenue", noValue, ErrRLSValueMissing, "external_value"},
+		{"external value empty", "revenue", emptyValue, ErrRLSValueMissing, "external_value"},
 		{"attribute missing", "region_count", noRegion, ErrRLSValueMissing, "region"},
 		{"eq with two values", "region_count", twoRegions, ErrRLSValueMissing, "region"},
 	}

@@ -31,6 +31,8 @@ type Plan struct {
 	// Filters in the dashboard's order.
 	filterOrder []*FilterPlan
 	problems    []PlanProblem
+	// usesExternalValue: a dataset names __aibi_external_value.
+	usesExternalValue bool
 }
 
 // PlanProblem is a definition error found while planning, with the dotted path of the part of the
@@ -55,6 +57,9 @@ func NewPlan(d *dashboard.Dashboard, dialectOf DialectFunc) *Plan {
 		datasets:  make(map[string]*datasetPlan, len(d.Datasets)),
 	}
 	for i := range d.Datasets {
+		if _, n, err := rls.RewriteExternalValue(d.Datasets[i].SQL, func() string { return "NULL" }); err != nil || n > 0 {
+			p.usesExternalValue = true // a dataset the rewriter cannot read counts as needing it: fail closed
+		}
 		ds := planDataset(d, &d.Datasets[i], dialectOf)
 		if ds.err != nil {
 			p.problems = append(p.problems, PlanProblem{Path: "datasets." + strconv.Itoa(i), Err: ds.err})
@@ -64,7 +69,7 @@ func NewPlan(d *dashboard.Dashboard, dialectOf DialectFunc) *Plan {
 		}
 	}
 	for i := range d.Filters {
-		fp := planFilter(d, &d.Filters[i], p.datasets)
+		fp := planFilter(&d.Filters[i], p.datasets)
 		if fp.err != nil && !errors.Is(fp.err, errDatasetBroken) {
 			p.problems = append(p.problems, PlanProblem{Path: "filters." + strconv.Itoa(i), Err: fp.err})
 		}
@@ -84,6 +89,10 @@ func NewPlan(d *dashboard.Dashboard, dialectOf DialectFunc) *Plan {
 
 // errDatasetBroken marks a widget or filter error that only repeats its dataset's own problem.
 var errDatasetBroken = errors.New("the dataset cannot be compiled")
+
+// UsesExternalValue reports whether a dataset names __aibi_external_value, so that a viewer
+// without an external value can read nothing of it.
+func (p *Plan) UsesExternalValue() bool { return p.usesExternalValue }
 
 // Problems are the definition errors found while planning.
 func (p *Plan) Problems() []PlanProblem { return p.problems }
@@ -236,7 +245,8 @@ func (p *datasetPlan) writeSecured(b *builder, v rls.Viewer) error {
 	if p.err != nil {
 		return p.err
 	}
-	if len(p.parts) > 1 && v.ExternalValue == nil {
+	// An empty value fails closed too: it would match no rows, or the rows holding ''.
+	if len(p.parts) > 1 && (v.ExternalValue == nil || *v.ExternalValue == "") {
 		return &RLSError{Attribute: ExternalValueAttribute}
 	}
 	b.sb.WriteString(p.parts[0])
@@ -545,7 +555,7 @@ type FilterPlan struct {
 // Err is the definition error that every Bind of this filter returns, if any.
 func (f *FilterPlan) Err() error { return f.err }
 
-func planFilter(d *dashboard.Dashboard, flt *dashboard.Filter, datasets map[string]*datasetPlan) *FilterPlan {
+func planFilter(flt *dashboard.Filter, datasets map[string]*datasetPlan) *FilterPlan {
 	p := &FilterPlan{Name: flt.Name, Type: flt.Type, Source: "default", def: flt}
 	if len(flt.Targets) == 0 {
 		p.err = definitionError("filter %q has no targets", flt.Name)

@@ -4,7 +4,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/inlay/inlay/internal/yamlpos"
 )
 
 // FileName is the config file looked for in the project directory.
@@ -33,6 +34,9 @@ const DefaultDataSource = "default"
 const (
 	TypeDuckDB   = "duckdb"
 	TypePostgres = "postgres"
+	// TypeDatabricks is a Databricks SQL warehouse (host, http_path; credentials from
+	// oauth_integration, or a token).
+	TypeDatabricks = "databricks"
 )
 
 // State drivers.
@@ -70,6 +74,8 @@ type Config struct {
 	Telemetry TelemetryConfig `yaml:"telemetry" json:"telemetry"`
 	// TLS makes Inlay serve HTTPS (needed by the Looker Embed SDK, docs/looker.md).
 	TLS TLSConfig `yaml:"tls" json:"tls"`
+	// OAuth declares OAuth integrations (see OAuthConfig).
+	OAuth OAuthConfig `yaml:"oauth" json:"oauth"`
 
 	// file is the config file read (empty when none was).
 	file string
@@ -152,6 +158,16 @@ type DataSourceConfig struct {
 	AllowedDirectories []string `yaml:"allowed_directories" json:"allowed_directories"`
 	// ExternalAccess (DuckDB) turns the sandbox off: any file or URL can be read. Default false.
 	ExternalAccess bool `yaml:"external_access" json:"external_access"`
+	// OAuthIntegration names the OAuth integration (guid or name) whose credentials the queries
+	// of this source run with: the viewer's own, or a service account's.
+	OAuthIntegration string `yaml:"oauth_integration" json:"oauth_integration,omitempty"`
+	// Databricks: the workspace host, the warehouse's HTTP path, the initial catalog and
+	// schema, and a static token for sources without oauth_integration.
+	Host     string `yaml:"host" json:"host,omitempty"`
+	HTTPPath string `yaml:"http_path" json:"http_path,omitempty"`
+	Catalog  string `yaml:"catalog" json:"catalog,omitempty"`
+	Schema   string `yaml:"schema" json:"schema,omitempty"`
+	Token    Secret `yaml:"token" json:"token"`
 	// Dir is the project folder, which relative file names in a DuckDB source's SQL
 	// (read_parquet('orders/*.parquet')) resolve against, like Path. Set by Load.
 	Dir string `yaml:"-" json:"-"`
@@ -319,19 +335,35 @@ func (c *Config) decode(path string, data []byte) Problems {
 	}
 	c.publicURLDerived = true
 	lines := map[int]string{}
-	walk(doc, reflect.TypeOf(Config{}), "", func(key string, line int, known bool) {
-		if !known {
-			probs = append(probs, Problem{File: path, Line: line, Key: key, Message: "unknown key"})
-			return
-		}
-		c.setBy(key, fmt.Sprintf("%s:%d", filepath.Base(path), line))
-		if _, ok := lines[line]; !ok || len(key) > len(lines[line]) {
-			lines[line] = key
-		}
-		if key == "public_url" {
-			c.publicURLDerived = false
-		}
-	})
+	duplicates := false
+	w := yamlpos.Walker{
+		Key: func(key string, k *yaml.Node, known bool, fields map[string]reflect.StructField) {
+			if !known {
+				probs = append(probs, Problem{File: path, Line: k.Line, Column: k.Column, Key: key,
+					Message: "unknown key" + yamlpos.Suggest(k.Value, fields)})
+				return
+			}
+			c.setBy(key, fmt.Sprintf("%s:%d", filepath.Base(path), k.Line))
+			if _, ok := lines[k.Line]; !ok || len(key) > len(lines[k.Line]) {
+				lines[k.Line] = key
+			}
+			if key == "public_url" {
+				c.publicURLDerived = false
+			}
+		},
+		Duplicate: func(key string, k, first *yaml.Node) {
+			duplicates = true
+			probs = append(probs, Problem{File: path, Line: k.Line, Column: k.Column, Key: key,
+				Message: fmt.Sprintf("given twice (first on line %d)", first.Line)})
+		},
+		// Secrets check their own shape ({env}, {file} or a value) when decoded; yaml.v3 reports
+		// other wrong shapes with their line.
+		Opaque: map[reflect.Type]bool{reflect.TypeOf(Secret{}): true},
+	}
+	w.Walk(doc, reflect.TypeOf(Config{}), "")
+	if duplicates {
+		return probs // yaml.v3 refuses the whole mapping: decoding would only repeat them less clearly
+	}
 	// Unknown keys are not decoded (yaml.v3 skips them), so the rest of the file is still read
 	// and its own mistakes reported alongside.
 	if err := doc.Decode(c); err != nil {
@@ -345,43 +377,6 @@ func (c *Config) decode(path string, data []byte) Problems {
 		}
 	}
 	return probs
-}
-
-// walk visits every mapping key under n against the Go type t, reporting each key's dotted path,
-// its line, and whether t has a field for it. Map values (data_sources.NAME) are walked against
-// the map's element type; Secrets check their own shape when decoded.
-func walk(n *yaml.Node, t reflect.Type, prefix string, visit func(key string, line int, known bool)) {
-	if n.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		key := k.Value
-		if prefix != "" {
-			key = prefix + "." + k.Value
-		}
-		switch t.Kind() {
-		case reflect.Struct:
-			f, ok := fieldByTag(t, k.Value)
-			visit(key, k.Line, ok)
-			if ok && f.Type != reflect.TypeOf(Secret{}) {
-				walk(v, f.Type, key, visit)
-			}
-		case reflect.Map:
-			visit(key, k.Line, true)
-			walk(v, t.Elem(), key, visit)
-		}
-	}
-}
-
-func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag == name && tag != "-" && f.IsExported() {
-			return f, true
-		}
-	}
-	return reflect.StructField{}, false
 }
 
 // yamlParserErrors are yaml.v3's parser error messages, reported with a 0-based line.
@@ -454,9 +449,12 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set("INLAY_SECRET", "secret", func(v string) { c.Secret = NewSecret(v) })
 	set("INLAY_ADMIN_KEY", "admin_key", func(v string) { c.AdminKey = NewSecret(v) })
 	set("INLAY_STATE_PATH", "state.path", func(v string) { c.State.Path = v })
+	set("INLAY_TLS_CERT", "tls.cert", func(v string) { c.TLS.Cert = v })
+	set("INLAY_TLS_KEY", "tls.key", func(v string) { c.TLS.Key = v })
 	set("INLAY_STATE_DRIVER", "state.driver", func(v string) { c.State.Driver = v })
 	set("INLAY_STATE_DSN", "state.dsn", func(v string) { c.State.DSN = NewSecret(v) })
 	set("INLAY_CACHE_REDIS", "cache.redis", func(v string) { c.Cache.Redis = NewSecret(v) })
+	set("INLAY_OTLP_ENDPOINT", "telemetry.otlp_endpoint", func(v string) { c.Telemetry.OTLPEndpoint = v })
 	set("INLAY_ALLOWED_ORIGINS", "embed.allowed_origins", func(v string) {
 		c.Embed.AllowedOrigins = nil
 		for o := range strings.SplitSeq(v, ",") {
@@ -482,7 +480,13 @@ func (c *Config) resolveSecrets(getenv func(string) string, dir string) Problems
 	for _, name := range sortedKeys(c.DataSources) {
 		ds := c.DataSources[name]
 		try("data_sources."+name+".dsn", &ds.DSN)
+		try("data_sources."+name+".token", &ds.Token)
 		c.DataSources[name] = ds
+	}
+	for _, name := range sortedKeys(c.OAuth.Integrations) {
+		it := c.OAuth.Integrations[name]
+		try("oauth.integrations."+name+".config.client_secret", &it.Config.ClientSecret)
+		c.OAuth.Integrations[name] = it
 	}
 	return probs
 }
@@ -521,42 +525,12 @@ func (c *Config) problem(key, msg string) Problem {
 	return p
 }
 
-// Problem is one thing wrong with the configuration.
-type Problem struct {
-	File    string // config file, when the problem is in it
-	Line    int    // line in File, 0 if unknown
-	Origin  string // otherwise where the value came from: "env INLAY_LISTEN", "flag", or ""
-	Key     string // dotted key, e.g. "tokens.embed_ttl"; "" when the problem is not one key's
-	Message string
-}
-
-func (p Problem) Error() string {
-	var b bytes.Buffer
-	switch {
-	case p.File != "" && p.Line > 0:
-		fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
-	case p.File != "":
-		fmt.Fprintf(&b, "%s: ", p.File)
-	}
-	if p.Key != "" {
-		b.WriteString(p.Key)
-		if p.Origin != "" {
-			fmt.Fprintf(&b, " (from %s)", p.Origin)
-		}
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Message)
-	return b.String()
-}
+// Problem is one thing wrong with the configuration: the same type as a dashboard's problems.
+// File and Line locate it in inlay.yaml when the value came from there; otherwise Origin says
+// where it came from ("env INLAY_LISTEN", "flag"). Key is the dotted key, e.g.
+// "tokens.embed_ttl", or "" when the problem is not one key's.
+type Problem = yamlpos.Problem
 
 // Problems is every problem found, returned as one error by Load and Validate. Use errors.As to
 // print them one per line.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	msgs := make([]string, len(ps))
-	for i, p := range ps {
-		msgs[i] = p.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
+type Problems = yamlpos.Problems

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"github.com/inlay/inlay/internal/dashboard"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -230,6 +231,8 @@ func TestLoadErrors(t *testing.T) {
 		{"secret from missing file", "admin_key: {file: nope.txt}\n", []int{1}, []string{"admin_key"}, "nope.txt"},
 		{"numeric secret", "admin_key: 12345678901234567\n", []int{1}, []string{"admin_key"}, "quote it"},
 		{"not a mapping", "- a\n- b\n", []int{1}, nil, "mapping"},
+		{"typo gets a suggestion", "tokens:\n  servce_ttl: 1h\n", []int{2}, []string{"tokens.servce_ttl"}, `did you mean "service_ttl"?`},
+		{"key given twice", "listen: :1\nlisten: :2\n", []int{2}, []string{"listen"}, "given twice (first on line 1)"},
 		{"syntax error", "listen: [\n", nil, nil, ""},
 	}
 	for _, tt := range tests {
@@ -363,5 +366,76 @@ func TestDerivedPublicURL(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+func TestTLSSettings(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("listen: 127.0.0.1:9443\ntls:\n  cert: certs/c.pem\n  key: certs/k.pem\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(dir, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TLS.Cert != filepath.Join(dir, "certs", "c.pem") || c.TLS.Key != filepath.Join(dir, "certs", "k.pem") {
+		t.Fatalf("paths not resolved against the project: %+v", c.TLS)
+	}
+	if c.PublicURL != "https://127.0.0.1:9443" {
+		t.Fatalf("derived public URL with TLS = %q", c.PublicURL)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.SetTLS(TLSConfig{Cert: "only-cert.pem"})
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "cert and key go together") {
+		t.Fatalf("cert without key: %v", err)
+	}
+	c.SetTLS(TLSConfig{SelfSigned: true, Cert: "c.pem", Key: "k.pem"})
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "tls.self_signed") {
+		t.Fatalf("self_signed with a cert: %v", err)
+	}
+	c.SetTLS(TLSConfig{})
+	if c.PublicURL != "http://127.0.0.1:9443" {
+		t.Fatalf("derived public URL without TLS = %q", c.PublicURL)
+	}
+	env := map[string]string{"INLAY_TLS_CERT": "/etc/inlay/c.pem", "INLAY_TLS_KEY": "/etc/inlay/k.pem"}
+	c, err = Load(dir, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TLS.Cert != "/etc/inlay/c.pem" || c.TLS.Key != "/etc/inlay/k.pem" {
+		t.Fatalf("env did not set tls: %+v", c.TLS)
+	}
+}
+
+// TestProblemsShareDashboardFormat: config problems carry the column of the key, and print as
+// file:line:col like a dashboard's (one Problem type for both).
+func TestProblemsShareDashboardFormat(t *testing.T) {
+	dir := writeProject(t, "query:\n  timeout: 1s\n  maxrows: 3\n")
+	_, err := Load(dir, env(nil))
+	ps := problemsOf(t, err)
+	if len(ps) != 1 {
+		t.Fatalf("problems = %v", ps)
+	}
+	want := filepath.Join(dir, FileName) + ":3:3: query.maxrows: unknown key"
+	if got := ps[0].Error(); !strings.HasPrefix(got, want) {
+		t.Errorf("Error() = %q, want it to start with %q", got, want)
+	}
+	var _ dashboard.Problem = ps[0]
+}
+
+// TestServiceTTLMayExceedEmbedTTLs: a service token may live longer than any embed token; the
+// signing keys are kept for the longest lifetime of either.
+func TestServiceTTLMayExceedEmbedTTLs(t *testing.T) {
+	c, err := Load(writeProject(t, "tokens: {service_ttl: 48h, embed_ttl: 10m, max_embed_ttl: 2h}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if got := c.Tokens.LongestTTL(); got != 48*time.Hour {
+		t.Errorf("LongestTTL = %v, want 48h", got)
 	}
 }

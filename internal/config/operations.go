@@ -56,8 +56,8 @@ const (
 	DefaultMaxRequestBytes      = 1 << 20
 	DefaultMaxFilterValues      = 1000
 	DefaultShutdownTimeout      = 25 * time.Second
-	DefaultTokenRate            = 10
-	DefaultTokenBurst           = 50
+	DefaultTokenRate            = 50
+	DefaultTokenBurst           = 200
 	DefaultQueryRate            = 20
 	DefaultQueryBurst           = 100
 	DefaultMaxQueuedQueries     = 256

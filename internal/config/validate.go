@@ -79,6 +79,8 @@ func (c *Config) Validate() error {
 	if c.Cache.Redis.IsSet() {
 		if err := checkRedisURL(c.Cache.Redis.Reveal()); err != nil {
 			bad("cache.redis", "%v", err)
+		} else if c.Query.CacheTTL <= 0 {
+			bad("cache.redis", "needs the result cache on (query.cache_ttl > 0)")
 		}
 	}
 
@@ -99,6 +101,16 @@ func (c *Config) Validate() error {
 			}
 			if ds.Path != "" {
 				bad(key+".path", "is for duckdb; a postgres source takes dsn")
+			}
+		case TypeDatabricks:
+			if ds.Host == "" || ds.HTTPPath == "" {
+				bad(key, "a databricks source needs host and http_path")
+			}
+			if ds.OAuthIntegration != "" && ds.Token.IsSet() {
+				bad(key+".token", "a source with oauth_integration runs with each viewer's credentials: remove token")
+			}
+			if ds.OAuthIntegration == "" && !ds.Token.IsSet() {
+				bad(key, "a databricks source needs oauth_integration or token")
 			}
 		case "":
 			bad(key+".type", "is required (%q or %q)", TypeDuckDB, TypePostgres)

@@ -9,13 +9,12 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/inlay/inlay/internal/yamlpos"
 )
 
 // Parse parses and validates one dashboard file. file names the file in problems and locates
@@ -78,9 +77,6 @@ func load(fsys fs.FS, dir string, display func(string) string) ([]*Dashboard, []
 	sortProblems(problems)
 	return out, problems
 }
-
-// yamlLineRE finds the line number in yaml.v3's syntax and type error messages.
-var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
 // parseFile does the whole job for one file: YAML syntax, shape and unknown keys (with the
 // position of every node), sql_file loading, validation and normalisation. base is the file's
@@ -152,21 +148,7 @@ func parseFile(fsys fs.FS, base, file string, data []byte) *report {
 	return r
 }
 
-func yamlProblem(file string, err error) []Problem {
-	msg := err.Error()
-	if te, ok := err.(*yaml.TypeError); ok {
-		var ps []Problem
-		for _, m := range te.Errors {
-			ps = append(ps, yamlProblem(file, errors.New(m))...)
-		}
-		return ps
-	}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return []Problem{{File: file, Line: yamlErrorLine(line, m[2]), Message: "YAML: " + m[2]}}
-	}
-	return []Problem{{File: file, Message: strings.Replace(msg, "yaml: ", "YAML: ", 1)}}
-}
+func yamlProblem(file string, err error) []Problem { return yamlpos.FromError(file, err) }
 
 // loadSQLFiles reads each dataset's sql_file, relative to the dashboard file's folder.
 func (r *report) loadSQLFiles(fsys fs.FS, base string) {
@@ -334,183 +316,48 @@ func join(p, seg string) string {
 
 var fieldType = reflect.TypeOf(Field{})
 
-// walk checks node against the Go type it decodes into: mappings where structs go, lists where
-// slices go, integers and booleans where they belong, and no keys the type does not have. It
-// records every node's position under its path.
+// walk checks node against the Go type it decodes into (yamlpos.Walker: mappings where structs
+// go, lists where slices go, integers and booleans where they belong, no unknown or repeated
+// keys), reporting each problem at its node, and records every node's position under its path.
 func (r *report) walk(n *yaml.Node, t reflect.Type, p string) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+	where := func(p string) string {
+		if w := label(p); w != "" {
+			return w + ": "
+		}
+		return ""
 	}
-	r.pos[p] = n
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	w := yamlpos.Walker{
+		Node: func(p string, n *yaml.Node) { r.pos[p] = n },
+		Key: func(kp string, k *yaml.Node, known bool, fields map[string]reflect.StructField) {
+			if !known {
+				r.atKey(kp, k, "%sunknown field %q%s", where(parent(kp)), k.Value, yamlpos.Suggest(k.Value, fields))
+				return
+			}
+			r.keys[kp] = k
+		},
+		Duplicate: func(kp string, k, first *yaml.Node) {
+			r.atKey(kp, k, "%s%q is given twice (first on line %d)", where(parent(kp)), k.Value, first.Line)
+			r.shapeBroken = true // yaml.v3 refuses the whole mapping
+		},
+		Mismatch: func(p string, n *yaml.Node, want string, misaligns bool) {
+			r.at(p, "%sexpected %s, found %s", where(p), want, yamlpos.Describe(n))
+			r.bad[p] = true
+			if misaligns {
+				r.shapeBroken = true
+			}
+		},
+		ScalarOrStruct: map[reflect.Type]string{fieldType: "an expression string or a mapping {expr, label, format}"},
 	}
-	isNull := n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-	where := label(p)
-	if where != "" {
-		where += ": "
-	}
-	fail := func(want string) {
-		r.at(p, "%sexpected %s, found %s", where, want, describe(n))
-		r.bad[p] = true
-	}
-	switch {
-	case isNull:
-		return
-	case t == fieldType:
-		switch n.Kind {
-		case yaml.ScalarNode:
-		case yaml.MappingNode:
-			r.walkStruct(n, t, p)
-		default:
-			fail("an expression string or a mapping {expr, label, format}")
-			r.shapeBroken = true
-		}
-	case t.Kind() == reflect.Interface:
-		// Free-form (a filter default): its shape is checked by the validator.
-	case t.Kind() == reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			fail("a mapping")
-			r.shapeBroken = true
-			return
-		}
-		r.walkStruct(n, t, p)
-	case t.Kind() == reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			fail("a list")
-			return
-		}
-		for i, c := range n.Content {
-			r.walk(c, t.Elem(), join(p, strconv.Itoa(i)))
-		}
-	case t.Kind() == reflect.String:
-		if n.Kind != yaml.ScalarNode {
-			fail("a string")
-			r.shapeBroken = true // yaml.v3 drops such list items, misaligning the rest
-		}
-	case t.Kind() == reflect.Int:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-			fail("an integer")
-		}
-	case t.Kind() == reflect.Bool:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-			fail("true or false")
-		}
-	}
+	w.Walk(n, t, p)
 }
 
-func (r *report) walkStruct(n *yaml.Node, t reflect.Type, p string) {
-	fields := yamlFields(t)
-	seen := map[string]*yaml.Node{}
-	where := label(p)
-	if where != "" {
-		where += ": "
+// parent is the path holding p: "widgets.2.y" -> "widgets.2".
+func parent(p string) string {
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		return p[:i]
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		kp := join(p, k.Value)
-		if first, dup := seen[k.Value]; dup {
-			r.atKey(kp, k, "%s%q is given twice (first on line %d)", where, k.Value, first.Line)
-			r.shapeBroken = true // yaml.v3 refuses the whole mapping
-			continue
-		}
-		seen[k.Value] = k
-		f, ok := fields[k.Value]
-		if !ok {
-			r.atKey(kp, k, "%sunknown field %q%s", where, k.Value, suggest(k.Value, fields))
-			continue
-		}
-		r.keys[kp] = k
-		r.walk(v, f.Type, kp)
-	}
+	return ""
 }
 
 // yamlFields maps the YAML keys of a struct type to its fields.
-func yamlFields(t reflect.Type) map[string]reflect.StructField {
-	out := map[string]reflect.StructField{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		out[name] = f
-	}
-	return out
-}
-
-// suggest proposes the closest known key for a typo, or lists the known keys.
-func suggest(key string, fields map[string]reflect.StructField) string {
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	best, bestDist := "", 3
-	for _, name := range names {
-		if d := editDistance(strings.ToLower(key), name); d < bestDist {
-			best, bestDist = name, d
-		}
-	}
-	if best != "" {
-		return fmt.Sprintf(" (did you mean %q?)", best)
-	}
-	return " (expected one of " + strings.Join(names, ", ") + ")"
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if len(n.Value) > 40 {
-			return fmt.Sprintf("%q", n.Value[:40]+"...")
-		}
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "something else"
-}
-
-// yamlParserErrors are yaml.v3's parser (not scanner) error messages. For these it reports the
-// 0-based line of the mark (scanner errors get 1 added): yamlErrorLine corrects them.
-var yamlParserErrors = []string{
-	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
-	"did not find expected '-' indicator", "did not find expected <document start>",
-	"did not find expected <stream-start>", "did not find expected key",
-	"did not find expected node content", "found duplicate %TAG directive",
-	"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle",
-}
-
-// yamlErrorLine is the 1-based line of a yaml.v3 syntax error reported at line.
-func yamlErrorLine(line int, msg string) int {
-	if slices.Contains(yamlParserErrors, msg) {
-		return line + 1
-	}
-	return line
-}
+func yamlFields(t reflect.Type) map[string]reflect.StructField { return yamlpos.Fields(t) }

@@ -65,6 +65,13 @@ type Query struct {
 	Args    []any
 	MaxRows int           // 0 means no cap
 	Timeout time.Duration // 0 means only ctx bounds it
+	// Credential, when set, supplies the token the query runs with (a source whose queries run
+	// with each viewer's own credentials calls it per query, or per request); sources that take
+	// no per-query credentials ignore it.
+	Credential func(ctx context.Context) (string, error)
+	// CredentialOwner names whose credentials Credential supplies ("viewer:alice"), so a source
+	// can keep one session per owner and never run one person's query on another's session.
+	CredentialOwner string
 }
 
 // Column types reported in Result.Columns. Values in Result.Rows use these Go types:

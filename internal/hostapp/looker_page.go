@@ -15,8 +15,9 @@ type lookerPageData struct {
 	Signed      bool // the signed mode is available (an embed secret is configured)
 }
 
-// handleLookerPage serves the Looker mode page: /looker?mode=signed|cookieless, other query
-// parameters become the embed's initial filters (withFilters, keyed by filter title).
+// handleLookerPage serves the Looker mode page: /looker?mode=signed|cookieless[&theme=..]
+// [&_theme=..]; other query parameters become the embed's initial filters (withFilters, keyed
+// by filter title).
 func (a *App) handleLookerPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -134,9 +135,11 @@ aside h2 { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color
   const status = (t) => (document.getElementById('status').textContent = t);
   if (cfg.mode === 'signed') LookerEmbedSDK.init(cfg.host, '/looker/auth');
   else LookerEmbedSDK.initCookieless(cfg.host, '/looker/acquire', '/looker/generate');
-  // Query parameters of this page (other than mode) are the initial filters, keyed by title.
+  // Query parameters of this page are the initial filters (keyed by title), except mode, theme
+  // (withTheme) and _theme (Looker's theme overrides, through withParams).
   const filters = {};
-  for (const [k, v] of new URLSearchParams(location.search)) if (k !== 'mode') filters[k] = v;
+  const q = new URLSearchParams(location.search);
+  for (const [k, v] of q) if (!['mode', 'theme', '_theme'].includes(k)) filters[k] = v;
   let builder = LookerEmbedSDK.createDashboardWithId(cfg.dashboardId)
     .appendTo('#dashboard')
     .withDynamicIFrameHeight()
@@ -144,6 +147,8 @@ aside h2 { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color
     .withScrollMonitor()
     .withAllowAttr('fullscreen')
     .withFilters(filters);
+  if (q.get('theme')) builder = builder.withTheme(q.get('theme'));
+  if (q.get('_theme')) builder = builder.withParams({ _theme: q.get('_theme') });
   for (const name of ['dashboard:loaded', 'dashboard:run:start', 'dashboard:run:complete', 'dashboard:filters:changed',
       'dashboard:tile:start', 'dashboard:tile:complete', 'dashboard:tile:download', 'page:changed',
       'page:properties:changed', 'env:client:dialog', 'session:status', 'session:expired']) {

@@ -69,5 +69,5 @@ const (
 	CodePermissionDenied      = "permission_denied"
 	CodeModelNotAllowed       = "model_not_allowed"
 	CodeUnauthorized          = "unauthorized"
-	CodeNotFound              = "not_found"
+	CodeNoEmbedSecret         = "no_embed_secret"
 )

@@ -137,7 +137,7 @@ func (s *Service) token(prefix, sid string, gen int64) string {
 }
 
 // parseToken checks a token's prefix and MAC and returns its session id and generation (-1 for
-// tokens without one). A forged or mangled token is ErrInvalid-class invalid_token.
+// tokens without one). A forged or mangled token is a 401 invalid_token.
 func (s *Service) parseToken(prefix, tok string, withGen bool) (sid string, gen int64, err error) {
 	bad := unauthenticated(CodeInvalidToken, "the token is not valid").with("reason", "malformed")
 	if len(tok) > 256 {
@@ -226,8 +226,10 @@ func (s *Service) upsertUser(ctx context.Context, u User) error {
 	}
 	for range 3 {
 		_, err := s.store.UpdateRecord(ctx, kindUser, u.ExternalUserID, func(r storage.Record) (storage.Record, error) {
-			var old doc
-			_ = json.Unmarshal(r.Value, &old)
+			var old struct {
+				CreatedAt time.Time `json:"created_at"`
+			}
+			_ = json.Unmarshal(r.Value, &old) // only the creation time is kept
 			b, err := json.Marshal(doc{User: u, CreatedAt: old.CreatedAt, UpdatedAt: now})
 			r.Value = b
 			return r, err
@@ -251,17 +253,6 @@ func (s *Service) upsertUser(ctx context.Context, u User) error {
 		}
 	}
 	return fmt.Errorf("looker: upsert user %q: too much contention", u.ExternalUserID)
-}
-
-// GetUser returns the stored definition of an embed user (storage.ErrNotFound if none).
-func (s *Service) GetUser(ctx context.Context, externalUserID string) (User, error) {
-	r, err := s.store.GetRecord(ctx, kindUser, externalUserID)
-	if err != nil {
-		return User{}, err
-	}
-	var u User
-	err = json.Unmarshal(r.Value, &u)
-	return u, err
 }
 
 // ---- signed URLs ----
@@ -431,7 +422,8 @@ var acquireFields = map[string]bool{
 }
 
 // Acquire starts a cookieless session, or joins the one an unexpired session_reference_token
-// names (no extension, no user update), and returns a fresh set of tokens.
+// names (no extension, no user update: its current API and navigation tokens and a new one-time
+// authentication token).
 func (s *Service) Acquire(ctx context.Context, req AcquireRequest) (*Tokens, error) {
 	for name := range req.Fields {
 		if !acquireFields[name] {
@@ -462,11 +454,8 @@ func (s *Service) Acquire(ctx context.Context, req AcquireRequest) (*Tokens, err
 			if err := d.checkUA(req.UserAgent); err != nil {
 				return nil, err
 			}
-			joined, err := s.advance(ctx, sid, func(*sessionDoc) bool { return true })
-			if err != nil {
-				return nil, err
-			}
-			return s.tokens(ctx, sid, joined, true)
+			// The current generation, not a new one: tabs already using it keep working.
+			return s.tokens(ctx, sid, d, true)
 		}
 	}
 	get := func(n string) (json.RawMessage, bool) { v, ok := req.Fields[n]; return v, ok }

@@ -41,6 +41,12 @@ type Options struct {
 	CacheMaxBytes uint64
 	// Parallelism bounds how many of one Run's widget queries run at once; 0 means 8.
 	Parallelism int
+	// Shared is an optional cache shared by replicas, behind the in-process one (see SharedCache).
+	Shared SharedCache
+	// Credentials supplies per-query credentials for the sources in CredentialedSources (their
+	// queries run with the viewer's, or a service account's, own token; see credentials.go).
+	Credentials         CredentialsFunc
+	CredentialedSources map[string]struct{}
 }
 
 // Stats counts what the engine did since it was built.
@@ -50,6 +56,8 @@ type Stats struct {
 	Coalesced int64 // requests that joined an identical query already running
 	Canceled  int64 // executions stopped because every waiter went away
 	InFlight  int64 // executions running now
+	// SharedHits counts answers from the shared (Redis) cache, which ran nothing here.
+	SharedHits int64
 }
 
 // WidgetResult is one widget's outcome. Result is shared with the cache and other requests:
@@ -76,7 +84,7 @@ type Engine struct {
 	cache   *otter.Cache[cacheKey, cacheEntry] // nil when disabled
 	group   group
 
-	executed, cacheHits, canceled, inFlight atomic.Int64
+	executed, cacheHits, canceled, inFlight, sharedHits atomic.Int64
 
 	catalog atomic.Pointer[Catalog]
 }
@@ -123,6 +131,8 @@ func (e *Engine) Stats() Stats {
 		Coalesced: e.group.joins.Load(),
 		Canceled:  e.canceled.Load(),
 		InFlight:  e.inFlight.Load(),
+
+		SharedHits: e.sharedHits.Load(),
 	}
 }
 
@@ -132,6 +142,7 @@ func (e *Engine) Stats() Stats {
 // request only binds v and f into the plan's SQL: the plan was compiled when the dashboard loaded.
 func (e *Engine) Run(ctx context.Context, p *compile.Plan, v rls.Viewer, widgets []string, f compile.FilterValues) (map[string]WidgetResult, error) {
 	var plans []*compile.WidgetPlan
+	ctx = withViewer(ctx, v.ID)
 	if len(widgets) == 0 {
 		plans = p.Widgets()
 	} else {
@@ -199,6 +210,13 @@ func (e *Engine) counters(ctx context.Context, p *compile.Plan, ws []*compile.Wi
 		}
 		return out
 	}
+	if e.credentialed(ws[0].Source) {
+		// Per-viewer credentials: each counter goes through exec, whose cache key has the owner.
+		for _, w := range ws {
+			out[w.Name] = e.widget(ctx, w, v, f, e.opts.MaxRows)
+		}
+		return out
+	}
 	var missing []*compile.WidgetPlan
 	keys := map[string]cacheKey{}
 	for _, w := range ws {
@@ -214,6 +232,10 @@ func (e *Engine) counters(ctx context.Context, p *compile.Plan, ws []*compile.Wi
 				out[w.Name] = WidgetResult{Result: ent.res, Cached: true, Duration: time.Since(start)}
 				continue
 			}
+		}
+		if res, ok := e.sharedGet(ctx, keys[w.Name]); ok {
+			out[w.Name] = WidgetResult{Result: res, Cached: true, Duration: time.Since(start)}
+			continue
 		}
 		missing = append(missing, w)
 	}
@@ -242,6 +264,7 @@ func (e *Engine) counters(ctx context.Context, p *compile.Plan, ws []*compile.Wi
 			if e.cache != nil {
 				e.cache.Set(keys[w.Name], cacheEntry{res: one, weight: weigh(one)})
 			}
+			e.sharedSet(keys[w.Name], one)
 			out[w.Name] = WidgetResult{Result: one, Duration: time.Since(start)}
 		}
 	case err != nil && (errors.Is(err, datasource.ErrTimeout) || errors.Is(err, datasource.ErrCanceled)):
@@ -258,6 +281,7 @@ func (e *Engine) counters(ctx context.Context, p *compile.Plan, ws []*compile.Wi
 // same plan (RLS and filters apply) and cache.
 func (e *Engine) Export(ctx context.Context, p *compile.Plan, widget string, v rls.Viewer, f compile.FilterValues) (*datasource.Result, error) {
 	w, err := p.Widget(widget)
+	ctx = withViewer(ctx, v.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +300,7 @@ func (e *Engine) Export(ctx context.Context, p *compile.Plan, widget string, v r
 // FilterOptions computes every filter's choices for viewer v (RLS applies; other filters do
 // not). A filter's failure is in its entry's Err.
 func (e *Engine) FilterOptions(ctx context.Context, p *compile.Plan, v rls.Viewer) (map[string]FilterOptions, error) {
+	ctx = withViewer(ctx, v.ID)
 	filters := p.Filters()
 	out := make(map[string]FilterOptions, len(filters))
 	var mu sync.Mutex
@@ -348,7 +373,10 @@ func (e *Engine) source(name string) (datasource.Source, error) {
 // exec answers q from the cache, or by joining an identical running query, or by running it.
 // Only successful results are cached.
 func (e *Engine) exec(ctx context.Context, src datasource.Source, q compile.Query, maxRows int) (*datasource.Result, bool, error) {
-	key := keyOf(q, maxRows)
+	key, owner, cred, err := e.credentials(ctx, q.Source, keyOf(q, maxRows))
+	if err != nil {
+		return nil, false, err
+	}
 	if e.cache != nil {
 		if ent, ok := e.cache.GetIfPresent(key); ok {
 			e.cacheHits.Add(1)
@@ -356,10 +384,13 @@ func (e *Engine) exec(ctx context.Context, src datasource.Source, q compile.Quer
 		}
 	}
 	res, _, err := e.group.do(ctx, key, func(runCtx context.Context) (*datasource.Result, error) {
+		if res, ok := e.sharedGet(runCtx, key); ok {
+			return res, nil
+		}
 		e.executed.Add(1)
 		e.inFlight.Add(1)
 		defer e.inFlight.Add(-1)
-		res, err := src.Query(runCtx, datasource.Query{SQL: q.SQL, Args: q.Args, MaxRows: maxRows, Timeout: e.opts.Timeout})
+		res, err := src.Query(runCtx, datasource.Query{SQL: q.SQL, Args: q.Args, MaxRows: maxRows, Timeout: e.opts.Timeout, Credential: cred, CredentialOwner: owner})
 		if err != nil {
 			if runCtx.Err() != nil {
 				e.canceled.Add(1)
@@ -369,6 +400,7 @@ func (e *Engine) exec(ctx context.Context, src datasource.Source, q compile.Quer
 		if e.cache != nil {
 			e.cache.Set(key, cacheEntry{res: res, weight: weigh(res)})
 		}
+		e.sharedSet(key, res)
 		return res, nil
 	})
 	return res, false, err

@@ -139,6 +139,7 @@ func (m *Metrics) WatchEngine(stats func() query.Stats) {
 		counter("inlay_query_cache_hits_total", "Widget results answered from the result cache.", func(s query.Stats) int64 { return s.CacheHits }),
 		counter("inlay_query_coalesced_total", "Requests that waited on an identical query already running instead of running their own.", func(s query.Stats) int64 { return s.Coalesced }),
 		counter("inlay_query_canceled_total", "Executions stopped because every waiter went away.", func(s query.Stats) int64 { return s.Canceled }),
+		counter("inlay_query_shared_cache_hits_total", "Widget results answered from the shared (Redis) cache, computed on another replica.", func(s query.Stats) int64 { return s.SharedHits }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "inlay_query_in_flight", Help: "Executions running now."},
 			func() float64 { return float64(stats().InFlight) }),
 	)

@@ -95,6 +95,12 @@ export class Api {
     return res.json();
   }
 
+  /** The OAuth integrations the dashboard's data sources need, and whether this viewer has connected each. */
+  async oauth(): Promise<{ integrations: import('./connect').OAuthNeed[] }> {
+    const res = await this.call('/oauth', { method: 'GET' });
+    return res.json();
+  }
+
   /** The widget's data as an Excel workbook (number formats from the dashboard). */
   async exportXLSX(widget: string, filters: Record<string, FilterValue>): Promise<Blob> {
     const res = await this.call(`/widgets/${encodeURIComponent(widget)}/export?format=xlsx`, {

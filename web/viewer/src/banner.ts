@@ -28,6 +28,15 @@ export function causeOf(status: number, e: ApiError, filters: Filter[] = []): Ca
       action: 'reset',
     };
   }
+  if (e.code === 'session_expired') {
+    // A Looker embed session that ended or expired: only a new sign-in in the host helps.
+    return {
+      kind: 'session',
+      title: 'Your session has ended',
+      text: 'Sign in again in the application that shows this dashboard, then reload.',
+      action: 'reload',
+    };
+  }
   if (e.code === 'token_unavailable' || (status === 401 && reason === 'expired')) {
     return {
       kind: 'session',

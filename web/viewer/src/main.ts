@@ -8,6 +8,7 @@ import { Banner, causeOf } from './banner';
 import type { BannerAction } from './banner';
 import { csvRecords, pivotCSV } from './csv';
 import { Bridge } from './bridge';
+import { connectPrompt, needsLogin } from './connect';
 import { append, h, icon, icons } from './dom';
 import { FilterBar, defaults, normalize } from './filters';
 import type { FilterValues } from './filters';
@@ -137,6 +138,11 @@ class Viewer {
       this.fail({ code: 'token_unavailable', message: 'The host page did not provide a session token.' });
       return;
     }
+    await this.load();
+  }
+
+  /** Loads the definition and runs the first time (again after the viewer connects an account). */
+  private async load(): Promise<void> {
     // The definition and the first run of every widget go out together: the server applies
     // the dashboard's filter defaults, with the host's initial filters on top.
     const initial = this.pendingFilters;
@@ -151,6 +157,10 @@ class Viewer {
       loaded = await this.api.dashboard();
     } catch (e) {
       first.abort.abort();
+      if (needsLogin(apiError(e))) {
+        await this.connect(apiError(e).code === 'refresh_failed');
+        return;
+      }
       this.fail(apiError(e), e instanceof ApiFailure ? e.status : 500);
       return;
     }
@@ -277,7 +287,7 @@ class Viewer {
       loaded = await this.api.dashboard();
     } catch (e) {
       if (lk.ended || e instanceof looker.SessionExpired) return;
-      this.fail(apiError(e));
+      this.fail(apiError(e), e instanceof ApiFailure ? e.status : 500);
       return;
     }
     performance.mark('inlay:dashboard');
@@ -368,7 +378,7 @@ class Viewer {
       this.bridge.send('session:status', looker.events.sessionStatus({ sessionTtl: 0, expired: true, interrupted: false, recoverable: false }));
     }
     this.bridge.send('session:expired', looker.events.sessionExpired());
-    this.fail({ code: 'session_expired', message: 'Your session has ended. Reload the page to sign in again.' });
+    this.fail({ code: 'session_expired', message: 'Your session has ended. Reload the page to sign in again.' }, 401);
   }
 
   // ---- layout ----
@@ -416,6 +426,31 @@ class Viewer {
     ]);
   }
 
+  /**
+   * Shows "Connect your … account" for the integrations this viewer has not connected, and loads
+   * the dashboard once the popup login has connected them.
+   */
+  private async connect(again: boolean): Promise<void> {
+    let needs;
+    try {
+      needs = (await this.api.oauth()).integrations;
+    } catch (e) {
+      this.fail(apiError(e));
+      return;
+    }
+    if (!needs.some((n) => !n.connected)) {
+      // Connected meanwhile (another tab): just load.
+      await this.load();
+      return;
+    }
+    const prompt = connectPrompt(needs, again);
+    this.main.replaceChildren(prompt.el);
+    this.bridge.send('dashboard:error', { code: 'login_required', message: 'The viewer must connect an account this dashboard uses.' });
+    await prompt.done;
+    this.main.replaceChildren(pageSkeleton());
+    await this.load();
+  }
+
   private fail(e: ApiError, status = 500): void {
     this.bridge.send('dashboard:error', { code: e.code, message: e.message });
     const cause = e.code === 'not_embedded' ? undefined : causeOf(status, e);
@@ -445,6 +480,19 @@ class Viewer {
       return;
     }
     this.banner.hide();
+    if (this.looker) {
+      // Looker mode: cookieless asks the host for fresh tokens first; a cookie session just runs.
+      const tokens = this.looker.tokens;
+      if (tokens && (this.banner.el.dataset.kind === 'session' || this.needsRerun)) {
+        void tokens.token(tokens.apiToken).then(
+          () => this.run(),
+          () => undefined, // an ended session shows its own page
+        );
+        return;
+      }
+      void this.run();
+      return;
+    }
     if (this.banner.el.dataset.kind === 'session' || this.needsRerun) {
       void this.requestToken('expired').then(
         () => this.run(),
@@ -485,6 +533,11 @@ class Viewer {
     }
     if (err) tile.setError(err);
     else tile.setResult(r!, this.theme);
+    if (this.looker && this.dashboard) {
+      const detail = looker.dashboardDetail(this.dashboard, this.values, this.looker.ctx);
+      this.bridge.send('dashboard:tile:complete', looker.events.tileComplete(detail, { widget: tile.widget, error: err, truncated: r?.truncated }, this.dashboard.filters ?? []));
+      return;
+    }
     this.bridge.send('dashboard:tile:complete', { tile: { name: tile.name, title: tile.title, status: err ? 'error' : 'complete', rows: tile.rowCount, ...(err ? { error: { code: err.code, message: err.message } } : {}) } });
   }
 
@@ -569,6 +622,11 @@ class Viewer {
     const tileStatuses = this.tiles.map((t) => {
       if (failure) {
         t.setUnavailable();
+        if (lk && detail) {
+          const outcome = { widget: t.widget, error: failure };
+          outcomes.push(outcome);
+          this.bridge.send('dashboard:tile:complete', looker.events.tileComplete(detail, outcome, this.dashboard?.filters ?? []));
+        }
         return { tileId: t.name, status: 'error', errors: [{ code: failure.code, message: failure.message }] };
       }
       const r = results?.[t.name];
@@ -604,6 +662,8 @@ class Viewer {
       status: tileStatuses.some((s) => s.status === 'error') ? 'error' : 'complete',
       tileStatuses,
     });
+    const login = this.tiles.map((t) => (needsLogin(failure) ? failure : results?.[t.name]?.error)).find(needsLogin);
+    if (login) await this.connect(login.code === 'refresh_failed');
   }
 
   /** The select filter that takes a field's values: the filter named like the field's column. */

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Api, ApiFailure } from '../src/api';
 import {
   REFRESH_MARGIN_S,
   SessionExpired,
@@ -276,5 +277,55 @@ describe('bootstrap api token', () => {
     c.seed(b.apiToken!);
     expect(asked).toEqual(['r']);
     expect(await c.token()).toBe('boot');
+  });
+});
+
+describe('embed API calls in Looker mode', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const body = JSON.stringify({ results: {}, duration_ms: 1 });
+  const err = (code: string) => new Response(JSON.stringify({ error: { code, message: code } }), { status: 401 });
+
+  it('signed: the session cookie, no Authorization header, and a refused session ends it', async () => {
+    const seen: RequestInit[] = [];
+    vi.stubGlobal('fetch', async (_u: string, init: RequestInit) => (seen.push(init), seen.length === 1 ? new Response(body) : err('session_expired')));
+    const refused = vi.fn();
+    const api = new Api('https://inlay.test', 'sales', { current: () => '', renew: () => Promise.reject(new SessionExpired()), renewable: () => false, refused }, { credentials: 'same-origin' });
+    await api.query(['a'], {});
+    expect(seen[0].credentials).toBe('same-origin');
+    expect(new Headers(seen[0].headers).has('Authorization')).toBe(false);
+    await expect(api.query(['a'], {})).rejects.toBeInstanceOf(ApiFailure);
+    expect(refused).toHaveBeenCalledWith(expect.objectContaining({ code: 'session_expired' }));
+  });
+
+  it('cookieless: a refused api token is renewed with the token that failed, then retried', async () => {
+    const auth: string[] = [];
+    vi.stubGlobal('fetch', async (_u: string, init: RequestInit) => {
+      const a = new Headers(init.headers).get('Authorization')!;
+      auth.push(a);
+      return a === 'Bearer api1' ? err('invalid_token') : new Response(body);
+    });
+    let token = 'api1';
+    const renew = vi.fn(async (used?: string) => (expect(used).toBe('api1'), (token = 'api2')));
+    const api = new Api('https://inlay.test', 'sales', { current: () => token, renew, renewable: (e) => e.code !== 'session_expired' }, { credentials: 'omit' });
+    await api.query(['a'], {});
+    expect(auth).toEqual(['Bearer api1', 'Bearer api2']);
+    expect(renew).toHaveBeenCalledTimes(1);
+  });
+
+  it('cookieless: session_expired is not renewed', async () => {
+    vi.stubGlobal('fetch', async () => err('session_expired'));
+    const renew = vi.fn(async () => 'x');
+    const refused = vi.fn();
+    const api = new Api('https://inlay.test', 'sales', { current: () => 'api1', renew, renewable: (e) => e.code !== 'session_expired', refused });
+    await expect(api.dashboard()).rejects.toBeInstanceOf(ApiFailure);
+    expect(renew).not.toHaveBeenCalled();
+    expect(refused).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('the page an ended Looker session shows', () => {
+  it('says the session ended and offers a reload', async () => {
+    const { causeOf } = await import('../src/banner');
+    expect(causeOf(401, { code: 'session_expired', message: 'ended' })).toMatchObject({ kind: 'session', title: 'Your session has ended', action: 'reload' });
   });
 });

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -61,4 +62,15 @@ func DSN(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Main runs a package's tests (call it from TestMain), first saying in one line when
+// INLAY_TEST_POSTGRES_DSN is unset and the package's PostgreSQL tests will skip: go test shows
+// it with -v, in a directory run, and when the package fails, and each skipped test names the
+// variable too.
+func Main(m *testing.M) {
+	if os.Getenv(EnvDSN) == "" {
+		fmt.Fprintln(os.Stderr, "notice: "+EnvDSN+" is not set: the PostgreSQL tests of this package skip (make test sets it)")
+	}
+	os.Exit(m.Run())
 }
