@@ -217,7 +217,7 @@ func TestCounterComparison(t *testing.T) {
 		}
 	}})
 	tok := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
-	r := e.query(tok, salesDash, `{"widgets":["orders","revenue"],"filters":{"period":{"from":"2026-07-01","to":"2026-09-30"}}}`)
+	r := e.query(tok, salesDash, `{"widgets":["orders","customers"],"filters":{"period":{"from":"2026-07-01","to":"2026-09-30"}}}`)
 	if r.status != http.StatusOK {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
@@ -234,8 +234,8 @@ func TestCounterComparison(t *testing.T) {
 	if prev["from"] != "2026-03-31T00:00:00Z" || prev["to"] != "2026-07-01T00:00:00Z" {
 		t.Errorf("previous period [%v, %v)", prev["from"], prev["to"])
 	}
-	if _, has := res["revenue"].(map[string]any)["previous"]; has {
-		t.Error("revenue has no compare, so no previous")
+	if _, has := res["customers"].(map[string]any)["previous"]; has {
+		t.Error("customers has no compare, so no previous")
 	}
 	r = e.query(tok, salesDash, `{"widgets":["orders"]}`)
 	if _, has := r.json(t)["results"].(map[string]any)["orders"].(map[string]any)["previous"]; has {
