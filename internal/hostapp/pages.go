@@ -246,11 +246,21 @@ try {
     document.getElementById('theme').textContent = dark ? 'Light theme' : 'Dark theme';
   });
   document.getElementById('refresh').addEventListener('click', () => dashboard.run());
-  await dashboard.initialize();
-  // The SDK refuses theme changes and runs before initialize(): the buttons wait for it.
-  document.getElementById('theme').disabled = false;
-  document.getElementById('refresh').disabled = false;
-  setStatus('live', 'Live');
+  // The SDK refuses theme changes and runs until the dashboard has loaded: the buttons wait for
+  // it. That is initialize() resolving or, when the viewer first asks to connect an account
+  // (OAuth integrations), the dashboard:loaded that follows the connection.
+  dashboard.on('dashboard:loaded', () => {
+    document.getElementById('theme').disabled = false;
+    document.getElementById('refresh').disabled = false;
+    document.getElementById('banner').style.display = 'none';
+    setStatus('live', 'Live');
+  });
+  try {
+    await dashboard.initialize();
+  } catch (e) {
+    if (!(e.details && e.details.viewerCode === 'login_required')) throw e;
+    setStatus('', 'Waiting for the account connection'); // the frame shows the Connect button
+  }
 } catch (e) {
   setStatus('error', 'Unavailable');
   const banner = document.getElementById('banner');
