@@ -44,6 +44,7 @@ type oauthEnv struct {
 	clock    *offsetClock
 	store    storage.Store
 	keys     *secret.Keys
+	issuer   *token.Issuer // signs embed tokens the server accepts
 }
 
 type oauthEnvOptions struct {
@@ -87,6 +88,7 @@ func newOAuthEnv(t testing.TB, o oauthEnvOptions) *oauthEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.issuer = token.NewIssuer(ring, e.url)
 	deps := api.Deps{Engine: query.New(map[string]datasource.Source{}, query.Options{}), Principals: principal.NewService(store, keys, nil),
 		Issuer: token.NewIssuer(ring, e.url), Verifier: token.NewVerifier(ring, e.url, 5*time.Second),
 		Grants: token.NewGrantSealer(keys, nil), Keys: ring, Store: store, Logger: slog.New(slog.DiscardHandler), OAuth: e.broker}
