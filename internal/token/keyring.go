@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/inlay/inlay/internal/secret"
@@ -54,6 +55,12 @@ type KeyRing struct {
 	lastReload time.Time
 
 	reloadMu sync.Mutex // serialises reloads
+	// started counts reloads begun; done is the count of the latest that succeeded (under reloadMu).
+	// A caller that read started = n on arrival knows done > n means a reload begun after it
+	// arrived succeeded.
+	started atomic.Uint64
+	done    uint64
+	waiting atomic.Int64 // callers waiting for a reload on an unknown kid (for tests)
 }
 
 type signingKey struct {
@@ -118,6 +125,7 @@ func (r *KeyRing) Refresh(ctx context.Context) error {
 // reload must be called with reloadMu held.
 func (r *KeyRing) reload(ctx context.Context) error {
 	now := r.now()
+	gen := r.started.Add(1)
 	stored, err := r.store.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("token: load signing keys: %w", err)
@@ -152,6 +160,7 @@ func (r *KeyRing) reload(ctx context.Context) error {
 	r.mu.Lock()
 	r.active, r.public, r.lastReload = active, public, now
 	r.mu.Unlock()
+	r.done = gen
 	return nil
 }
 
@@ -283,18 +292,22 @@ func (r *KeyRing) PublicKey(ctx context.Context, kid string) (ed25519.PublicKey,
 
 // publicKeyIssuedAt looks kid up for a token that says it was issued at iat, with clocks that may
 // differ by up to skew. An unknown kid reloads the keys from the store unless a reload that
-// started after the token was signed has completed: such a reload has seen every key that could
-// have signed it (a key is stored before it signs). So a key rotated on another replica verifies
-// here at its first token. Reloads are single-flight and at least MinReloadInterval apart: a caller
-// that comes sooner waits for the next one, so a flood of made-up kids costs at most one store
-// read per interval, and waiters with one token share one read.
+// started after the token was signed, or after this call began (the token existed by then), has
+// completed: such a reload has seen every key that could have signed it (a key is stored before
+// it signs). So a key rotated on another replica verifies here at its first token. Reloads are
+// single-flight and at least MinReloadInterval apart: a caller that comes sooner waits for the
+// next one, which every caller waiting meanwhile shares, so a flood of made-up kids costs at most
+// one store read per interval.
 func (r *KeyRing) publicKeyIssuedAt(ctx context.Context, kid string, iat time.Time, skew time.Duration) (ed25519.PublicKey, error) {
+	arrived := r.started.Load()
 	if k, ok := r.lookup(kid); ok {
 		return k, nil
 	}
 	// JWT times are whole seconds, truncated down: the token may have been signed up to 1 s after iat.
 	signedBy := iat.Add(time.Second + skew)
+	r.waiting.Add(1)
 	r.reloadMu.Lock()
+	r.waiting.Add(-1)
 	defer r.reloadMu.Unlock()
 	if k, ok := r.lookup(kid); ok { // reloaded while we waited
 		return k, nil
@@ -302,7 +315,7 @@ func (r *KeyRing) publicKeyIssuedAt(ctx context.Context, kid string, iat time.Ti
 	r.mu.RLock()
 	last := r.lastReload
 	r.mu.RUnlock()
-	if !last.Before(signedBy) {
+	if r.done > arrived || !last.Before(signedBy) {
 		return nil, ErrUnknownKey // that reload would have found it
 	}
 	if wait := r.opts.MinReloadInterval - r.now().Sub(last); wait > 0 {

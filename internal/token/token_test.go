@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -760,9 +761,13 @@ func TestUnknownKidFloodIsSingleFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := NewVerifier(ring, testIssuer, 0)
+	// With 30 s of leeway, a reload before these tokens could not rule them out: only one that
+	// started after they arrived can, and all of them share it.
+	v := NewVerifier(ring, testIssuer, 30*time.Second)
 	bogus := newFixture(t).issue(t, claimsOf(KindEmbed), time.Hour) // same fake time, unknown kid
 	start := cs.lists.Load()
+	// All 50 arrive while a reload (say, the periodic one) holds the ring, then share the next.
+	ring.reloadMu.Lock()
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
@@ -771,6 +776,10 @@ func TestUnknownKidFloodIsSingleFlight(t *testing.T) {
 			}
 		})
 	}
+	for ring.waiting.Load() < 50 {
+		runtime.Gosched()
+	}
+	ring.reloadMu.Unlock()
 	wg.Wait()
 	if n := cs.lists.Load() - start; n != 1 {
 		t.Fatalf("50 concurrent unknown kids caused %d store reads, want 1", n)
