@@ -114,6 +114,9 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.auditLookerMint(r, p.ClientID, "", "looker.api_login"); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int64(ttl / time.Second)})
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -27,7 +28,7 @@ func (s *switchableAuditStore) AppendAudit(ctx context.Context, evs []storage.Au
 }
 
 // TestLookerMintsAreAuditedBeforeTheyAreHandedOut: every Looker credential (signed-URL login
-// cookie, cookieless acquire and generate_tokens, sso_url) is handed out only once its audit event
+// cookie, cookieless acquire and generate_tokens, sso_url, the API login) is handed out only once its audit event
 // is stored, as embed-token mints are: with the audit log unavailable each answers 503 with no
 // credential, and with it available the event is in the store (no flush) when the response arrives.
 func TestLookerMintsAreAuditedBeforeTheyAreHandedOut(t *testing.T) {
@@ -41,6 +42,10 @@ func TestLookerMintsAreAuditedBeforeTheyAreHandedOut(t *testing.T) {
 		return l.send("POST", "/api/4.0/embed/sso_url", map[string]string{"Authorization": "token " + api, "Content-Type": "application/json"}, ssoBody)
 	}
 	signedLogin := func() response { return l.send("GET", l.sign(alice(), salesTarget).tsURL(), nil, "") }
+	apiLogin := func() response {
+		return l.send("POST", "/api/4.0/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			url.Values{"client_id": {l.clientID}, "client_secret": {l.clientSecret}}.Encode())
+	}
 
 	st.down.Store(true)
 	for name, r := range map[string]response{
@@ -48,6 +53,7 @@ func TestLookerMintsAreAuditedBeforeTheyAreHandedOut(t *testing.T) {
 		"acquire":         l.acquire(api, browserUA, cookielessUser("dana", nil)),
 		"generate_tokens": l.generate(api, browserUA, live.ref, live.api, live.nav),
 		"sso_url":         sso(),
+		"api login":       apiLogin(),
 	} {
 		body := string(r.body)
 		if r.status != http.StatusServiceUnavailable || r.header.Get("Set-Cookie") != "" ||
@@ -65,6 +71,9 @@ func TestLookerMintsAreAuditedBeforeTheyAreHandedOut(t *testing.T) {
 	if r := sso(); r.status != 200 {
 		t.Fatalf("sso_url: %d %s", r.status, r.body)
 	}
+	if r := apiLogin(); r.status != 200 {
+		t.Fatalf("api login: %d %s", r.status, r.body)
+	}
 	// No flush: the events were stored before the responses left.
 	events, err := st.ListAudit(t.Context(), storage.AuditFilter{Kind: storage.AuditTokenMinted})
 	if err != nil {
@@ -74,7 +83,7 @@ func TestLookerMintsAreAuditedBeforeTheyAreHandedOut(t *testing.T) {
 	for _, ev := range events {
 		got[ev.Detail]++
 	}
-	for _, want := range []string{"looker.signed_login", "looker.cookieless_acquire", "looker.generate_tokens", "looker.sso_url"} {
+	for _, want := range []string{"looker.signed_login", "looker.cookieless_acquire", "looker.generate_tokens", "looker.sso_url", "looker.api_login"} {
 		if got[want] == 0 {
 			t.Errorf("no %s event stored when its credential was returned: %v", want, got)
 		}
