@@ -315,6 +315,7 @@ describe('viewer failures in Chromium', () => {
     try {
       const frame = await login(page);
       const pie = frame.locator('[data-widget="by_product"] .chart');
+      await pie.scrollIntoViewIfNeeded(); // a click outside the viewport reaches nothing
       const box = await pie.boundingBox();
       // The donut: centre at 31% / 50%, radii 40%-62% of half the shorter side; the largest slice
       // starts at 12 o'clock and runs clockwise, so 25 degrees past 12 is inside it.
@@ -323,7 +324,19 @@ describe('viewer failures in Chromium', () => {
       const cy = box.y + box.height * 0.5;
       const a = (25 * Math.PI) / 180;
       const n = await runs(page);
-      await page.mouse.click(cx + r * Math.sin(a), cy - r * Math.cos(a));
+      // The chart may still be settling its layout: click until the click starts a run.
+      const x = cx + r * Math.sin(a);
+      const y = cy - r * Math.cos(a);
+      await waitFor(
+        async () => {
+          if ((await page.locator('#event-log li[data-event="dashboard:run:start"]').count()) > n) return true;
+          await page.mouse.move(x, y);
+          await page.mouse.click(x, y);
+          await page.waitForTimeout(300);
+          return false;
+        },
+        { timeout: 15_000, interval: 200, what: 'a run started by the click' },
+      );
       await settled(page, n + 1);
       const product = await frame.locator('[data-filter="product"] select').inputValue();
       assert.ok(product, 'the product filter is set by the click');
@@ -404,6 +417,24 @@ describe('viewer failures in Chromium', () => {
       });
       assert.ok(Math.abs(fit.w - fit.vw) <= 1 && fit.left <= 1, `tile ${fit.w}px wide at ${fit.left}, frame ${fit.vw}px`);
       assert.ok(Math.abs(fit.h - fit.vh) <= 1 && fit.top <= 1, `tile ${fit.h}px high at ${fit.top}, frame ${fit.vh}px`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a compared counter shows its change against the previous period once a period is selected', async () => {
+    const { context, page } = await open();
+    try {
+      const frame = await login(page);
+      const revenue = frame.locator('[data-widget="revenue"]');
+      assert.equal(await revenue.locator('.counter-change').count(), 0, 'no period, no comparison');
+      const n = await runs(page);
+      await page.evaluate(() => window.acmeDashboard.setFilters({ period: { from: '2026-07-01', to: '2026-09-30' } }));
+      await settled(page, n + 1);
+      const change = revenue.locator('.counter-change');
+      await change.waitFor();
+      assert.match(await change.innerText(), /^[▲▼] [\d.]+% vs previous period$/);
+      assert.match(await change.getAttribute('class'), /counter-change--(good|bad)/);
     } finally {
       await context.close();
     }

@@ -111,6 +111,7 @@ type widgetResultJSON struct {
 	Truncated  bool                `json:"truncated"`
 	TotalRows  *int                `json:"total_rows,omitempty"` // paged tables: rows in all
 	Offset     *int                `json:"offset,omitempty"`     // paged tables: the page's first row
+	Previous   *previousJSON       `json:"previous,omitempty"`   // compared counters: the previous period
 	DurationMS float64             `json:"duration_ms"`
 	Cached     bool                `json:"cached"`
 	Error      *envelopeBody       `json:"error,omitempty"`
@@ -211,6 +212,14 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 		}
 		s.Audit.Record(ev)
 		out[name] = wr
+	}
+	if len(paged) == 0 || len(rest) > 0 { // rest is nil for "every widget" only when nothing is paged
+		for name, prev := range s.runComparisons(ctx, p, c, rest, filters) {
+			if wr, ok := out[name]; ok && wr.Error == nil {
+				wr.Previous = prev
+				out[name] = wr
+			}
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": out, "duration_ms": ms(s.Now().Sub(start))})
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/inlay/inlay/internal/compile"
+	"github.com/inlay/inlay/internal/dashboard"
 )
 
 // Tables are served a page at a time through the query path, with the count of all their rows:
@@ -201,5 +202,43 @@ func TestDatePresetInQuery(t *testing.T) {
 	r := e.query(tok, salesDash, `{"widgets":["orders"],"filters":{"period":{"preset":"someday"}}}`)
 	if r.status != http.StatusBadRequest || r.errorCode(t) != "invalid_filter" {
 		t.Errorf("unknown preset: %d %s", r.status, r.body)
+	}
+}
+
+// A counter with compare: previous_period also answers its value over the period just before
+// the selected one (same length), and nothing when no period is selected.
+func TestCounterComparison(t *testing.T) {
+	e := newEnv(t, envOptions{editDashboards: func(ds []*dashboard.Dashboard) {
+		for _, d := range ds {
+			if d.ID == salesDash {
+				w, _ := d.Widget("orders")
+				w.Compare = dashboard.ComparePreviousPeriod
+			}
+		}
+	}})
+	tok := e.embedToken(salesDash, "alice@example.com", "Sales", nil)
+	r := e.query(tok, salesDash, `{"widgets":["orders","customers"],"filters":{"period":{"from":"2026-07-01","to":"2026-09-30"}}}`)
+	if r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	res := r.json(t)["results"].(map[string]any)
+	prev, ok := res["orders"].(map[string]any)["previous"].(map[string]any)
+	if !ok {
+		t.Fatalf("orders has no previous: %v", res["orders"])
+	}
+	// 1 July to 30 September inclusive is 92 days: the previous period is the 92 days before.
+	want := e.scalar("SELECT count(*) FROM sales WHERE department = 'Sales' AND ts >= TIMESTAMP '2026-03-31' AND ts < TIMESTAMP '2026-07-01'")
+	if got := number(t, jsonNumber(prev["rows"].([]any)[0].([]any)[0])); got != want {
+		t.Errorf("previous orders = %v, want %v", got, want)
+	}
+	if prev["from"] != "2026-03-31T00:00:00Z" || prev["to"] != "2026-07-01T00:00:00Z" {
+		t.Errorf("previous period [%v, %v)", prev["from"], prev["to"])
+	}
+	if _, has := res["customers"].(map[string]any)["previous"]; has {
+		t.Error("customers has no compare, so no previous")
+	}
+	r = e.query(tok, salesDash, `{"widgets":["orders"]}`)
+	if _, has := r.json(t)["results"].(map[string]any)["orders"].(map[string]any)["previous"]; has {
+		t.Error("without a period there is nothing to compare with")
 	}
 }

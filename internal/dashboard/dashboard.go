@@ -117,7 +117,19 @@ type Widget struct {
 	Stacked bool `yaml:"stacked,omitempty" json:"stacked,omitempty"`
 	// Horizontal draws bars horizontally.
 	Horizontal bool `yaml:"horizontal,omitempty" json:"horizontal,omitempty"`
+	// Compare (counters): "previous_period" also runs the counter over the period just before
+	// the one the date filter selects, and the viewer shows the change.
+	Compare string `yaml:"compare,omitempty" json:"compare,omitempty"`
+	// Direction (with compare): "up" (default) when a rise is good, "down" when a fall is.
+	Direction string `yaml:"direction,omitempty" json:"direction,omitempty"`
 }
+
+// Counter comparisons and their directions.
+const (
+	ComparePreviousPeriod = "previous_period"
+	DirectionUp           = "up"
+	DirectionDown         = "down"
+)
 
 // Field is a widget field: an expression over dataset columns, written in YAML either as a plain
 // string ("sum(amount)") or as a mapping {expr, label, format}.

@@ -381,6 +381,18 @@ func (r *report) widget(i int, datasets map[string]bool) {
 	if w.Horizontal && known && w.Type != WidgetBar {
 		r.at(p+".horizontal", "horizontal applies only to bar widgets")
 	}
+	switch {
+	case w.Compare != "" && w.Compare != ComparePreviousPeriod:
+		r.at(p+".compare", "compare %q is not a comparison (%s)", w.Compare, ComparePreviousPeriod)
+	case w.Compare != "" && known && w.Type != WidgetCounter:
+		r.at(p+".compare", "compare applies only to counter widgets")
+	}
+	switch {
+	case w.Direction != "" && w.Direction != DirectionUp && w.Direction != DirectionDown:
+		r.at(p+".direction", "direction %q must be %s or %s", w.Direction, DirectionUp, DirectionDown)
+	case w.Direction != "" && w.Compare == "":
+		r.at(p+".direction", "direction applies only with compare")
+	}
 
 	l := w.Layout
 	lp := p + ".layout"

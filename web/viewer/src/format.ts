@@ -240,3 +240,19 @@ export function isPartialBucket(value: string, grain: Grain, range: { from?: str
   }
   return now >= start && now < end;
 }
+
+/**
+ * A counter's change against the previous period: "▲ 12.3%" and whether that is good news (by
+ * the direction the author declared), or undefined when there is nothing to compare with.
+ */
+export function comparison(value: number | null, previous: number | null, direction: 'up' | 'down' = 'up'): { text: string; tone: 'good' | 'bad' | 'flat'; label: string } | undefined {
+  if (value === null || previous === null) return undefined;
+  const delta = value - previous;
+  if (delta === 0) return { text: '0%', tone: 'flat', label: 'No change against the previous period' };
+  const arrow = delta > 0 ? '▲' : '▼';
+  const pct = previous === 0 ? undefined : Math.abs(delta / previous);
+  const text = `${arrow} ${pct === undefined ? 'new' : formatNumber(pct, 'percent')}`;
+  const good = (delta > 0) === (direction !== 'down');
+  const label = `${delta > 0 ? 'Up' : 'Down'} ${pct === undefined ? '' : formatNumber(pct, 'percent') + ' '}against the previous period`;
+  return { text, tone: good ? 'good' : 'bad', label };
+}

@@ -4,7 +4,7 @@
 import type { ECharts } from 'echarts/core';
 import { charts } from './lazy-charts';
 import { h, icon, icons } from './dom';
-import { formatCell, formatNumber, grainOf, isNumericType, toNumber } from './format';
+import { comparison, formatCell, formatNumber, grainOf, isNumericType, toNumber } from './format';
 import { buildPivot, totalOf } from './pivot';
 import type { Theme } from './theme';
 import type { ApiError, Cell, Column, Field, Widget, WidgetResult } from './types';
@@ -480,7 +480,18 @@ function counter(w: Widget, res: WidgetResult): HTMLElement {
       if (value.scrollWidth > value.clientWidth) value.textContent = short;
     }).observe(value);
   }
-  return h('div', { class: 'counter' }, value, label ? h('div', { class: 'counter-label' }, label) : null);
+  // Against the previous period, when the author asked for it and a period is selected.
+  const prev = res.previous?.rows?.[0]?.[i];
+  const cmp = w.compare ? comparison(n, prev === undefined ? null : toNumber(prev), w.direction) : undefined;
+  const change = cmp
+    ? h(
+        'div',
+        { class: `counter-change counter-change--${cmp.tone}`, title: `Previous period: ${formatCell(prev ?? null, field, columns[i]?.type)}` },
+        h('span', { 'aria-label': cmp.label }, cmp.text),
+        h('span', { class: 'counter-change-vs' }, ' vs previous period'),
+      )
+    : null;
+  return h('div', { class: 'counter' }, value, label ? h('div', { class: 'counter-label' }, label) : null, change);
 }
 
 /** The compact form of a counter's format, for tiles too narrow for the full value. */

@@ -41,6 +41,9 @@ export interface Widget {
   layout: Layout;
   stacked?: boolean;
   horizontal?: boolean;
+  /** Counters: compare with the previous period; up (default) or down is good. */
+  compare?: 'previous_period';
+  direction?: 'up' | 'down';
 }
 
 export type FilterType = 'single_select' | 'multi_select' | 'date_range' | 'numeric_range';
@@ -104,6 +107,8 @@ export interface WidgetResult {
   truncated?: boolean;
   /** Paged tables: the rows the widget has in all, and where this page starts. */
   total_rows?: number;
+  /** Compared counters: the value over the previous period [from, to). */
+  previous?: { rows: Cell[][]; from: string; to: string };
   offset?: number;
   duration_ms?: number;
   cached?: boolean;

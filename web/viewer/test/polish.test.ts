@@ -131,3 +131,15 @@ describe('axis labels at phone width', () => {
     expect(wide.xAxis.splitNumber).toBeUndefined();
   });
 });
+
+describe('counter comparison', () => {
+  it('says the change in percent, coloured by the declared direction', async () => {
+    const { comparison } = await import('../src/format');
+    expect(comparison(110, 100)).toMatchObject({ text: '▲ 10%', tone: 'good' });
+    expect(comparison(90, 100)).toMatchObject({ text: '▼ 10%', tone: 'bad' });
+    expect(comparison(90, 100, 'down')).toMatchObject({ text: '▼ 10%', tone: 'good' });
+    expect(comparison(5, 0)?.text).toBe('▲ new');
+    expect(comparison(5, 5)?.tone).toBe('flat');
+    expect(comparison(5, null)).toBeUndefined();
+  });
+});
