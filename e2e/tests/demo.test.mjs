@@ -212,6 +212,20 @@ describe('seed 000 demo in Chromium', () => {
     }
   });
 
+  test('tile titles keep their full text when results come from the cache', async () => {
+    const { context, page } = await openHost({ width: 1440, height: 900 });
+    try {
+      await loginAs(page, 'alice');
+      await page.click('#refresh'); // the second run is answered from the cache: tiles say "cached"
+      const frame = await waitForRendered(page, { minRuns: 2 });
+      const clipped = await frame.locator('html').evaluate(() =>
+        [...document.querySelectorAll('.tile-title')].filter((t) => t.scrollWidth > t.clientWidth + 1).map((t) => t.textContent));
+      assert.deepEqual(clipped, [], 'titles cut off');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the iframe height follows the content as it grows and shrinks', async () => {
     const { context, page } = await openHost({ width: 1440, height: 900 });
     try {
