@@ -12,11 +12,33 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
 
-# PostgreSQL: the data-source and store tests run against the real server.
+# Python 3 signs Looker embed URLs like Looker's Python helper in one test (skipped without it).
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "== installing python3"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null
+fi
+
+# PostgreSQL: the data-source and store tests run against the real server; `inlay loadtest`'s
+# test runs a private one with initdb and pg_ctl. Installed here, loopback connections of the
+# postgres user are trusted, as the test DSN has no password.
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  echo "== installing postgresql"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  hba="/etc/postgresql/$(ls /etc/postgresql | head -n1)/main/pg_hba.conf"
+  sed -i -E 's#^(host\s+all\s+all\s+(127\.0\.0\.1/32|::1/128)\s+)\S+#\1trust#' "$hba"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main reload 2>/dev/null || true
+fi
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   echo "== starting postgresql"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
   for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+if [ -z "${INLAY_TEST_POSTGRES_DSN:-}" ]; then
+  # The default test database: created on a fresh server.
+  psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 ||
+    createdb -h 127.0.0.1 -U postgres test
 fi
 export INLAY_TEST_POSTGRES_DSN="${INLAY_TEST_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 

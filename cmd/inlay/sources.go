@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/inlay/inlay/internal/config"
 	"github.com/inlay/inlay/internal/datasource"
@@ -68,9 +70,10 @@ func healthSources(sources map[string]datasource.Source) []health.Source {
 	var out []health.Source
 	for _, name := range sortedNames(sources) {
 		var s any = sources[name]
+		found := false
 		for s != nil {
 			if hs, ok := s.(health.Source); ok {
-				out = append(out, hs)
+				out, found = append(out, hs), true
 				break
 			}
 			u, ok := s.(interface{ Unwrap() datasource.Source })
@@ -79,8 +82,36 @@ func healthSources(sources map[string]datasource.Source) []health.Source {
 			}
 			s = u.Unwrap()
 		}
+		if !found {
+			// A source opened directly (the demo's, the tests'): probed the same way, so
+			// /readyz lists every source.
+			out = append(out, &probedSource{name: name, src: sources[name]})
+		}
 	}
 	return out
+}
+
+// probedSource reports an unsupervised data source's state from a trivial query.
+type probedSource struct {
+	name  string
+	src   datasource.Source
+	mu    sync.Mutex
+	state guard.State
+	since time.Time
+}
+
+func (p *probedSource) Check(ctx context.Context) guard.Status {
+	_, err := p.src.Query(ctx, datasource.Query{SQL: "SELECT 1", MaxRows: 1, Timeout: 2 * time.Second})
+	state := guard.StateUp
+	if err != nil {
+		state = guard.StateDown
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if state != p.state {
+		p.state, p.since = state, time.Now()
+	}
+	return guard.Status{Name: p.name, State: p.state, Since: p.since}
 }
 
 func sortedNames[V any](m map[string]V) []string {

@@ -187,6 +187,45 @@ describe('seed 000 demo in Chromium', () => {
     }
   });
 
+  test('on a phone the host page fits its width, and the theme button works from the first click', async () => {
+    const { context, page } = await openHost({ width: 390, height: 844 });
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    try {
+      await page.click('button[data-username="alice"]');
+      // Clicked as soon as it can be: before initialize() the SDK refuses theme changes, so the
+      // button stays disabled until then (it used to throw and leave the theme unchanged).
+      await page.click('#theme');
+      const frame = await waitForRendered(page);
+      await waitFor(async () => (await frame.locator('html').getAttribute('data-theme')) === 'dark', { what: 'dark theme' });
+      assert.equal(await page.locator('#theme').innerText(), 'Light theme');
+      assert.deepEqual(errors, []);
+      const { scroll, header } = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        header: [...document.querySelectorAll('header *')].filter((e) => e.getClientRects().length)
+          .map((e) => e.getBoundingClientRect()).filter((r) => r.top < 0 || r.bottom > 61 || r.right > 390).length,
+      }));
+      assert.equal(scroll, 390, 'no horizontal scroll');
+      assert.equal(header, 0, 'nothing in the header is cut off');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('tile titles keep their full text when results come from the cache', async () => {
+    const { context, page } = await openHost({ width: 1440, height: 900 });
+    try {
+      await loginAs(page, 'alice');
+      await page.click('#refresh'); // the second run is answered from the cache: tiles say "cached"
+      const frame = await waitForRendered(page, { minRuns: 2 });
+      const clipped = await frame.locator('html').evaluate(() =>
+        [...document.querySelectorAll('.tile-title')].filter((t) => t.scrollWidth > t.clientWidth + 1).map((t) => t.textContent));
+      assert.deepEqual(clipped, [], 'titles cut off');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the iframe height follows the content as it grows and shrinks', async () => {
     const { context, page } = await openHost({ width: 1440, height: 900 });
     try {

@@ -101,6 +101,10 @@ describe('inlay dev preview in Chromium', () => {
       const text = await page.locator('#problems').innerText();
       assert.ok(text.includes('orders.yaml:11:12'), 'the overlay gives file:line:col: ' + text);
       assert.ok(text.includes('has no column "amountt"'), 'the overlay says what is wrong: ' + text);
+      // On a phone the preview and its overlay fit the width (no sideways scrolling).
+      await page.setViewportSize({ width: 390, height: 844 });
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390, 'no horizontal scroll at 390 px');
+      await page.setViewportSize({ width: 1280, height: 900 });
 
       // Fix it differently: the overlay goes and the dashboard renders the new version by itself.
       const before = await page.evaluate(() => document.body.dataset.rendered);

@@ -81,6 +81,11 @@ aside h2 { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color
 #status { font-size:12px; color:var(--muted); }
 #banner { grid-column:1/-1; display:none; padding:10px 14px; border-radius:8px; background:#fef2f2; color:#991b1b; border:1px solid #fecaca; }
 @media (max-width: 1100px) { .page { grid-template-columns:1fr; } }
+@media (max-width: 600px) {
+  header { padding:0 12px; gap:12px; }
+  header .badge, .me > div { display:none; } /* the avatar and the link back stay */
+  .page { padding:16px 12px; }
+}
 </style></head>
 <body>
 <header>

@@ -44,6 +44,8 @@ button { font:inherit; cursor:pointer; }
 .btn:hover { background:#f9fafb; }
 .btn.primary { background:var(--brand); border-color:var(--brand); color:#fff; }
 .btn.primary:hover { background:var(--brand-dark); }
+.btn:disabled { opacity:.55; cursor:default; }
+.brand, .btn { white-space:nowrap; }
 `
 
 var loginPage = template.Must(template.New("login").Funcs(funcs).Parse(`<!doctype html>
@@ -129,6 +131,12 @@ aside.panel { align-self:start; }
 #banner { grid-column:1/-1; display:none; padding:10px 14px; border-radius:8px; background:#fef2f2; color:#991b1b;
   border:1px solid #fecaca; }
 @media (max-width: 1100px) { .page { grid-template-columns:1fr; } nav { display:none; } }
+@media (max-width: 600px) {
+  header { padding:0 12px; gap:12px; justify-content:space-between; }
+  .me > div { display:none; } /* the avatar and Log out stay; the name is in the page's text */
+  .page { padding:16px 12px; }
+  .titlebar { flex-wrap:wrap; align-items:flex-start; }
+}
 </style></head>
 <body>
 <header>
@@ -147,8 +155,8 @@ aside.panel { align-self:start; }
       <p>Live figures for the <span class="badge">{{.User.Department}}</span> department, embedded with Inlay.</p></div>
     <div class="tools">
       <span class="status" id="status"><span class="dot"></span><span id="status-text">Connecting…</span></span>
-      <button class="btn" id="theme">Dark theme</button>
-      <button class="btn primary" id="refresh">Refresh</button>
+      <button class="btn" id="theme" disabled>Dark theme</button>
+      <button class="btn primary" id="refresh" disabled>Refresh</button>
     </div>
   </div>
   <div id="banner" role="alert"></div>
@@ -238,8 +246,21 @@ try {
     document.getElementById('theme').textContent = dark ? 'Light theme' : 'Dark theme';
   });
   document.getElementById('refresh').addEventListener('click', () => dashboard.run());
-  await dashboard.initialize();
-  setStatus('live', 'Live');
+  // The SDK refuses theme changes and runs until the dashboard has loaded: the buttons wait for
+  // it. That is initialize() resolving or, when the viewer first asks to connect an account
+  // (OAuth integrations), the dashboard:loaded that follows the connection.
+  dashboard.on('dashboard:loaded', () => {
+    document.getElementById('theme').disabled = false;
+    document.getElementById('refresh').disabled = false;
+    document.getElementById('banner').style.display = 'none';
+    setStatus('live', 'Live');
+  });
+  try {
+    await dashboard.initialize();
+  } catch (e) {
+    if (!(e.details && e.details.viewerCode === 'login_required')) throw e;
+    setStatus('', 'Waiting for the account connection'); // the frame shows the Connect button
+  }
 } catch (e) {
   setStatus('error', 'Unavailable');
   const banner = document.getElementById('banner');

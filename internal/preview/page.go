@@ -40,6 +40,15 @@ button { font:inherit; cursor:pointer; border:1px solid #4f46e5; background:#4f4
 #problems .where { color:#93c5fd; }
 #problems .code { color:#9ca3af; }
 #problems .detail { color:#9ca3af; display:block; margin-top:4px; padding-left:12px; border-left:2px solid #4b5563; }
+/* A phone or a narrow editor split: the dashboard list goes on top, fields take the width. */
+@media (max-width: 700px) {
+  body { grid-template-columns:minmax(0,1fr); }
+  aside { border-right:0; border-bottom:1px solid #e5e7eb; }
+  #dashboards { display:flex; flex-wrap:wrap; gap:4px; }
+  main { padding:12px; }
+  label, input, textarea { width:100%; }
+  #overlay { padding:16px; }
+}
 </style></head>
 <body>
 <aside>

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/inlay/inlay/internal/compile"
+	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/rls"
 )
@@ -77,5 +78,39 @@ func TestQueriesRunWithTheirViewersCredentials(t *testing.T) {
 	want := []string{"viewer:alice=token-of-alice", "viewer:bob=token-of-bob"}
 	if len(src.tokens) != len(want) || src.tokens[0] != want[0] || src.tokens[1] != want[1] {
 		t.Fatalf("the database saw %v, want %v", src.tokens, want)
+	}
+}
+
+// TestTablePagesRunWithTheirViewersCredentials: a table widget's pages (the viewer's table
+// fetches) run with the requesting viewer's credentials too, like its first run. They ran with no
+// viewer at all, so every table of a dashboard on an OAuth source failed with viewer_required.
+func TestTablePagesRunWithTheirViewersCredentials(t *testing.T) {
+	src := &recordingSource{Source: openSales(t)}
+	creds := func(ctx context.Context, source, viewer string) (string, func(context.Context) (string, error), error) {
+		if viewer == "" {
+			return "", nil, errors.New("no viewer")
+		}
+		return "viewer:" + viewer, func(context.Context) (string, error) { return "token-of-" + viewer, nil }, nil
+	}
+	e := New(map[string]datasource.Source{"default": src}, Options{CacheTTL: time.Minute,
+		Credentials: creds, CredentialedSources: map[string]struct{}{"default": {}}})
+	d := testDashboard()
+	d.Widgets = append(d.Widgets, dashboard.Widget{Name: "rows", Type: dashboard.WidgetTable, Dataset: "dept",
+		Columns: []dashboard.Field{{Expr: "region"}, {Expr: "amount"}}})
+	v := viewer("Sales")
+	v.ID = "alice"
+	r := e.Page(t.Context(), planOf(t, e, d), "rows", v, compile.FilterValues{}, compile.PageRequest{Limit: 10})
+	if r.Err != nil {
+		t.Fatalf("page: %v", r.Err)
+	}
+	if len(r.Result.Rows) == 0 {
+		t.Fatal("page has no rows")
+	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	for _, tok := range src.tokens {
+		if tok != "viewer:alice=token-of-alice" {
+			t.Fatalf("the database saw %v, want alice's token on every query", src.tokens)
+		}
 	}
 }

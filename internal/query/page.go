@@ -22,6 +22,7 @@ type PageResult struct {
 // like any widget query).
 func (e *Engine) Page(ctx context.Context, plan *compile.Plan, name string, v rls.Viewer, f compile.FilterValues, p compile.PageRequest) PageResult {
 	start := time.Now()
+	ctx = withViewer(ctx, v.ID) // for per-viewer credentials (OAuth integrations)
 	fail := func(err error) PageResult {
 		return PageResult{WidgetResult: WidgetResult{Err: err, Duration: time.Since(start)}}
 	}

@@ -223,6 +223,7 @@ export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number,
   }
   const fmt = w.value.format;
   const narrow = width < PIE_NARROW;
+  const ring = narrow ? narrowPieGeometry(width, host?.clientHeight ?? 0, legendRows(data.map((d) => d.name), width - 8)) : undefined;
   return {
     animation: false,
     color: t.palette,
@@ -239,8 +240,8 @@ export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number,
     series: [
       {
         type: 'pie',
-        radius: narrow ? ['44%', '68%'] : ['40%', '62%'],
-        center: narrow ? ['50%', '44%'] : ['31%', '50%'],
+        radius: ring ? ring.radius : ['40%', '62%'],
+        center: ring ? ring.center : ['31%', '50%'],
         avoidLabelOverlap: true,
         itemStyle: { borderColor: t.surface, borderWidth: 2, borderRadius: 4 },
         label: { show: false },
@@ -250,6 +251,18 @@ export function pieOption(w: Widget, res: WidgetResult, t: Theme, width: number,
       },
     ],
   };
+}
+
+/**
+ * Where a narrow pie's donut goes: above its wrapped legend, sized to the room the legend leaves
+ * (a legend of many entries takes several rows, which would otherwise cover the donut).
+ */
+export function narrowPieGeometry(width: number, height: number, legendRowCount: number): { center: [string, number]; radius: [number, number] } {
+  const legendHeight = legendRowCount * 26 + 10; // ECharts: 10 px icons, 12 px text, 14 px gaps, 5 px padding
+  const h = height > 0 ? height : width;
+  const room = Math.max(64, h - legendHeight);
+  const outer = Math.max(24, Math.min(width, room) / 2 - 6);
+  return { center: ['50%', Math.round(room / 2)], radius: [Math.round(outer * 0.62), Math.round(outer)] };
 }
 
 function escapeHTML(s: string): string {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { axisTooltip, legendRows } from '../src/charts';
+import { axisTooltip, legendRows, narrowPieGeometry } from '../src/charts';
 import { PALETTE, PALETTE_DARK, colorFor, resetColors, seriesPalette } from '../src/colors';
 import { formatCell, formatNumber } from '../src/format';
 import { resolveTheme } from '../src/theme';
@@ -141,5 +141,23 @@ describe('counter comparison', () => {
     expect(comparison(5, 0)?.text).toBe('▲ new');
     expect(comparison(5, 5)?.tone).toBe('flat');
     expect(comparison(5, null)).toBeUndefined();
+  });
+});
+
+describe('narrow pie', () => {
+  it('keeps the donut above a legend that wraps onto several rows', () => {
+    const width = 260;
+    const height = 300;
+    const rows = 5; // ten products wrap onto five rows at this width
+    const { center, radius } = narrowPieGeometry(width, height, rows);
+    const legendTop = height - (rows * 26 + 10);
+    expect(center[1] + radius[1]).toBeLessThanOrEqual(legendTop);
+    expect(radius[1] * 2).toBeLessThanOrEqual(width);
+    expect(radius[0]).toBeLessThan(radius[1]);
+  });
+  it('uses the room it has when the legend is short', () => {
+    const one = narrowPieGeometry(260, 300, 1);
+    const five = narrowPieGeometry(260, 300, 5);
+    expect(one.radius[1]).toBeGreaterThan(five.radius[1]);
   });
 });
