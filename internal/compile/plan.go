@@ -77,6 +77,9 @@ func NewPlan(d *dashboard.Dashboard, dialectOf DialectFunc) *Plan {
 		p.filterOrder = append(p.filterOrder, fp)
 	}
 	for i := range d.Widgets {
+		if !d.Widgets[i].Queried() {
+			continue // text tiles carry their content in the definition: nothing to run
+		}
 		wp := planWidget(&d.Widgets[i], p.datasets)
 		if wp.err != nil && !errors.Is(wp.err, errDatasetBroken) {
 			p.problems = append(p.problems, PlanProblem{Path: "widgets." + strconv.Itoa(i), Err: wp.err})

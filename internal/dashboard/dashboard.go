@@ -86,6 +86,7 @@ const (
 	WidgetPie     = "pie"
 	WidgetTable   = "table"
 	WidgetPivot   = "pivot"
+	WidgetText    = "text"
 )
 
 // Widget is one tile. Which field lists apply depends on Type:
@@ -95,6 +96,7 @@ const (
 //	pie:             Label, Value
 //	table:           Columns (dimensions and/or aggregates; all plain columns means raw rows)
 //	pivot:           Rows, PivotColumns, Values
+//	text:            Content (Markdown; no dataset, no query)
 type Widget struct {
 	Name    string  `yaml:"name" json:"name"`
 	Title   string  `yaml:"title,omitempty" json:"title"`
@@ -122,7 +124,14 @@ type Widget struct {
 	Compare string `yaml:"compare,omitempty" json:"compare,omitempty"`
 	// Direction (with compare): "up" (default) when a rise is good, "down" when a fall is.
 	Direction string `yaml:"direction,omitempty" json:"direction,omitempty"`
+	// Content (text widgets) is Markdown. It is rendered once, when the dashboard loads, to
+	// sanitized HTML (HTML), which is what the viewer receives.
+	Content string `yaml:"content,omitempty" json:"-"`
+	HTML    string `yaml:"-" json:"html,omitempty"`
 }
+
+// Queried reports whether the widget runs a query (every type but text).
+func (w *Widget) Queried() bool { return w.Type != WidgetText }
 
 // Counter comparisons and their directions.
 const (

@@ -274,6 +274,7 @@ var widgetSlots = map[string]map[string]slotRule{
 	WidgetPie:     {"label": {dimension, true}, "value": {aggregate, true}},
 	WidgetTable:   {"columns": {anyExpr, true}},
 	WidgetPivot:   {"rows": {dimension, true}, "pivot_columns": {dimension, true}, "values": {aggregate, true}},
+	WidgetText:    {},
 }
 
 // slot is one field slot of a widget as written: its YAML key, path and fields.
@@ -319,10 +320,21 @@ func (r *report) widget(i int, datasets map[string]bool) {
 			r.at(p+".type", "type %q is not a widget type (%s)", w.Type, strings.Join(WidgetTypes, ", "))
 		}
 	}
-	if w.Dataset == "" {
+	switch {
+	case w.Type == WidgetText:
+		if w.Dataset != "" {
+			r.at(p+".dataset", "a text widget does not use dataset (it shows its Markdown content)")
+		}
+		if strings.TrimSpace(w.Content) == "" {
+			r.at(p+".content", "a text widget needs content (Markdown)")
+		}
+	case w.Dataset == "":
 		r.at(p+".dataset", "dataset is required")
-	} else if !datasets[w.Dataset] {
+	case !datasets[w.Dataset]:
 		r.at(p+".dataset", "no dataset is named %q", w.Dataset)
+	}
+	if w.Content != "" && known && w.Type != WidgetText {
+		r.at(p+".content", "content applies only to text widgets")
 	}
 
 	keys := map[string]string{} // result key -> where it was first used
