@@ -12,7 +12,10 @@ type Dashboard struct {
 	AllowedOrigins []string  `yaml:"allowed_origins,omitempty" json:"-"`
 	Datasets       []Dataset `yaml:"datasets" json:"-"`
 	Filters        []Filter  `yaml:"filters,omitempty" json:"filters"`
-	Widgets        []Widget  `yaml:"widgets" json:"widgets"`
+	// Pages split the widgets into tabs; when given, every widget names its page. Filters
+	// stay dashboard-wide.
+	Pages   []Page   `yaml:"pages,omitempty" json:"pages,omitempty"`
+	Widgets []Widget `yaml:"widgets" json:"widgets"`
 
 	// Model is the LookML-style model the dashboard belongs to: a Looker embed user may open it
 	// only when their models include it (docs/looker.md). Optional; without it, Looker embed
@@ -27,6 +30,12 @@ type Dashboard struct {
 	File string `yaml:"-" json:"-"`
 	// positions maps dotted paths to where they are written in File (see At).
 	positions map[string]Position
+}
+
+// Page is one tab of a dashboard: widgets name it in their page key.
+type Page struct {
+	Name  string `yaml:"name" json:"name"`
+	Title string `yaml:"title,omitempty" json:"title"`
 }
 
 // Dataset is a named SQL query over one data source. Its SQL may use the bare identifier
@@ -127,6 +136,8 @@ type Widget struct {
 	// Content (text widgets) is Markdown. It is rendered once, when the dashboard loads, to
 	// sanitized HTML (HTML), which is what the viewer receives.
 	Content string `yaml:"content,omitempty" json:"-"`
+	// Page is the name of the page (tab) the widget is on; required when the dashboard has pages.
+	Page string `yaml:"page,omitempty" json:"page,omitempty"`
 	HTML    string `yaml:"-" json:"html,omitempty"`
 }
 

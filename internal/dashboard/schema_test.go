@@ -76,6 +76,7 @@ func TestSchemaMatchesGoTypes(t *testing.T) {
 		"widget":        reflect.TypeOf(Widget{}),
 		"sort":          reflect.TypeOf(Sort{}),
 		"layout":        reflect.TypeOf(Layout{}),
+		"page":          reflect.TypeOf(Page{}),
 	}
 	for def, typ := range types {
 		obj := objects[def]

@@ -84,10 +84,19 @@ func (r *report) validate() {
 	}
 	r.uniqueNames("filters", "filter", names)
 
+	names = make([]string, len(d.Pages))
+	pages := map[string]bool{}
+	for i := range d.Pages {
+		names[i] = d.Pages[i].Name
+		pages[d.Pages[i].Name] = true
+	}
+	r.uniqueNames("pages", "page", names)
+
 	names = make([]string, len(d.Widgets))
 	for i := range d.Widgets {
 		names[i] = d.Widgets[i].Name
 		r.widget(i, datasets)
+		r.widgetPage(i, pages)
 	}
 	r.uniqueNames("widgets", "widget", names)
 	r.overlaps()
@@ -423,6 +432,30 @@ func (r *report) widget(i int, datasets map[string]bool) {
 	}
 }
 
+// widgetPage checks a widget's page: one of the declared pages, and given on every widget when
+// the dashboard has pages.
+func (r *report) widgetPage(i int, pages map[string]bool) {
+	w := &r.d.Widgets[i]
+	p := fmt.Sprintf("widgets.%d", i)
+	switch {
+	case len(r.d.Pages) == 0 && w.Page != "":
+		r.at(p+".page", "page %q: the dashboard declares no pages (add pages: [{name, title}])", w.Page)
+	case len(r.d.Pages) == 0:
+	case w.Page == "":
+		r.at(p, "page is required: the dashboard has pages (%s)", pageNames(r.d.Pages))
+	case !pages[w.Page]:
+		r.at(p+".page", "no page is named %q (%s)", w.Page, pageNames(r.d.Pages))
+	}
+}
+
+func pageNames(ps []Page) string {
+	names := make([]string, len(ps))
+	for i, pg := range ps {
+		names[i] = pg.Name
+	}
+	return strings.Join(names, ", ")
+}
+
 // field checks one field's expression and format and returns its parsed expression.
 func (r *report) field(f *Field, p, name string) (Expr, bool) {
 	ok := true
@@ -444,7 +477,7 @@ func (r *report) field(f *Field, p, name string) (Expr, bool) {
 	return e, ok
 }
 
-// overlaps reports widgets whose layout rectangles intersect an earlier widget's.
+// overlaps reports widgets whose layout rectangles intersect an earlier widget's on the same page.
 func (r *report) overlaps() {
 	ws := r.d.Widgets
 	for i := range ws {
@@ -453,6 +486,9 @@ func (r *report) overlaps() {
 			continue
 		}
 		for j := range i {
+			if ws[i].Page != ws[j].Page {
+				continue // each page has its own grid
+			}
 			b := ws[j].Layout
 			if b.W < 1 || b.H < 1 {
 				continue
