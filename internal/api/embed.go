@@ -101,6 +101,9 @@ type queryRequest struct {
 	// Pages asks for a given page (and sort) of named table widgets. See pages.go.
 	PageSize int                 `json:"page_size"`
 	Pages    map[string]pageJSON `json:"pages"`
+	// Tab, with no widgets named, runs only the widgets of that dashboard page (tab); an
+	// unknown or empty name means the first page. See tabs.go.
+	Tab *string `json:"tab"`
 }
 
 // widgetResultJSON is one widget's result. columns, rows and truncated are always present
@@ -146,6 +149,10 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 	}
 	if err := checkFilterValues(req.Filters, s.opts.MaxFilterValues); err != nil {
 		return err
+	}
+	if tabWidgets(d, &req) {
+		writeJSON(w, http.StatusOK, map[string]any{"results": map[string]widgetResultJSON{}, "duration_ms": ms(s.Now().Sub(start))})
+		return nil // the page holds only text tiles: nothing to run
 	}
 	raw, err := req.Filters, error(nil)
 	if req.Defaults {

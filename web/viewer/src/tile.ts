@@ -77,6 +77,7 @@ export class Tile {
     const title = w.title || w.name;
     this.body = h('div', { class: `tile-body tile-body--${w.type}` });
     const buttons = h('div', { class: 'tile-actions' });
+    const isText = w.type === 'text';
     const isChart = ['bar', 'line', 'area', 'pie'].includes(w.type);
     if (isChart) {
       this.tableToggle = h(
@@ -89,13 +90,13 @@ export class Tile {
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as PNG`, title: 'Download PNG', 'data-action': 'png', onclick: () => this.downloadPNG() }, icon(icons.image)),
       );
     }
-    if (actions.canDownload) {
+    if (actions.canDownload && !isText) {
       buttons.append(
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as CSV`, title: 'Download CSV', 'data-action': 'download', onclick: () => actions.download(this) }, icon(icons.download)),
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as Excel`, title: 'Download Excel (.xlsx)', 'data-action': 'download-xlsx', onclick: () => actions.download(this, 'xlsx') }, icon(icons.sheet)),
       );
     }
-    buttons.append(
+    if (!isText) buttons.append(
       h('button', { type: 'button', class: 'icon-btn tile-expand', 'aria-label': `Show ${title} full screen`, title: 'Full screen', 'data-action': 'fullscreen', onclick: () => actions.fullscreen(this) }, icon(icons.expand)),
       h('button', { type: 'button', class: 'icon-btn tile-close', 'aria-label': 'Exit full screen', title: 'Exit full screen (Esc)', onclick: () => actions.fullscreen(this) }, icon(icons.close)),
     );
@@ -111,6 +112,12 @@ export class Tile {
       h('header', { class: 'tile-head' }, h('h2', { class: 'tile-title', title }, title), (this.meta = h('span', { class: 'tile-meta', hidden: true })), buttons),
       this.body,
     );
+    if (isText) {
+      // Sanitized on the server when the dashboard loaded (goldmark + bluemonday): no query.
+      this.body.innerHTML = w.html ?? '';
+      this.setStatus('complete');
+      return;
+    }
     this.setLoading();
   }
 
@@ -160,6 +167,7 @@ export class Tile {
 
   /** Shows the skeleton only when there is nothing to show yet; a re-run keeps the old data dimmed. */
   setLoading(): void {
+    if (this.widget.type === 'text') return;
     this.setStatus('loading');
     if (this.result && !this.error) return;
     this.disposeChart();

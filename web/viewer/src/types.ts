@@ -22,7 +22,7 @@ export interface Layout {
   h: number;
 }
 
-export type WidgetType = 'counter' | 'bar' | 'line' | 'area' | 'pie' | 'table' | 'pivot';
+export type WidgetType = 'counter' | 'bar' | 'line' | 'area' | 'pie' | 'table' | 'pivot' | 'text';
 
 export interface Widget {
   name: string;
@@ -44,6 +44,16 @@ export interface Widget {
   /** Counters: compare with the previous period; up (default) or down is good. */
   compare?: 'previous_period';
   direction?: 'up' | 'down';
+  /** Text tiles: the server's sanitized HTML of the author's Markdown. */
+  html?: string;
+  /** The page (tab) the widget is on, when the dashboard has pages. */
+  page?: string;
+}
+
+/** One page (tab) of a dashboard. */
+export interface DashboardPage {
+  name: string;
+  title: string;
 }
 
 export type FilterType = 'single_select' | 'multi_select' | 'date_range' | 'numeric_range';
@@ -78,6 +88,7 @@ export interface Dashboard {
   description?: string;
   filters: Filter[] | null;
   widgets: Widget[] | null;
+  pages?: DashboardPage[];
 }
 
 export interface DashboardResponse {
