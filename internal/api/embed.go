@@ -43,6 +43,7 @@ type dashboardJSON struct {
 	Description string             `json:"description,omitempty"`
 	Filters     []filterJSON       `json:"filters"`
 	Widgets     []dashboard.Widget `json:"widgets"`
+	Pages       []dashboard.Page   `json:"pages,omitempty"`
 }
 
 // handleGetDashboard is GET /api/v1/embed/dashboards/{id}: layout, widgets and filter options
@@ -58,7 +59,7 @@ func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *t
 		return err
 	}
 	out := dashboardJSON{ID: d.ID, Title: d.Title, Description: d.Description,
-		Filters: make([]filterJSON, 0, len(d.Filters)), Widgets: d.Widgets}
+		Filters: make([]filterJSON, 0, len(d.Filters)), Widgets: d.Widgets, Pages: d.Pages}
 	if out.Widgets == nil {
 		out.Widgets = []dashboard.Widget{}
 	}

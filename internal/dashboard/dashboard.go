@@ -138,7 +138,7 @@ type Widget struct {
 	Content string `yaml:"content,omitempty" json:"-"`
 	// Page is the name of the page (tab) the widget is on; required when the dashboard has pages.
 	Page string `yaml:"page,omitempty" json:"page,omitempty"`
-	HTML    string `yaml:"-" json:"html,omitempty"`
+	HTML string `yaml:"-" json:"html,omitempty"`
 }
 
 // Queried reports whether the widget runs a query (every type but text).

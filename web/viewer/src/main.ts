@@ -480,7 +480,10 @@ class Viewer {
       b.tabIndex = on ? 0 : -1;
     }
     this.main.querySelector('[role=tabpanel]')?.setAttribute('aria-labelledby', `inlay-tab-${this.page}`);
-    for (const t of this.tiles) t.el.hidden = !this.onPage(t);
+    for (const t of this.tiles) {
+      t.el.hidden = !this.onPage(t);
+      if (t.el.hidden) t.setIdle();
+    }
   }
 
   private onPage(t: Tile): boolean {

@@ -50,7 +50,8 @@ export interface PageRequest {
   desc?: boolean;
 }
 
-export type TileStatus = 'loading' | 'complete' | 'error';
+/** idle: on a page (tab) not shown, not run yet. */
+export type TileStatus = 'loading' | 'complete' | 'error' | 'idle';
 
 export class Tile {
   readonly el: HTMLElement;
@@ -172,6 +173,11 @@ export class Tile {
     if (this.result && !this.error) return;
     this.disposeChart();
     this.body.replaceChildren(skeleton(this.widget.type));
+  }
+
+  /** A tile on a page not shown that waited for data: it runs when its page is shown. */
+  setIdle(): void {
+    if (this.status === 'loading') this.setStatus('idle');
   }
 
   setError(e: ApiError): void {
