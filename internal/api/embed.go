@@ -116,6 +116,7 @@ type widgetResultJSON struct {
 	TotalRows  *int                `json:"total_rows,omitempty"` // paged tables: rows in all
 	Offset     *int                `json:"offset,omitempty"`     // paged tables: the page's first row
 	Previous   *previousJSON       `json:"previous,omitempty"`   // compared counters: the previous period
+	Sparkline  *sparklineJSON      `json:"sparkline,omitempty"`  // counters with a sparkline
 	DurationMS float64             `json:"duration_ms"`
 	Cached     bool                `json:"cached"`
 	Error      *envelopeBody       `json:"error,omitempty"`
@@ -225,6 +226,12 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 		for name, prev := range s.runComparisons(ctx, p, c, rest, filters) {
 			if wr, ok := out[name]; ok && wr.Error == nil {
 				wr.Previous = prev
+				out[name] = wr
+			}
+		}
+		for name, sp := range s.runSparklines(ctx, p, c, rest, filters) {
+			if wr, ok := out[name]; ok && wr.Error == nil {
+				wr.Sparkline = sp
 				out[name] = wr
 			}
 		}

@@ -86,6 +86,15 @@ func NewPlan(d *dashboard.Dashboard, dialectOf DialectFunc) *Plan {
 		}
 		p.widgets[wp.Name] = wp
 		p.order = append(p.order, wp)
+		// A counter's sparkline is a line widget of its own, reachable by name only (it is not
+		// among "every widget"): the same plan, binding and row-level security as any widget.
+		if sw := d.Widgets[i].SparklineWidget(); sw != nil {
+			sp := planWidget(sw, p.datasets)
+			if sp.err != nil && !errors.Is(sp.err, errDatasetBroken) {
+				p.problems = append(p.problems, PlanProblem{Path: "widgets." + strconv.Itoa(i) + ".sparkline", Err: sp.err})
+			}
+			p.widgets[sp.Name] = sp
+		}
 	}
 	return p
 }

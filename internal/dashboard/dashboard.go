@@ -136,6 +136,8 @@ type Widget struct {
 	// Content (text widgets) is Markdown. It is rendered once, when the dashboard loads, to
 	// sanitized HTML (HTML), which is what the viewer receives.
 	Content string `yaml:"content,omitempty" json:"-"`
+	// Sparkline (counters) draws the counter's value over a time bucket under it.
+	Sparkline *Sparkline `yaml:"sparkline,omitempty" json:"sparkline,omitempty"`
 	// Page is the name of the page (tab) the widget is on; required when the dashboard has pages.
 	Page string `yaml:"page,omitempty" json:"page,omitempty"`
 	HTML string `yaml:"-" json:"html,omitempty"`
@@ -143,6 +145,27 @@ type Widget struct {
 
 // Queried reports whether the widget runs a query (every type but text).
 func (w *Widget) Queried() bool { return w.Type != WidgetText }
+
+// Sparkline is a counter's small trend line: its value by X (a time bucket such as month(ts), or
+// a column), queried like a line widget through the same plan and row-level security.
+type Sparkline struct {
+	X *Field `yaml:"x" json:"x"`
+}
+
+// SparklineSuffix names the line widget a counter's sparkline runs as ("revenue.sparkline"); no
+// widget name contains a dot, so it cannot clash.
+const SparklineSuffix = ".sparkline"
+
+// SparklineWidget returns the line widget that computes w's sparkline (nil without one): the
+// counter's value by the sparkline's x, in x order, on the same dataset.
+func (w *Widget) SparklineWidget() *Widget {
+	if w.Type != WidgetCounter || w.Sparkline == nil || w.Sparkline.X == nil || w.Value == nil {
+		return nil
+	}
+	x := *w.Sparkline.X
+	return &Widget{Name: w.Name + SparklineSuffix, Type: WidgetLine, Dataset: w.Dataset, X: &x, Y: []Field{*w.Value},
+		Sort: []Sort{{Field: x.Expr}}, Layout: w.Layout, Page: w.Page}
+}
 
 // Counter comparisons and their directions.
 const (

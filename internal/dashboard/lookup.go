@@ -34,6 +34,11 @@ func (d *Dashboard) Normalize() {
 		if w := &d.Widgets[i]; w.Type == WidgetText {
 			w.HTML, _ = RenderMarkdown(w.Content)
 		}
+		if s := d.Widgets[i].Sparkline; s != nil && s.X != nil {
+			if e, err := ParseExpr(s.X.Expr); err == nil {
+				s.X.Key = e.Key()
+			}
+		}
 		for _, s := range d.Widgets[i].slots("") {
 			for _, f := range s.fields {
 				if e, err := ParseExpr(f.Expr); err == nil {

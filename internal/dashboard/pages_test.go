@@ -104,3 +104,43 @@ widgets:
 		})
 	}
 }
+
+func TestSparklineProblems(t *testing.T) {
+	doc := `id: sales
+title: Sales
+datasets:
+  - name: sales
+    sql: SELECT * FROM sales
+widgets:
+  - name: revenue
+    type: counter
+    dataset: sales
+    value: sum(amount)
+    sparkline: { x: month(ts) }
+    layout: { x: 0, y: 0, w: 3, h: 2 }
+  - name: orders
+    type: counter
+    dataset: sales
+    value: count(*)
+    sparkline: { x: sum(amount) } # want: sparkline.x: "sum(amount)" must be a column or a time bucket
+    layout: { x: 3, y: 0, w: 3, h: 2 }
+  - name: customers
+    type: counter
+    dataset: sales
+    value: count(distinct customer)
+    sparkline: { y: month(ts) } # want: sparkline: x is required && unknown field "y"
+    layout: { x: 6, y: 0, w: 3, h: 2 }
+  - name: by_region
+    type: bar
+    dataset: sales
+    x: region
+    y: [sum(amount)]
+    sparkline: { x: month(ts) } # want: sparkline applies only to counter widgets
+    layout: { x: 0, y: 2, w: 6, h: 3 }
+`
+	d, problems := dashboard.Parse("dashboards/sales.yaml", []byte(doc))
+	checkProblems(t, problems, wants(t, doc))
+	if w, _ := d.Widget("revenue"); w.SparklineWidget() == nil || w.Sparkline.X.Key != "month_ts" {
+		t.Errorf("revenue sparkline = %+v", w.Sparkline)
+	}
+}

@@ -342,6 +342,19 @@ func (r *report) widget(i int, datasets map[string]bool) {
 	case !datasets[w.Dataset]:
 		r.at(p+".dataset", "no dataset is named %q", w.Dataset)
 	}
+	if s := w.Sparkline; s != nil {
+		sp := p + ".sparkline"
+		switch {
+		case known && w.Type != WidgetCounter:
+			r.at(sp, "sparkline applies only to counter widgets")
+		case s.X == nil:
+			r.at(sp, "sparkline: x is required, e.g. {x: month(ts)}")
+		default:
+			if e, ok := r.field(s.X, sp+".x", "sparkline.x"); ok && e.IsAggregate() {
+				r.at(sp+".x.expr", "sparkline.x: %q must be a column or a time bucket such as month(ts), not an aggregate", s.X.Expr)
+			}
+		}
+	}
 	if w.Content != "" && known && w.Type != WidgetText {
 		r.at(p+".content", "content applies only to text widgets")
 	}
