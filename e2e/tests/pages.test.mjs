@@ -1,7 +1,7 @@
 // Browser tests of dashboard pages (tabs) and text tiles in Chromium against `inlay demo`, on the
 // overview sample dashboard: the SDK's pageId opens a page, only the shown page's widgets run,
 // the tabs work with the keyboard, the host hears of page changes, a token refresh keeps the
-// page, and text tiles show their (server-sanitized) Markdown without query or buttons.
+// page, counters draw their sparkline, and text tiles show their (server-sanitized) Markdown without query or buttons.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ROUTED_PAGES, launch, waitFor } from '../lib/browser.mjs';
@@ -89,6 +89,13 @@ describe('dashboard pages and text tiles in Chromium', () => {
       assert.deepEqual(queries[1], ['average_order', 'orders', 'revenue']);
       assert.equal(await frame.locator('[data-widget="by_month"]').isVisible(), false);
       assert.match(await frame.locator('[data-widget="revenue"] .counter-value').innerText(), /\$/);
+      // Revenue carries a sparkline by month (one point per month of data); orders has none.
+      const spark = frame.locator('[data-widget="revenue"] svg.counter-spark');
+      assert.equal(await spark.getAttribute('role'), 'img');
+      assert.match(await spark.getAttribute('aria-label'), /^Revenue by month: \d+ points, now \$/);
+      const points = (await spark.locator('polyline').getAttribute('points')).split(' ').length;
+      assert.ok(points >= 2, `${points} sparkline points`);
+      assert.equal(await frame.locator('[data-widget="orders"] svg.counter-spark').count(), 0);
       const changed = await events(page, 'dashboard:page:changed');
       assert.equal(changed.length, 1);
       assert.deepEqual(changed[0].page, { name: 'summary', title: 'Summary' });

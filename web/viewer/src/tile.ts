@@ -505,7 +505,35 @@ function counter(w: Widget, res: WidgetResult): HTMLElement {
         h('span', { class: 'counter-change-vs' }, ' vs previous period'),
       )
     : null;
-  return h('div', { class: 'counter' }, value, label ? h('div', { class: 'counter-label' }, label) : null, change);
+  return h('div', { class: 'counter' }, value, label ? h('div', { class: 'counter-label' }, label) : null, change, sparkline(w, res, full));
+}
+
+/** A counter's sparkline: its value by the sparkline's x as a small line (nil under two points). */
+export function sparkline(w: Widget, res: WidgetResult, current: string): SVGSVGElement | null {
+  const rows = res.sparkline?.rows ?? [];
+  const values = rows.map((r) => toNumber(r[1] ?? null)).filter((v): v is number => v !== null);
+  if (values.length < 2 || !w.sparkline) return null;
+  const min = Math.min(...values);
+  const span = Math.max(...values) - min || 1;
+  const W = 100;
+  const H = 24;
+  const points = values.map((v, i) => `${((i / (values.length - 1)) * W).toFixed(2)},${(H - 1 - ((v - min) / span) * (H - 2)).toFixed(2)}`).join(' ');
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('class', 'counter-spark');
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('preserveAspectRatio', 'none');
+  svg.setAttribute('role', 'img');
+  const by = w.sparkline.x.label || w.sparkline.x.expr;
+  svg.setAttribute('aria-label', `${w.value?.label || w.title || w.name} by ${by}: ${values.length} points, now ${current}`);
+  const line = document.createElementNS(NS, 'polyline');
+  line.setAttribute('points', points);
+  line.setAttribute('fill', 'none');
+  line.setAttribute('stroke', 'currentColor');
+  line.setAttribute('stroke-width', '1.5');
+  line.setAttribute('vector-effect', 'non-scaling-stroke');
+  svg.append(line);
+  return svg;
 }
 
 /** The compact form of a counter's format, for tiles too narrow for the full value. */

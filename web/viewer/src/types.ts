@@ -44,6 +44,8 @@ export interface Widget {
   /** Counters: compare with the previous period; up (default) or down is good. */
   compare?: 'previous_period';
   direction?: 'up' | 'down';
+  /** Counters: a small line of the value by x under it (sent with the result as sparkline). */
+  sparkline?: { x: Field };
   /** Text tiles: the server's sanitized HTML of the author's Markdown. */
   html?: string;
   /** The page (tab) the widget is on, when the dashboard has pages. */
@@ -120,6 +122,8 @@ export interface WidgetResult {
   total_rows?: number;
   /** Compared counters: the value over the previous period [from, to). */
   previous?: { rows: Cell[][]; from: string; to: string };
+  /** Counters with a sparkline: [x, value] rows in x order. */
+  sparkline?: { columns: Column[]; rows: Cell[][] };
   offset?: number;
   duration_ms?: number;
   cached?: boolean;
