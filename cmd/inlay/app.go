@@ -220,6 +220,8 @@ func newService(ctx context.Context, lc *lifecycle, cfg *config.Config, master [
 		Reload:       reload,
 		Secrets:      keys,
 		OAuth:        broker,
+
+		ExchangeLimiter: inst.exchangeLimiterOrNil(),
 	})
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ type instruments struct {
 	stopTracing    func(context.Context) error
 	tokenLimiter   *ratelimit.Limiter // nil when off
 	queryLimiter   *ratelimit.Limiter
+	exchLimiter    *ratelimit.Limiter // OAuth credential exchanges per content API key
 	observedSource map[string]datasource.Source
 }
 
@@ -45,6 +46,9 @@ func newInstruments(ctx context.Context, cfg *config.Config, sources map[string]
 	}
 	if l := cfg.Limits; l.QueryRate > 0 {
 		in.queryLimiter = ratelimit.New(l.QueryRate, l.QueryBurst, nil)
+	}
+	if l := cfg.Limits; l.OAuthExchangeRate > 0 {
+		in.exchLimiter = ratelimit.New(l.OAuthExchangeRate, l.OAuthExchangeBurst, nil)
 	}
 	for _, n := range sortedNames(sources) {
 		src := sources[n]
@@ -77,6 +81,13 @@ func (in *instruments) tokenLimiterOrNil() api.Limiter {
 		return nil
 	}
 	return in.tokenLimiter
+}
+
+func (in *instruments) exchangeLimiterOrNil() api.Limiter {
+	if in.exchLimiter == nil {
+		return nil
+	}
+	return in.exchLimiter
 }
 
 func (in *instruments) queryLimiterOrNil() api.Limiter {

@@ -114,6 +114,9 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.auditLookerMint(r, p.ClientID, "", "looker.api_login"); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int64(ttl / time.Second)})
 	return nil
 }
@@ -148,10 +151,19 @@ func (s *Server) handleAcquire(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.Audit.Record(storage.AuditEvent{Time: s.Now(), Kind: storage.AuditTokenMinted, PrincipalID: client,
-		ViewerID: viewerIDOf(fields), Outcome: "ok", Detail: "looker.cookieless_acquire"})
+	if err := s.auditLookerMint(r, client, viewerIDOf(fields), "looker.cookieless_acquire"); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, t)
 	return nil
+}
+
+// auditLookerMint stores the audit event of a Looker credential before it is handed out, as the
+// token endpoint does: if the event cannot be stored the request fails (503 while the store is
+// down) and no credential leaves, so a replica killed right after leaves no unaudited session.
+func (s *Server) auditLookerMint(r *http.Request, client, viewer, detail string) error {
+	return s.Audit.RecordNow(r.Context(), storage.AuditEvent{Time: s.Now(), Kind: storage.AuditTokenMinted,
+		PrincipalID: client, ViewerID: viewer, Outcome: "ok", Detail: detail})
 }
 
 func viewerIDOf(fields map[string]json.RawMessage) string {
@@ -163,7 +175,8 @@ func viewerIDOf(fields map[string]json.RawMessage) string {
 // handleCreateSSOURL is POST /api/4.0/embed/sso_url (Looker's create_sso_embed_url): a signed
 // embed URL for the user in the body, signed with the newest embed secret.
 func (s *Server) handleCreateSSOURL(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.apiClient(r); err != nil {
+	client, err := s.apiClient(r)
+	if err != nil {
 		return err
 	}
 	var fields map[string]json.RawMessage
@@ -179,6 +192,9 @@ func (s *Server) handleCreateSSOURL(w http.ResponseWriter, r *http.Request) erro
 	}
 	signed, err := s.looker.CreateSignedURL(r.Context(), scheme, host, fields)
 	if err != nil {
+		return err
+	}
+	if err := s.auditLookerMint(r, client, viewerIDOf(fields), "looker.sso_url"); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"url": signed})
@@ -201,6 +217,11 @@ func (s *Server) handleGenerateTokens(w http.ResponseWriter, r *http.Request) er
 	t, err := s.looker.GenerateTokens(r.Context(), req, r.UserAgent())
 	if err != nil {
 		return err
+	}
+	if t.APIToken != "" { // an ended session answers empty tokens: nothing was minted
+		if err := s.auditLookerMint(r, client, "", "looker.generate_tokens"); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, t)
 	return nil
@@ -280,8 +301,9 @@ func (s *Server) handleLookerLogin(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	s.Audit.Record(storage.AuditEvent{Time: s.Now(), Kind: storage.AuditTokenMinted, PrincipalID: res.Principal,
-		ViewerID: res.ExternalUserID, Outcome: "ok", Detail: "looker.signed_login"})
+	if err := s.auditLookerMint(r, res.Principal, res.ExternalUserID, "looker.signed_login"); err != nil {
+		return err
+	}
 	http.SetCookie(w, &http.Cookie{Name: LookerCookie, Value: res.Cookie, Path: "/", MaxAge: int(res.MaxAge / time.Second),
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteNoneMode, Partitioned: true})
 	http.Redirect(w, r, res.Target, http.StatusFound)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -342,12 +343,24 @@ func (s *Server) handleCredentials(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "invalid_request", "error_description": "OAuth integrations are not enabled"})
 		return
 	}
+	key, _ := apiKey(r)
+	// Limited per content API key (its public id: keys of no valid shape share one bucket), before
+	// the body is read or the key is checked against the store.
+	if s.ExchangeLimiter != nil {
+		if ok, wait := s.ExchangeLimiter.Allow("content:" + oauth.AppKeyID(key)); !ok {
+			s.Observer.RateLimited("oauth_exchange")
+			secs := retryAfterSeconds(wait)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "temporarily_unavailable", "error_code": codeRateLimited,
+				"error_description": "too many credential exchanges for this API key; retry after " + strconv.Itoa(secs) + "s"})
+			return
+		}
+	}
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_code": oauth.CodeInvalidRequest,
 			"error_description": "the body must be form-encoded"})
 		return
 	}
-	key, _ := apiKey(r)
 	f := r.PostForm
 	resp, err := s.OAuth.Exchange(r.Context(), oauth.ExchangeRequest{APIKey: key, GrantType: f.Get("grant_type"),
 		SubjectToken: f.Get("subject_token"), SubjectTokenType: f.Get("subject_token_type"),

@@ -44,6 +44,7 @@ type oauthEnv struct {
 	clock    *offsetClock
 	store    storage.Store
 	keys     *secret.Keys
+	issuer   *token.Issuer // signs embed tokens the server accepts
 }
 
 type oauthEnvOptions struct {
@@ -53,6 +54,8 @@ type oauthEnvOptions struct {
 	redirectURIs []string
 	// store replaces the memory store.
 	store storage.Store
+	// deps changes the API's dependencies.
+	deps func(*api.Deps)
 }
 
 func newOAuthEnv(t testing.TB, o oauthEnvOptions) *oauthEnv {
@@ -85,12 +88,16 @@ func newOAuthEnv(t testing.TB, o oauthEnvOptions) *oauthEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.issuer = token.NewIssuer(ring, e.url)
+	deps := api.Deps{Engine: query.New(map[string]datasource.Source{}, query.Options{}), Principals: principal.NewService(store, keys, nil),
+		Issuer: token.NewIssuer(ring, e.url), Verifier: token.NewVerifier(ring, e.url, 5*time.Second),
+		Grants: token.NewGrantSealer(keys, nil), Keys: ring, Store: store, Logger: slog.New(slog.DiscardHandler), OAuth: e.broker}
+	if o.deps != nil {
+		o.deps(&deps)
+	}
 	s, err := api.New(api.Options{Issuer: e.url, AllowedOrigins: []string{hostOrigin}, EmbedTTL: time.Hour,
 		MaxEmbedTTL: 24 * time.Hour, ServiceTTL: time.Hour, AdminKey: e.adminKey,
-		OAuthSources: map[string]string{"default": "", "warehouse": "dbx"}},
-		api.Deps{Engine: query.New(map[string]datasource.Source{}, query.Options{}), Principals: principal.NewService(store, keys, nil),
-			Issuer: token.NewIssuer(ring, e.url), Verifier: token.NewVerifier(ring, e.url, 5*time.Second),
-			Grants: token.NewGrantSealer(keys, nil), Keys: ring, Store: store, Logger: slog.New(slog.DiscardHandler), OAuth: e.broker})
+		OAuthSources: map[string]string{"default": "", "warehouse": "dbx"}}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,6 +61,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /__oauth__/integrations/{guid}/login", http.HandlerFunc(s.handleOAuthLogin))
 	mux.Handle("GET /__oauth__/integrations/callback", http.HandlerFunc(s.handleOAuthCallback))
 	mux.Handle("GET /api/v1/embed/dashboards/{id}/oauth", s.embed(s.handleEmbedOAuth))
+	mux.Handle("GET /api/v1/embed/oauth/sessions", s.embedViewer(s.handleViewerOAuthSessions))
+	mux.Handle("DELETE /api/v1/embed/oauth/sessions/{guid}", s.embedViewer(s.handleDeleteViewerOAuthSession))
 
 	mux.Handle("GET /healthz", s.plain(s.handleReady))
 	mux.Handle("GET /readyz", s.plain(s.handleReady))

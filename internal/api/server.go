@@ -79,6 +79,8 @@ type Deps struct {
 	// per embed token; nil means no limit.
 	TokenLimiter Limiter
 	QueryLimiter Limiter
+	// ExchangeLimiter limits OAuth credential exchanges per content API key; nil means no limit.
+	ExchangeLimiter Limiter
 	// Metrics serves GET /metrics when set.
 	Metrics http.Handler
 	// Secrets enables Looker-compatible embedding (docs/looker.md): its sessions' tokens are

@@ -28,6 +28,11 @@ type LimitsConfig struct {
 	// replica; QueryBurst the burst allowed above it. A rate of 0 turns the limit off.
 	QueryRate  float64 `yaml:"query_rate" json:"query_rate"`
 	QueryBurst int     `yaml:"query_burst" json:"query_burst"`
+	// OAuthExchangeRate is the sustained rate of OAuth credential exchanges (POST
+	// /__api__/v1/oauth/integrations/credentials) per content API key, per second and per
+	// replica; OAuthExchangeBurst the burst allowed above it. A rate of 0 turns the limit off.
+	OAuthExchangeRate  float64 `yaml:"oauth_exchange_rate" json:"oauth_exchange_rate"`
+	OAuthExchangeBurst int     `yaml:"oauth_exchange_burst" json:"oauth_exchange_burst"`
 }
 
 // ServerConfig tunes the HTTP server.
@@ -60,6 +65,8 @@ const (
 	DefaultTokenBurst           = 200
 	DefaultQueryRate            = 20
 	DefaultQueryBurst           = 100
+	DefaultOAuthExchangeRate    = 50
+	DefaultOAuthExchangeBurst   = 200
 	DefaultMaxQueuedQueries     = 256
 	DefaultServiceName          = "inlay"
 	maxConcurrentQueriesCeiling = 10_000
@@ -73,6 +80,9 @@ func defaultLimits() LimitsConfig {
 		TokenBurst:      DefaultTokenBurst,
 		QueryRate:       DefaultQueryRate,
 		QueryBurst:      DefaultQueryBurst,
+
+		OAuthExchangeRate:  DefaultOAuthExchangeRate,
+		OAuthExchangeBurst: DefaultOAuthExchangeBurst,
 	}
 }
 
@@ -121,6 +131,7 @@ func (c *Config) validateOperations(bad func(key, format string, args ...any)) {
 	}
 	rate("limits.token_rate", l.TokenRate, "limits.token_burst", l.TokenBurst)
 	rate("limits.query_rate", l.QueryRate, "limits.query_burst", l.QueryBurst)
+	rate("limits.oauth_exchange_rate", l.OAuthExchangeRate, "limits.oauth_exchange_burst", l.OAuthExchangeBurst)
 	if c.Server.ShutdownTimeout <= 0 {
 		bad("server.shutdown_timeout", "must be a positive duration, got %v", c.Server.ShutdownTimeout)
 	}

@@ -21,6 +21,8 @@ limits:
   token_rate: 2.5
   token_burst: 5
   query_rate: 0
+  oauth_exchange_rate: 3
+  oauth_exchange_burst: 7
 server:
   shutdown_timeout: 5s
 telemetry:
@@ -41,7 +43,8 @@ telemetry:
 	if ds.MaxConcurrentQueries != 4 || ds.MaxQueuedQueries != 10 || ds.ExternalAccess {
 		t.Errorf("data source %+v", ds)
 	}
-	want := LimitsConfig{MaxRequestBytes: 65536, MaxFilterValues: 50, RequestTimeout: 45 * time.Second, TokenRate: 2.5, TokenBurst: 5, QueryRate: 0, QueryBurst: DefaultQueryBurst}
+	want := LimitsConfig{MaxRequestBytes: 65536, MaxFilterValues: 50, RequestTimeout: 45 * time.Second, TokenRate: 2.5, TokenBurst: 5, QueryRate: 0, QueryBurst: DefaultQueryBurst,
+		OAuthExchangeRate: 3, OAuthExchangeBurst: 7}
 	if c.Limits != want {
 		t.Errorf("limits %+v, want %+v", c.Limits, want)
 	}
@@ -55,7 +58,8 @@ func TestOperationsDefaults(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Limits.MaxFilterValues != 1000 || c.Limits.MaxRequestBytes != 1<<20 || c.EffectiveRequestTimeout() != c.Query.Timeout {
+	if c.Limits.MaxFilterValues != 1000 || c.Limits.MaxRequestBytes != 1<<20 || c.EffectiveRequestTimeout() != c.Query.Timeout ||
+		c.Limits.OAuthExchangeRate != DefaultOAuthExchangeRate || c.Limits.OAuthExchangeBurst != DefaultOAuthExchangeBurst {
 		t.Errorf("limits %+v", c.Limits)
 	}
 	if !c.Telemetry.MetricsEnabled() || c.Telemetry.OTLPEndpoint != "" || c.Server.ShutdownTimeout != DefaultShutdownTimeout {
@@ -82,6 +86,7 @@ limits:
   token_rate: -1
   query_rate: 5
   query_burst: 0
+  oauth_exchange_rate: -2
 server:
   shutdown_timeout: 0s
 telemetry:
@@ -99,7 +104,7 @@ telemetry:
 	}
 	want := []string{
 		"limits.max_request_bytes", "limits.max_filter_values", "limits.request_timeout",
-		"limits.token_rate", "limits.query_burst", "server.shutdown_timeout", "telemetry.otlp_endpoint",
+		"limits.token_rate", "limits.query_burst", "limits.oauth_exchange_rate", "server.shutdown_timeout", "telemetry.otlp_endpoint",
 		"data_sources.local.max_queued_queries", "data_sources.local.allowed_directories",
 		"data_sources.pg.max_concurrent_queries", "data_sources.pg.allowed_directories",
 	}

@@ -87,8 +87,9 @@ func (u *User) CheckDashboard(model string) error {
 }
 
 // Viewer is the identity row-level security evaluates for a dashboard of model: the user
-// attributes, with that model's access filters on top; user_attributes.external_value is the
-// external value.
+// attributes, with that model's access filters on top; the resulting external_value (an access
+// filter of the model over the user attribute) is the external value when it is one value, and
+// otherwise there is none, so rules that need it fail closed.
 func (u *User) Viewer(model string) rls.Viewer {
 	attrs := make(map[string][]string, len(u.UserAttributes)+len(u.AccessFilters[model]))
 	for k, v := range u.UserAttributes {
@@ -98,7 +99,7 @@ func (u *User) Viewer(model string) rls.Viewer {
 		attrs[k] = v
 	}
 	v := rls.Viewer{ID: u.ExternalUserID, Attributes: attrs}
-	if ev, ok := u.UserAttributes[ExternalValueAttribute]; ok && len(ev) == 1 {
+	if ev, ok := attrs[ExternalValueAttribute]; ok && len(ev) == 1 {
 		s := ev[0]
 		v.ExternalValue = &s
 	}

@@ -34,6 +34,17 @@ type storedContent struct {
 // AppKeyPrefix starts every external application's API key.
 const AppKeyPrefix = "inlay_app_"
 
+// AppKeyID returns the public id part of an application API key (not its secret), to key
+// per-application limits by; "" when key does not have an API key's shape.
+func AppKeyID(key string) string {
+	rest, ok := strings.CutPrefix(key, AppKeyPrefix)
+	id, _, ok2 := strings.Cut(rest, "_")
+	if !ok || !ok2 || len(id) != 32 {
+		return ""
+	}
+	return id
+}
+
 // Content id prefixes of Inlay's own content.
 const (
 	ContentDashboard  = "dashboard:"

@@ -362,13 +362,31 @@ func (b *Broker) ListSessions(ctx context.Context, viewer string) ([]Session, er
 // DeleteSession removes a session and revokes its tokens at the provider when it has a
 // revocation endpoint (a failure there is logged: the session is gone from Inlay either way).
 func (b *Broker) DeleteSession(ctx context.Context, sessionGUID string) error {
-	rs, err := b.store.ListRecords(ctx, kindToken, "")
+	return b.deleteSession(ctx, "", sessionGUID)
+}
+
+// DeleteViewerSession is DeleteSession for one viewer's own session: a session of any other
+// viewer is ErrNotFound, exactly as one that does not exist. viewer must not be empty.
+func (b *Broker) DeleteViewerSession(ctx context.Context, viewer, sessionGUID string) error {
+	if viewer == "" {
+		return ErrNotFound
+	}
+	return b.deleteSession(ctx, viewer, sessionGUID)
+}
+
+// deleteSession deletes the session sessionGUID, of viewer only unless viewer is "".
+func (b *Broker) deleteSession(ctx context.Context, viewer, sessionGUID string) error {
+	prefix := ""
+	if viewer != "" {
+		prefix = url.PathEscape(viewer) + "/"
+	}
+	rs, err := b.store.ListRecords(ctx, kindToken, prefix)
 	if err != nil {
 		return err
 	}
 	for _, r := range rs {
 		var rec tokenRecord
-		if json.Unmarshal(r.Value, &rec) != nil || rec.Session != sessionGUID {
+		if json.Unmarshal(r.Value, &rec) != nil || rec.Session != sessionGUID || (viewer != "" && rec.Viewer != viewer) {
 			continue
 		}
 		taken, err := b.store.TakeRecord(ctx, kindToken, r.Key)

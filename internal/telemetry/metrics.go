@@ -62,7 +62,7 @@ func NewMetrics() *Metrics {
 			Name: "inlay_rls_refusals_total", Help: "Queries refused because the embed token lacks a value row-level security needs.",
 		}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "inlay_rate_limited_total", Help: "Requests refused with 429, by limit (token, query).",
+			Name: "inlay_rate_limited_total", Help: "Requests refused with 429, by limit (token, query, oauth_exchange).",
 		}, []string{"limit"}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inFlight, m.queries, m.queryDuration, m.tokens, m.rlsRefusals, m.rateLimited)

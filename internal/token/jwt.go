@@ -98,6 +98,7 @@ func (is *Issuer) Issue(c Claims, ttl time.Duration) (raw string, exp time.Time,
 type Verifier struct {
 	ring   *KeyRing
 	issuer string
+	leeway time.Duration
 	parser *jwt.Parser
 }
 
@@ -107,6 +108,7 @@ func NewVerifier(ring *KeyRing, issuer string, leeway time.Duration) *Verifier {
 	return &Verifier{
 		ring:   ring,
 		issuer: issuer,
+		leeway: leeway,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{Algorithm}), // pinned: never none, never HMAC
 			jwt.WithExpirationRequired(),
@@ -134,10 +136,19 @@ func (v *Verifier) Verify(raw string, want Kind) (*Claims, error) {
 		if k, ok := v.ring.lookup(kid); ok {
 			return k, nil
 		}
-		// Bounded by MinReloadInterval, so a bogus kid costs at most one store read per interval.
+		// An unknown kid may be a key just rotated on another replica. Before going to the store,
+		// the cheap checks the claims must pass anyway: a token that fails them is refused as
+		// an unknown key without a reload. The reload itself is single-flight and at most one
+		// per MinReloadInterval, so a flood of made-up kids costs at most one store read per interval.
+		wc := t.Claims.(*wireClaims)
+		now := v.ring.now()
+		if wc.Issuer != v.issuer || wc.IssuedAt == nil || wc.ExpiresAt == nil ||
+			wc.IssuedAt.After(now.Add(v.leeway)) || !now.Before(wc.ExpiresAt.Add(v.leeway)) {
+			return nil, ErrUnknownKey
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return v.ring.PublicKey(ctx, kid)
+		return v.ring.publicKeyIssuedAt(ctx, kid, wc.IssuedAt.Time, v.leeway)
 	})
 	if err != nil {
 		return nil, mapError(err)

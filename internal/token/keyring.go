@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/inlay/inlay/internal/secret"
@@ -32,7 +33,12 @@ type KeyRingOptions struct {
 	// MinReloadInterval bounds how often meeting an unknown kid reloads keys from the store
 	// (default 1 s), so a flood of made-up kids cannot hammer the store.
 	MinReloadInterval time.Duration
-	Now               func() time.Time // default time.Now
+	// SignRefresh is how old the loaded keys may be when Issue signs (default 10 s): older, Issue
+	// reloads them first, so a rotation made elsewhere signs here within that time.
+	SignRefresh time.Duration
+	Now         func() time.Time // default time.Now
+	// Sleep waits d or until ctx ends (default a timer); tests pass one that moves a fake clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // KeyRing holds the token-signing keys: one active Ed25519 key that signs, and the public keys
@@ -49,6 +55,12 @@ type KeyRing struct {
 	lastReload time.Time
 
 	reloadMu sync.Mutex // serialises reloads
+	// started counts reloads begun; done is the count of the latest that succeeded (under reloadMu).
+	// A caller that read started = n on arrival knows done > n means a reload begun after it
+	// arrived succeeded.
+	started atomic.Uint64
+	done    uint64
+	waiting atomic.Int64 // callers waiting for a reload on an unknown kid (for tests)
 }
 
 type signingKey struct {
@@ -74,8 +86,14 @@ func NewKeyRing(ctx context.Context, store storage.Store, keys *secret.Keys, opt
 	if opts.MinReloadInterval <= 0 {
 		opts.MinReloadInterval = time.Second
 	}
+	if opts.SignRefresh <= 0 {
+		opts.SignRefresh = 10 * time.Second
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleep
 	}
 	r := &KeyRing{store: store, keys: keys, opts: opts}
 	if err := r.Refresh(ctx); err != nil {
@@ -107,6 +125,7 @@ func (r *KeyRing) Refresh(ctx context.Context) error {
 // reload must be called with reloadMu held.
 func (r *KeyRing) reload(ctx context.Context) error {
 	now := r.now()
+	gen := r.started.Add(1)
 	stored, err := r.store.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("token: load signing keys: %w", err)
@@ -141,7 +160,19 @@ func (r *KeyRing) reload(ctx context.Context) error {
 	r.mu.Lock()
 	r.active, r.public, r.lastReload = active, public, now
 	r.mu.Unlock()
+	r.done = gen
 	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func newerThan(a, b storage.SigningKey) bool {
@@ -232,8 +263,19 @@ func (r *KeyRing) MaybeRotate(ctx context.Context) error {
 	return nil
 }
 
-// signer returns the active key.
+// signer returns the active key, first reloading the keys if they are older than SignRefresh so
+// that a rotation made on another replica (or by inlay keys rotate) signs here promptly. A failed
+// reload is not fatal: the current key still verifies everywhere until it expires.
 func (r *KeyRing) signer() (*signingKey, error) {
+	r.mu.RLock()
+	stale := r.now().Sub(r.lastReload) >= r.opts.SignRefresh
+	r.mu.RUnlock()
+	if stale && r.reloadMu.TryLock() { // one caller reloads; the others sign with what they have
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = r.reload(ctx)
+		cancel()
+		r.reloadMu.Unlock()
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.active == nil {
@@ -242,23 +284,44 @@ func (r *KeyRing) signer() (*signingKey, error) {
 	return r.active, nil
 }
 
-// PublicKey returns the public key for kid if it may still verify tokens. An unknown kid
-// triggers a reload from the store (another replica may have rotated), at most once per
-// MinReloadInterval; otherwise, or if it is still unknown, ErrUnknownKey.
+// PublicKey returns the public key for kid if it may still verify tokens; ErrUnknownKey if not,
+// even after one reload from the store.
 func (r *KeyRing) PublicKey(ctx context.Context, kid string) (ed25519.PublicKey, error) {
+	return r.publicKeyIssuedAt(ctx, kid, r.now(), 0)
+}
+
+// publicKeyIssuedAt looks kid up for a token that says it was issued at iat, with clocks that may
+// differ by up to skew. An unknown kid reloads the keys from the store unless a reload that
+// started after the token was signed, or after this call began (the token existed by then), has
+// completed: such a reload has seen every key that could have signed it (a key is stored before
+// it signs). So a key rotated on another replica verifies here at its first token. Reloads are
+// single-flight and at least MinReloadInterval apart: a caller that comes sooner waits for the
+// next one, which every caller waiting meanwhile shares, so a flood of made-up kids costs at most
+// one store read per interval.
+func (r *KeyRing) publicKeyIssuedAt(ctx context.Context, kid string, iat time.Time, skew time.Duration) (ed25519.PublicKey, error) {
+	arrived := r.started.Load()
 	if k, ok := r.lookup(kid); ok {
 		return k, nil
 	}
+	// JWT times are whole seconds, truncated down: the token may have been signed up to 1 s after iat.
+	signedBy := iat.Add(time.Second + skew)
+	r.waiting.Add(1)
 	r.reloadMu.Lock()
+	r.waiting.Add(-1)
 	defer r.reloadMu.Unlock()
 	if k, ok := r.lookup(kid); ok { // reloaded while we waited
 		return k, nil
 	}
 	r.mu.RLock()
-	recent := r.now().Sub(r.lastReload) < r.opts.MinReloadInterval
+	last := r.lastReload
 	r.mu.RUnlock()
-	if recent {
-		return nil, ErrUnknownKey
+	if r.done > arrived || !last.Before(signedBy) {
+		return nil, ErrUnknownKey // that reload would have found it
+	}
+	if wait := r.opts.MinReloadInterval - r.now().Sub(last); wait > 0 {
+		if err := r.opts.Sleep(ctx, wait); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.reload(ctx); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,6 +92,7 @@ func (f *fixture) newRing(t testing.TB) *KeyRing {
 		RotateEvery: 7 * 24 * time.Hour,
 		MaxTokenTTL: 2 * time.Hour,
 		Now:         f.clock.Now,
+		Sleep:       func(_ context.Context, d time.Duration) error { f.clock.Advance(d); return nil },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -610,7 +612,7 @@ func TestTwoRingsOneStore(t *testing.T) {
 	if _, err := verifierB.Verify(newA, KindEmbed); err != nil {
 		t.Fatalf("B verifying A's token after A rotated: %v", err)
 	}
-	// B still signs with the retired key until it refreshes; those tokens verify on A.
+	// Tokens B signed with the retired key keep verifying on A.
 	staleB, _, _ := issuerB.Issue(claimsOf(KindEmbed), time.Hour)
 	if _, err := f.verifier.Verify(staleB, KindEmbed); err != nil {
 		t.Fatalf("A verifying B's token signed before B noticed the rotation: %v", err)
@@ -674,9 +676,112 @@ func TestUnknownKidReloadsAreRateLimited(t *testing.T) {
 	if n := cs.lists.Load() - start; n != 1 {
 		t.Fatalf("100 unknown kids caused %d store reads, want 1", n)
 	}
+	// A reload that started after the token was signed has completed: the kid cannot appear.
 	f.clock.Advance(2 * time.Second)
 	v.Verify(bogus, KindEmbed)
-	if n := cs.lists.Load() - start; n != 2 {
-		t.Fatalf("after the interval: %d store reads, want 2", n)
+	if n := cs.lists.Load() - start; n != 1 {
+		t.Fatalf("after the interval: %d store reads, want still 1", n)
+	}
+	// Expired, or claiming another issuer: refused without a reload.
+	f.clock.Advance(2 * time.Hour)
+	v.Verify(newFixture(t).issue(t, claimsOf(KindEmbed), time.Hour), KindEmbed)
+	if n := cs.lists.Load() - start; n != 1 {
+		t.Fatalf("an expired token with an unknown kid caused a store read (%d)", n)
+	}
+}
+
+// A key rotated on one replica verifies on another at the first token signed with it, even when
+// that replica reloaded its keys a moment before (no throttle stands in the way of a real key).
+func TestNewKeyFromOtherReplicaVerifiesAtOnce(t *testing.T) {
+	f := newFixture(t)
+	cs := &countingStore{Store: f.store}
+	ringB, err := NewKeyRing(t.Context(), cs, f.keys, KeyRingOptions{
+		Now: f.clock.Now, MinReloadInterval: time.Second,
+		Sleep: func(ctx context.Context, d time.Duration) error { f.clock.Advance(d); return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifierB := NewVerifier(ringB, testIssuer, 30*time.Second)
+	// B has just reloaded (at start); A rotates and signs with the new key in the same second.
+	if err := f.ring.Rotate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	raw := f.issue(t, embedClaims(), time.Hour)
+	if _, err := verifierB.Verify(raw, KindEmbed); err != nil {
+		t.Fatalf("replica B rejects a token signed with A's new key: %v", err)
+	}
+	// B now also signs with the new key (the verify-reload picked it up).
+	a, _ := f.ring.signer()
+	b, _ := ringB.signer()
+	if a.kid != b.kid {
+		t.Fatalf("B signs with %s after seeing A's new key %s", b.kid, a.kid)
+	}
+}
+
+// A replica that sees no token of the new key still signs with it soon after a rotation made
+// elsewhere (inlay keys rotate): Issue reloads the keys when they are older than SignRefresh.
+func TestSignerPicksUpRotationWithoutPeriodicRefresh(t *testing.T) {
+	f := newFixture(t)
+	ringB, err := NewKeyRing(t.Context(), f.store, f.keys, KeyRingOptions{Now: f.clock.Now, SignRefresh: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuerB := NewIssuer(ringB, testIssuer)
+	if err := f.ring.Rotate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := f.ring.signer()
+	f.clock.Advance(11 * time.Second)
+	raw, _, err := issuerB.Issue(embedClaims(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct{ Kid string }
+	if err := json.Unmarshal(head, &h); err != nil {
+		t.Fatal(err)
+	}
+	if kid := h.Kid; kid != a.kid {
+		t.Fatalf("B signs with kid %v, want the rotated key %s", kid, a.kid)
+	}
+}
+
+// Many concurrent tokens with one made-up kid share one store read.
+func TestUnknownKidFloodIsSingleFlight(t *testing.T) {
+	f := newFixture(t)
+	cs := &countingStore{Store: f.store}
+	ring, err := NewKeyRing(t.Context(), cs, f.keys, KeyRingOptions{
+		Now: f.clock.Now, MinReloadInterval: time.Second,
+		Sleep: func(ctx context.Context, d time.Duration) error { f.clock.Advance(d); return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With 30 s of leeway, a reload before these tokens could not rule them out: only one that
+	// started after they arrived can, and all of them share it.
+	v := NewVerifier(ring, testIssuer, 30*time.Second)
+	bogus := newFixture(t).issue(t, claimsOf(KindEmbed), time.Hour) // same fake time, unknown kid
+	start := cs.lists.Load()
+	// All 50 arrive while a reload (say, the periodic one) holds the ring, then share the next.
+	ring.reloadMu.Lock()
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if _, err := v.Verify(bogus, KindEmbed); !errors.Is(err, ErrUnknownKey) {
+				t.Errorf("got %v, want ErrUnknownKey", err)
+			}
+		})
+	}
+	for ring.waiting.Load() < 50 {
+		runtime.Gosched()
+	}
+	ring.reloadMu.Unlock()
+	wg.Wait()
+	if n := cs.lists.Load() - start; n != 1 {
+		t.Fatalf("50 concurrent unknown kids caused %d store reads, want 1", n)
 	}
 }
