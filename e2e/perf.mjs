@@ -2,7 +2,11 @@
 // iframe to the frame reporting every widget rendered (dashboard:run:complete), cold and warm,
 // in headless Chromium against `inlay demo` on loopback.
 //
-//   node perf.mjs [--rows 10000000] [--warm 5] [--settle 3000]
+//   node perf.mjs [--rows 10000000] [--warm 5] [--settle 3000] [--dashboard overview]
+//
+// With --dashboard, it also compares that sample dashboard with the sales dashboard, each
+// embedded the same way (a page on the host's origin with @inlay/embed and a token minted
+// beforehand): cold (alice's first load) and warm (reloads), iframe created -> run complete.
 //
 // Cold: the first load for alice, then the first for bob, each with Inlay's result cache empty
 // for that viewer's rows and a fresh browser cache. The browser is launched and the host's login
@@ -12,11 +16,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { launch } from './lib/browser.mjs';
+import { ROUTED_PAGES, launch } from './lib/browser.mjs';
 import { inlayBinary, repoRoot, startDemo } from './lib/demo.mjs';
+import { mintEmbedToken } from './lib/embed.mjs';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '10000000' }, warm: { type: 'string', default: '5' }, settle: { type: 'string', default: '3000' } },
+  options: { rows: { type: 'string', default: '10000000' }, warm: { type: 'string', default: '5' }, settle: { type: 'string', default: '3000' }, dashboard: { type: 'string' } },
 });
 
 function jsFiles(dir) {
@@ -71,10 +76,43 @@ async function login(page, user) {
   await page.click(`button[data-username="${user}"]`);
 }
 
+// A page on the host's origin embedding dashboard id with @inlay/embed (token minted before the
+// clock starts), whose SDK handler marks dashboard:run:complete for the probe.
+async function measureDashboard(id) {
+  const token = await mintEmbedToken(demo, id);
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  const url = `${demo.hostURL}/__perf/${id}`;
+  await context.route(url, (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${id}</title></head><body>
+        <section id="dashboard"></section><ul id="event-log"></ul><script type="module">
+        window.__perf = { iframe: 0 };
+        new MutationObserver(() => { if (!window.__perf.iframe && document.querySelector('#dashboard iframe')) window.__perf.iframe = performance.now(); })
+          .observe(document, { subtree: true, childList: true });
+        const { InlayDashboard } = await import('${demo.inlayURL}/sdk/inlay-embed.js');
+        const d = new InlayDashboard({ instanceUrl: '${demo.inlayURL}', dashboardId: '${id}', token: ${JSON.stringify(token)},
+          getNewToken: () => ${JSON.stringify(token)}, container: document.getElementById('dashboard') });
+        d.on('dashboard:run:complete', () => { if (!window.__perf.done) window.__perf.done = performance.now(); });
+        d.initialize();
+      </script></body></html>`,
+    }),
+  );
+  const page = await context.newPage();
+  try {
+    const cold = await measure(page, () => page.goto(url));
+    const warm = [];
+    for (let i = 0; i < Number(values.warm); i++) warm.push((await measure(page, () => page.reload())).total);
+    return { cold, warm };
+  } finally {
+    await context.close();
+  }
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const demo = await startDemo(inlayBinary(), { rows: Number(values.rows), embedTTL: '1h', timeoutMs: 900_000 });
-const browser = await launch();
+const browser = await launch(values.dashboard ? ROUTED_PAGES : []);
 try {
   const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
   await context.addInitScript(probe);
@@ -95,6 +133,13 @@ try {
   console.log(`  cold, alice: ${ms(coldAlice.total)} (${coldAlice.phases})`);
   console.log(`  cold, bob:   ${ms(coldBob.total)} (${coldBob.phases})`);
   console.log(`  warm median: ${ms(median(warm))} (${warm.map((x) => x.toFixed(0)).join(', ')})`);
+  if (values.dashboard) {
+    console.log(`same embedding for each dashboard (alice; iframe created -> run complete):`);
+    for (const id of [values.dashboard, 'sales']) {
+      const r = await measureDashboard(id);
+      console.log(`  ${id.padEnd(10)} cold: ${ms(r.cold.total)} (${r.cold.phases}); warm median: ${ms(median(r.warm))} (${r.warm.map((x) => x.toFixed(0)).join(', ')})`);
+    }
+  }
 } finally {
   await browser.close();
   await demo.stop();

@@ -43,6 +43,7 @@ type dashboardJSON struct {
 	Description string             `json:"description,omitempty"`
 	Filters     []filterJSON       `json:"filters"`
 	Widgets     []dashboard.Widget `json:"widgets"`
+	Pages       []dashboard.Page   `json:"pages,omitempty"`
 }
 
 // handleGetDashboard is GET /api/v1/embed/dashboards/{id}: layout, widgets and filter options
@@ -58,7 +59,7 @@ func (s *Server) handleGetDashboard(w http.ResponseWriter, r *http.Request, c *t
 		return err
 	}
 	out := dashboardJSON{ID: d.ID, Title: d.Title, Description: d.Description,
-		Filters: make([]filterJSON, 0, len(d.Filters)), Widgets: d.Widgets}
+		Filters: make([]filterJSON, 0, len(d.Filters)), Widgets: d.Widgets, Pages: d.Pages}
 	if out.Widgets == nil {
 		out.Widgets = []dashboard.Widget{}
 	}
@@ -101,6 +102,9 @@ type queryRequest struct {
 	// Pages asks for a given page (and sort) of named table widgets. See pages.go.
 	PageSize int                 `json:"page_size"`
 	Pages    map[string]pageJSON `json:"pages"`
+	// Tab, with no widgets named, runs only the widgets of that dashboard page (tab); an
+	// unknown or empty name means the first page. See tabs.go.
+	Tab *string `json:"tab"`
 }
 
 // widgetResultJSON is one widget's result. columns, rows and truncated are always present
@@ -112,6 +116,7 @@ type widgetResultJSON struct {
 	TotalRows  *int                `json:"total_rows,omitempty"` // paged tables: rows in all
 	Offset     *int                `json:"offset,omitempty"`     // paged tables: the page's first row
 	Previous   *previousJSON       `json:"previous,omitempty"`   // compared counters: the previous period
+	Sparkline  *sparklineJSON      `json:"sparkline,omitempty"`  // counters with a sparkline
 	DurationMS float64             `json:"duration_ms"`
 	Cached     bool                `json:"cached"`
 	Error      *envelopeBody       `json:"error,omitempty"`
@@ -146,6 +151,10 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 	}
 	if err := checkFilterValues(req.Filters, s.opts.MaxFilterValues); err != nil {
 		return err
+	}
+	if tabWidgets(d, &req) {
+		writeJSON(w, http.StatusOK, map[string]any{"results": map[string]widgetResultJSON{}, "duration_ms": ms(s.Now().Sub(start))})
+		return nil // the page holds only text tiles: nothing to run
 	}
 	raw, err := req.Filters, error(nil)
 	if req.Defaults {
@@ -217,6 +226,12 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *token.Cl
 		for name, prev := range s.runComparisons(ctx, p, c, rest, filters) {
 			if wr, ok := out[name]; ok && wr.Error == nil {
 				wr.Previous = prev
+				out[name] = wr
+			}
+		}
+		for name, sp := range s.runSparklines(ctx, p, c, rest, filters) {
+			if wr, ok := out[name]; ok && wr.Error == nil {
+				wr.Sparkline = sp
 				out[name] = wr
 			}
 		}

@@ -105,7 +105,9 @@ func contextErr(err error) error {
 func timedOut(d *dashboard.Dashboard, names []string, err error, took time.Duration) map[string]query.WidgetResult {
 	if len(names) == 0 {
 		for _, w := range d.Widgets {
-			names = append(names, w.Name)
+			if w.Queried() {
+				names = append(names, w.Name)
+			}
 		}
 	}
 	out := make(map[string]query.WidgetResult, len(names))

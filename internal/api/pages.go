@@ -35,7 +35,9 @@ func pagedWidgets(d *dashboard.Dashboard, req queryRequest) (paged map[string]co
 	names := req.Widgets
 	if len(names) == 0 {
 		for _, w := range d.Widgets {
-			names = append(names, w.Name)
+			if w.Queried() {
+				names = append(names, w.Name)
+			}
 		}
 	}
 	paged = map[string]compile.PageRequest{}

@@ -77,12 +77,24 @@ func NewPlan(d *dashboard.Dashboard, dialectOf DialectFunc) *Plan {
 		p.filterOrder = append(p.filterOrder, fp)
 	}
 	for i := range d.Widgets {
+		if !d.Widgets[i].Queried() {
+			continue // text tiles carry their content in the definition: nothing to run
+		}
 		wp := planWidget(&d.Widgets[i], p.datasets)
 		if wp.err != nil && !errors.Is(wp.err, errDatasetBroken) {
 			p.problems = append(p.problems, PlanProblem{Path: "widgets." + strconv.Itoa(i), Err: wp.err})
 		}
 		p.widgets[wp.Name] = wp
 		p.order = append(p.order, wp)
+		// A counter's sparkline is a line widget of its own, reachable by name only (it is not
+		// among "every widget"): the same plan, binding and row-level security as any widget.
+		if sw := d.Widgets[i].SparklineWidget(); sw != nil {
+			sp := planWidget(sw, p.datasets)
+			if sp.err != nil && !errors.Is(sp.err, errDatasetBroken) {
+				p.problems = append(p.problems, PlanProblem{Path: "widgets." + strconv.Itoa(i) + ".sparkline", Err: sp.err})
+			}
+			p.widgets[sp.Name] = sp
+		}
 	}
 	return p
 }

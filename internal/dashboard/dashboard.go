@@ -12,7 +12,10 @@ type Dashboard struct {
 	AllowedOrigins []string  `yaml:"allowed_origins,omitempty" json:"-"`
 	Datasets       []Dataset `yaml:"datasets" json:"-"`
 	Filters        []Filter  `yaml:"filters,omitempty" json:"filters"`
-	Widgets        []Widget  `yaml:"widgets" json:"widgets"`
+	// Pages split the widgets into tabs; when given, every widget names its page. Filters
+	// stay dashboard-wide.
+	Pages   []Page   `yaml:"pages,omitempty" json:"pages,omitempty"`
+	Widgets []Widget `yaml:"widgets" json:"widgets"`
 
 	// Model is the LookML-style model the dashboard belongs to: a Looker embed user may open it
 	// only when their models include it (docs/looker.md). Optional; without it, Looker embed
@@ -27,6 +30,12 @@ type Dashboard struct {
 	File string `yaml:"-" json:"-"`
 	// positions maps dotted paths to where they are written in File (see At).
 	positions map[string]Position
+}
+
+// Page is one tab of a dashboard: widgets name it in their page key.
+type Page struct {
+	Name  string `yaml:"name" json:"name"`
+	Title string `yaml:"title,omitempty" json:"title"`
 }
 
 // Dataset is a named SQL query over one data source. Its SQL may use the bare identifier
@@ -86,6 +95,7 @@ const (
 	WidgetPie     = "pie"
 	WidgetTable   = "table"
 	WidgetPivot   = "pivot"
+	WidgetText    = "text"
 )
 
 // Widget is one tile. Which field lists apply depends on Type:
@@ -95,6 +105,7 @@ const (
 //	pie:             Label, Value
 //	table:           Columns (dimensions and/or aggregates; all plain columns means raw rows)
 //	pivot:           Rows, PivotColumns, Values
+//	text:            Content (Markdown; no dataset, no query)
 type Widget struct {
 	Name    string  `yaml:"name" json:"name"`
 	Title   string  `yaml:"title,omitempty" json:"title"`
@@ -122,6 +133,38 @@ type Widget struct {
 	Compare string `yaml:"compare,omitempty" json:"compare,omitempty"`
 	// Direction (with compare): "up" (default) when a rise is good, "down" when a fall is.
 	Direction string `yaml:"direction,omitempty" json:"direction,omitempty"`
+	// Content (text widgets) is Markdown. It is rendered once, when the dashboard loads, to
+	// sanitized HTML (HTML), which is what the viewer receives.
+	Content string `yaml:"content,omitempty" json:"-"`
+	// Sparkline (counters) draws the counter's value over a time bucket under it.
+	Sparkline *Sparkline `yaml:"sparkline,omitempty" json:"sparkline,omitempty"`
+	// Page is the name of the page (tab) the widget is on; required when the dashboard has pages.
+	Page string `yaml:"page,omitempty" json:"page,omitempty"`
+	HTML string `yaml:"-" json:"html,omitempty"`
+}
+
+// Queried reports whether the widget runs a query (every type but text).
+func (w *Widget) Queried() bool { return w.Type != WidgetText }
+
+// Sparkline is a counter's small trend line: its value by X (a time bucket such as month(ts), or
+// a column), queried like a line widget through the same plan and row-level security.
+type Sparkline struct {
+	X *Field `yaml:"x" json:"x"`
+}
+
+// SparklineSuffix names the line widget a counter's sparkline runs as ("revenue.sparkline"); no
+// widget name contains a dot, so it cannot clash.
+const SparklineSuffix = ".sparkline"
+
+// SparklineWidget returns the line widget that computes w's sparkline (nil without one): the
+// counter's value by the sparkline's x, in x order, on the same dataset.
+func (w *Widget) SparklineWidget() *Widget {
+	if w.Type != WidgetCounter || w.Sparkline == nil || w.Sparkline.X == nil || w.Value == nil {
+		return nil
+	}
+	x := *w.Sparkline.X
+	return &Widget{Name: w.Name + SparklineSuffix, Type: WidgetLine, Dataset: w.Dataset, X: &x, Y: []Field{*w.Value},
+		Sort: []Sort{{Field: x.Expr}}, Layout: w.Layout, Page: w.Page}
 }
 
 // Counter comparisons and their directions.

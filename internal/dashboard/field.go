@@ -7,7 +7,7 @@ import (
 )
 
 // WidgetTypes lists every widget kind, in the order the documentation presents them.
-var WidgetTypes = []string{WidgetCounter, WidgetBar, WidgetLine, WidgetArea, WidgetPie, WidgetTable, WidgetPivot}
+var WidgetTypes = []string{WidgetCounter, WidgetBar, WidgetLine, WidgetArea, WidgetPie, WidgetTable, WidgetPivot, WidgetText}
 
 // FilterTypes lists every filter kind.
 var FilterTypes = []string{FilterSingleSelect, FilterMultiSelect, FilterDateRange, FilterNumericRange}

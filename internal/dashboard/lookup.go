@@ -8,7 +8,7 @@ import (
 // Normalize fills in what validation makes derivable, so that later stages need not repeat it:
 // each field's Key (from its parsed expression), the default RLS operator "eq", dataset SQL
 // trimmed of surrounding space and trailing semicolons (it is wrapped as a subquery), and
-// date_range defaults as strings (YAML reads an unquoted 2024-01-01 as a timestamp) in the form a
+// text widgets' Markdown rendered to sanitized HTML, and date_range defaults as strings (YAML reads an unquoted 2024-01-01 as a timestamp) in the form a
 // query request uses: "2024-01-01", or RFC 3339 when there is a time of day. Parse, LoadDir and
 // LoadFS call it; call it again after changing a dashboard in Go.
 func (d *Dashboard) Normalize() {
@@ -31,6 +31,14 @@ func (d *Dashboard) Normalize() {
 		}
 	}
 	for i := range d.Widgets {
+		if w := &d.Widgets[i]; w.Type == WidgetText {
+			w.HTML, _ = RenderMarkdown(w.Content)
+		}
+		if s := d.Widgets[i].Sparkline; s != nil && s.X != nil {
+			if e, err := ParseExpr(s.X.Expr); err == nil {
+				s.X.Key = e.Key()
+			}
+		}
 		for _, s := range d.Widgets[i].slots("") {
 			for _, f := range s.fields {
 				if e, err := ParseExpr(f.Expr); err == nil {

@@ -270,6 +270,11 @@ func (r *report) context(p string) string {
 		if r.d != nil && i < len(r.d.Widgets) {
 			name = r.d.Widgets[i].Name
 		}
+	case "pages":
+		kind = "page"
+		if r.d != nil && i < len(r.d.Pages) {
+			name = r.d.Pages[i].Name
+		}
 	default:
 		return ""
 	}
@@ -288,7 +293,7 @@ func label(p string) string {
 	if len(segs) >= 2 {
 		if _, err := strconv.Atoi(segs[1]); err == nil {
 			switch segs[0] {
-			case "datasets", "filters", "widgets":
+			case "datasets", "filters", "widgets", "pages":
 				segs = segs[2:]
 			}
 		}

@@ -76,6 +76,7 @@ func TestSchemaMatchesGoTypes(t *testing.T) {
 		"widget":        reflect.TypeOf(Widget{}),
 		"sort":          reflect.TypeOf(Sort{}),
 		"layout":        reflect.TypeOf(Layout{}),
+		"page":          reflect.TypeOf(Page{}),
 	}
 	for def, typ := range types {
 		obj := objects[def]
@@ -172,6 +173,18 @@ func TestSchemaWidgetRules(t *testing.T) {
 			if rule.required {
 				required = append(required, slot)
 			}
+		}
+		// Text tiles need their Markdown and no dataset; every other type reads a dataset.
+		if typ == WidgetText {
+			required = append(required, "content")
+		} else {
+			required = append(required, "dataset")
+		}
+		forbids := func(key string) bool {
+			return then.Properties[key] != nil && then.Properties[key].Enum != nil && len(then.Properties[key].Enum) == 0
+		}
+		if forbids("content") != (typ != WidgetText) || forbids("dataset") != (typ == WidgetText) {
+			t.Errorf("%s: schema forbids content = %v, dataset = %v", typ, forbids("content"), forbids("dataset"))
 		}
 		if !slices.Equal(sortedCopy(then.Required), sortedCopy(required)) {
 			t.Errorf("%s: schema requires %v, Go %v", typ, then.Required, required)

@@ -84,10 +84,19 @@ func (r *report) validate() {
 	}
 	r.uniqueNames("filters", "filter", names)
 
+	names = make([]string, len(d.Pages))
+	pages := map[string]bool{}
+	for i := range d.Pages {
+		names[i] = d.Pages[i].Name
+		pages[d.Pages[i].Name] = true
+	}
+	r.uniqueNames("pages", "page", names)
+
 	names = make([]string, len(d.Widgets))
 	for i := range d.Widgets {
 		names[i] = d.Widgets[i].Name
 		r.widget(i, datasets)
+		r.widgetPage(i, pages)
 	}
 	r.uniqueNames("widgets", "widget", names)
 	r.overlaps()
@@ -274,6 +283,7 @@ var widgetSlots = map[string]map[string]slotRule{
 	WidgetPie:     {"label": {dimension, true}, "value": {aggregate, true}},
 	WidgetTable:   {"columns": {anyExpr, true}},
 	WidgetPivot:   {"rows": {dimension, true}, "pivot_columns": {dimension, true}, "values": {aggregate, true}},
+	WidgetText:    {},
 }
 
 // slot is one field slot of a widget as written: its YAML key, path and fields.
@@ -319,10 +329,34 @@ func (r *report) widget(i int, datasets map[string]bool) {
 			r.at(p+".type", "type %q is not a widget type (%s)", w.Type, strings.Join(WidgetTypes, ", "))
 		}
 	}
-	if w.Dataset == "" {
+	switch {
+	case w.Type == WidgetText:
+		if w.Dataset != "" {
+			r.at(p+".dataset", "a text widget does not use dataset (it shows its Markdown content)")
+		}
+		if strings.TrimSpace(w.Content) == "" {
+			r.at(p+".content", "a text widget needs content (Markdown)")
+		}
+	case w.Dataset == "":
 		r.at(p+".dataset", "dataset is required")
-	} else if !datasets[w.Dataset] {
+	case !datasets[w.Dataset]:
 		r.at(p+".dataset", "no dataset is named %q", w.Dataset)
+	}
+	if s := w.Sparkline; s != nil {
+		sp := p + ".sparkline"
+		switch {
+		case known && w.Type != WidgetCounter:
+			r.at(sp, "sparkline applies only to counter widgets")
+		case s.X == nil:
+			r.at(sp, "sparkline: x is required, e.g. {x: month(ts)}")
+		default:
+			if e, ok := r.field(s.X, sp+".x", "sparkline.x"); ok && e.IsAggregate() {
+				r.at(sp+".x.expr", "sparkline.x: %q must be a column or a time bucket such as month(ts), not an aggregate", s.X.Expr)
+			}
+		}
+	}
+	if w.Content != "" && known && w.Type != WidgetText {
+		r.at(p+".content", "content applies only to text widgets")
 	}
 
 	keys := map[string]string{} // result key -> where it was first used
@@ -411,6 +445,30 @@ func (r *report) widget(i int, datasets map[string]bool) {
 	}
 }
 
+// widgetPage checks a widget's page: one of the declared pages, and given on every widget when
+// the dashboard has pages.
+func (r *report) widgetPage(i int, pages map[string]bool) {
+	w := &r.d.Widgets[i]
+	p := fmt.Sprintf("widgets.%d", i)
+	switch {
+	case len(r.d.Pages) == 0 && w.Page != "":
+		r.at(p+".page", "page %q: the dashboard declares no pages (add pages: [{name, title}])", w.Page)
+	case len(r.d.Pages) == 0:
+	case w.Page == "":
+		r.at(p, "page is required: the dashboard has pages (%s)", pageNames(r.d.Pages))
+	case !pages[w.Page]:
+		r.at(p+".page", "no page is named %q (%s)", w.Page, pageNames(r.d.Pages))
+	}
+}
+
+func pageNames(ps []Page) string {
+	names := make([]string, len(ps))
+	for i, pg := range ps {
+		names[i] = pg.Name
+	}
+	return strings.Join(names, ", ")
+}
+
 // field checks one field's expression and format and returns its parsed expression.
 func (r *report) field(f *Field, p, name string) (Expr, bool) {
 	ok := true
@@ -432,7 +490,7 @@ func (r *report) field(f *Field, p, name string) (Expr, bool) {
 	return e, ok
 }
 
-// overlaps reports widgets whose layout rectangles intersect an earlier widget's.
+// overlaps reports widgets whose layout rectangles intersect an earlier widget's on the same page.
 func (r *report) overlaps() {
 	ws := r.d.Widgets
 	for i := range ws {
@@ -441,6 +499,9 @@ func (r *report) overlaps() {
 			continue
 		}
 		for j := range i {
+			if ws[i].Page != ws[j].Page {
+				continue // each page has its own grid
+			}
 			b := ws[j].Layout
 			if b.W < 1 || b.H < 1 {
 				continue

@@ -51,6 +51,7 @@ const VIEWER_EVENTS: InlayEventName[] = [
   'dashboard:filters:changed',
   'dashboard:tile:download',
   'dashboard:crossfilter',
+  'dashboard:page:changed',
   'page:properties:changed',
   'dashboard:error',
 ];

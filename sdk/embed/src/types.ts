@@ -51,6 +51,8 @@ export interface InlayEventMap {
     value: FilterValue;
     cleared?: boolean;
   };
+  /** The viewer switched to another page (tab) of the dashboard. */
+  'dashboard:page:changed': { dashboard: DashboardInfo; page: { name: string; title: string } };
   'page:properties:changed': { height: number };
   'dashboard:error': { code: string; message: string };
   'session:token:request': { reason: 'initial' | 'expiring' | 'expired' };

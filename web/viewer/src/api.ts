@@ -16,6 +16,8 @@ export class ApiFailure extends Error {
 export interface Paging {
   page_size?: number;
   pages?: Record<string, { offset: number; limit: number; sort?: string; desc?: boolean }>;
+  /** With no widgets named: run only this dashboard page's widgets ("" or unknown: the first page). */
+  tab?: string;
 }
 
 export interface TokenSource {

@@ -47,6 +47,9 @@ class Viewer {
   private pendingFiltersSeen?: Record<string, unknown>;
   private filterBar?: FilterBar;
   private tiles: Tile[] = [];
+  /** The page (tab) shown, when the dashboard has pages; kept across token refreshes and reloads. */
+  private page = new URLSearchParams(location.search).get('page') ?? '';
+  private tabs: HTMLButtonElement[] = [];
   private runSeq = 0;
   private runAbort?: AbortController;
   private fullTile?: { tile: Tile; placeholder: HTMLElement };
@@ -147,7 +150,7 @@ class Viewer {
     // the dashboard's filter defaults, with the host's initial filters on top.
     const initial = this.pendingFilters;
     const abort = new AbortController();
-    const first: StartedRun = { abort, response: this.api.query(undefined, initial ?? {}, abort.signal, true, { page_size: PAGE_SIZE }) };
+    const first: StartedRun = { abort, response: this.api.query(undefined, initial ?? {}, abort.signal, true, { page_size: PAGE_SIZE, tab: this.page }) };
     first.response.catch(() => undefined); // awaited by run(), or abandoned
     // The page preloads the charts chunk; running it now, after the requests are out, keeps its
     // evaluation from delaying the handshake.
@@ -311,7 +314,7 @@ class Viewer {
     this.runAbort?.abort();
     this.content.classList.remove('is-running');
     const outcomes: looker.TileOutcome[] = [];
-    for (const t of this.tiles) {
+    for (const t of this.runnable()) {
       if (t.status !== 'loading') {
         outcomes.push({ widget: t.widget, error: t.error });
         continue;
@@ -415,6 +418,7 @@ class Viewer {
         void this.run();
       });
     }
+    const tablist = this.renderTabs(d);
     const refresh = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Refresh data', title: 'Refresh', onclick: () => void this.run() }, icon(icons.refresh));
     this.main.replaceChildren();
     append(this.main, [
@@ -422,8 +426,84 @@ class Viewer {
       this.filterBar?.el ?? null,
       this.crossChip,
       this.banner.el,
-      this.tiles.length ? h('div', { class: 'grid' }, this.tiles.map((t) => t.el)) : h('div', { class: 'state state--empty page-state' }, h('p', { class: 'state-text' }, 'This dashboard has no widgets yet.')),
+      tablist,
+      this.tiles.length
+        ? h('div', { class: 'grid', ...(tablist ? { role: 'tabpanel', id: 'inlay-tabpanel', 'aria-labelledby': `inlay-tab-${this.page}` } : {}) }, this.tiles.map((t) => t.el))
+        : h('div', { class: 'state state--empty page-state' }, h('p', { class: 'state-text' }, 'This dashboard has no widgets yet.')),
     ]);
+    this.showPage();
+  }
+
+  // ---- pages (tabs) ----
+
+  /** The tab strip of a dashboard with pages (null without): a WAI-ARIA tablist with arrow keys. */
+  private renderTabs(d: Dashboard): HTMLElement | null {
+    const pages = d.pages ?? [];
+    this.tabs = [];
+    if (!pages.length) {
+      this.page = '';
+      return null;
+    }
+    if (!pages.some((p) => p.name === this.page)) this.page = pages[0].name;
+    this.tabs = pages.map((p, i) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          class: 'tab',
+          id: `inlay-tab-${p.name}`,
+          'data-page': p.name,
+          'aria-controls': 'inlay-tabpanel',
+          onclick: () => this.selectPage(p.name),
+          onkeydown: (ev: Event) => {
+            const e = ev as KeyboardEvent;
+            const n = pages.length;
+            const to = e.key === 'ArrowRight' ? (i + 1) % n : e.key === 'ArrowLeft' ? (i - 1 + n) % n : e.key === 'Home' ? 0 : e.key === 'End' ? n - 1 : -1;
+            if (to < 0) return;
+            e.preventDefault();
+            this.selectPage(pages[to].name);
+            this.tabs[to].focus();
+          },
+        },
+        p.title || p.name,
+      ) as HTMLButtonElement,
+    );
+    return h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Dashboard pages' }, this.tabs);
+  }
+
+  /** Marks the current tab and shows only its page's tiles. */
+  private showPage(): void {
+    for (const b of this.tabs) {
+      const on = b.dataset.page === this.page;
+      b.setAttribute('aria-selected', String(on));
+      b.tabIndex = on ? 0 : -1;
+    }
+    this.main.querySelector('[role=tabpanel]')?.setAttribute('aria-labelledby', `inlay-tab-${this.page}`);
+    for (const t of this.tiles) {
+      t.el.hidden = !this.onPage(t);
+      if (t.el.hidden) t.setIdle();
+    }
+  }
+
+  private onPage(t: Tile): boolean {
+    return !this.tabs.length || t.widget.page === this.page;
+  }
+
+  /** The tiles a run queries: the shown page's, without text tiles. */
+  private runnable(): Tile[] {
+    return this.tiles.filter((t) => t.widget.type !== 'text' && this.onPage(t));
+  }
+
+  /** Switches to another page, tells the host, and runs that page's widgets. */
+  private selectPage(name: string): void {
+    const p = this.dashboard?.pages?.find((x) => x.name === name);
+    if (!p || name === this.page) return;
+    this.exitFullscreen();
+    this.page = name;
+    this.showPage();
+    this.bridge.send('dashboard:page:changed', { dashboard: this.info(), page: { name: p.name, title: p.title || p.name } });
+    void this.run();
   }
 
   /**
@@ -559,7 +639,8 @@ class Viewer {
    * (400), it runs again with the filters as the viewer understood them (unknown names dropped).
    */
   async run(started?: StartedRun, retryOnBadRequest = false): Promise<void> {
-    if (!this.dashboard || this.tiles.length === 0) {
+    const tiles = this.runnable();
+    if (!this.dashboard || tiles.length === 0) {
       started?.abort.abort();
       return;
     }
@@ -567,25 +648,25 @@ class Viewer {
     this.needsRerun = false;
     this.runAbort?.abort();
     const abort = (this.runAbort = started?.abort ?? new AbortController());
-    for (const t of this.tiles) t.setLoading();
+    for (const t of tiles) t.setLoading();
     this.content.classList.add('is-running');
     this.running = true;
     if (this.looker) {
       const detail = looker.dashboardDetail(this.dashboard, this.values, this.looker.ctx);
       this.bridge.send('dashboard:run:start', looker.events.runStart(detail));
-      for (const t of this.tiles) this.bridge.send('dashboard:tile:start', looker.events.tileStart(detail, t.widget, this.dashboard.filters ?? []));
+      for (const t of tiles) this.bridge.send('dashboard:tile:start', looker.events.tileStart(detail, t.widget, this.dashboard.filters ?? []));
     } else {
       this.bridge.send('dashboard:run:start', { dashboard: this.info() });
     }
     // The charts chunk is needed to draw; it loads alongside the query.
-    const needCharts = this.tiles.some((t) => chartTypes.has(t.widget.type));
+    const needCharts = tiles.some((t) => chartTypes.has(t.widget.type));
     const chartsReady = needCharts ? loadCharts().then(() => true, () => false) : Promise.resolve(true);
 
     let results: Record<string, import('./types').WidgetResult> | undefined;
     let failure: ApiError | undefined;
     let failureStatus = 0;
     try {
-      const response = started?.response ?? this.api.query(this.tiles.map((t) => t.name), this.activeFilters(), abort.signal, false, this.paging(this.tiles));
+      const response = started?.response ?? this.api.query(tiles.map((t) => t.name), this.activeFilters(), abort.signal, false, this.paging(tiles));
       results = (await response).results;
     } catch (e) {
       if ((e as Error).name === 'AbortError' || seq !== this.runSeq) return;
@@ -619,7 +700,7 @@ class Viewer {
       this.banner.hide();
     }
 
-    const tileStatuses = this.tiles.map((t) => {
+    const tileStatuses = tiles.map((t) => {
       if (failure) {
         t.setUnavailable();
         if (lk && detail) {
@@ -662,7 +743,7 @@ class Viewer {
       status: tileStatuses.some((s) => s.status === 'error') ? 'error' : 'complete',
       tileStatuses,
     });
-    const login = this.tiles.map((t) => (needsLogin(failure) ? failure : results?.[t.name]?.error)).find(needsLogin);
+    const login = tiles.map((t) => (needsLogin(failure) ? failure : results?.[t.name]?.error)).find(needsLogin);
     if (login) await this.connect(login.code === 'refresh_failed');
   }
 

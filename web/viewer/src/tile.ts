@@ -50,7 +50,8 @@ export interface PageRequest {
   desc?: boolean;
 }
 
-export type TileStatus = 'loading' | 'complete' | 'error';
+/** idle: on a page (tab) not shown, not run yet. */
+export type TileStatus = 'loading' | 'complete' | 'error' | 'idle';
 
 export class Tile {
   readonly el: HTMLElement;
@@ -77,6 +78,7 @@ export class Tile {
     const title = w.title || w.name;
     this.body = h('div', { class: `tile-body tile-body--${w.type}` });
     const buttons = h('div', { class: 'tile-actions' });
+    const isText = w.type === 'text';
     const isChart = ['bar', 'line', 'area', 'pie'].includes(w.type);
     if (isChart) {
       this.tableToggle = h(
@@ -89,13 +91,13 @@ export class Tile {
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as PNG`, title: 'Download PNG', 'data-action': 'png', onclick: () => this.downloadPNG() }, icon(icons.image)),
       );
     }
-    if (actions.canDownload) {
+    if (actions.canDownload && !isText) {
       buttons.append(
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as CSV`, title: 'Download CSV', 'data-action': 'download', onclick: () => actions.download(this) }, icon(icons.download)),
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': `Download ${title} as Excel`, title: 'Download Excel (.xlsx)', 'data-action': 'download-xlsx', onclick: () => actions.download(this, 'xlsx') }, icon(icons.sheet)),
       );
     }
-    buttons.append(
+    if (!isText) buttons.append(
       h('button', { type: 'button', class: 'icon-btn tile-expand', 'aria-label': `Show ${title} full screen`, title: 'Full screen', 'data-action': 'fullscreen', onclick: () => actions.fullscreen(this) }, icon(icons.expand)),
       h('button', { type: 'button', class: 'icon-btn tile-close', 'aria-label': 'Exit full screen', title: 'Exit full screen (Esc)', onclick: () => actions.fullscreen(this) }, icon(icons.close)),
     );
@@ -111,6 +113,12 @@ export class Tile {
       h('header', { class: 'tile-head' }, h('h2', { class: 'tile-title', title }, title), (this.meta = h('span', { class: 'tile-meta', hidden: true })), buttons),
       this.body,
     );
+    if (isText) {
+      // Sanitized on the server when the dashboard loaded (goldmark + bluemonday): no query.
+      this.body.innerHTML = w.html ?? '';
+      this.setStatus('complete');
+      return;
+    }
     this.setLoading();
   }
 
@@ -160,10 +168,16 @@ export class Tile {
 
   /** Shows the skeleton only when there is nothing to show yet; a re-run keeps the old data dimmed. */
   setLoading(): void {
+    if (this.widget.type === 'text') return;
     this.setStatus('loading');
     if (this.result && !this.error) return;
     this.disposeChart();
     this.body.replaceChildren(skeleton(this.widget.type));
+  }
+
+  /** A tile on a page not shown that waited for data: it runs when its page is shown. */
+  setIdle(): void {
+    if (this.status === 'loading') this.setStatus('idle');
   }
 
   setError(e: ApiError): void {
@@ -491,7 +505,35 @@ function counter(w: Widget, res: WidgetResult): HTMLElement {
         h('span', { class: 'counter-change-vs' }, ' vs previous period'),
       )
     : null;
-  return h('div', { class: 'counter' }, value, label ? h('div', { class: 'counter-label' }, label) : null, change);
+  return h('div', { class: 'counter' }, value, label ? h('div', { class: 'counter-label' }, label) : null, change, sparkline(w, res, full));
+}
+
+/** A counter's sparkline: its value by the sparkline's x as a small line (nil under two points). */
+export function sparkline(w: Widget, res: WidgetResult, current: string): SVGSVGElement | null {
+  const rows = res.sparkline?.rows ?? [];
+  const values = rows.map((r) => toNumber(r[1] ?? null)).filter((v): v is number => v !== null);
+  if (values.length < 2 || !w.sparkline) return null;
+  const min = Math.min(...values);
+  const span = Math.max(...values) - min || 1;
+  const W = 100;
+  const H = 24;
+  const points = values.map((v, i) => `${((i / (values.length - 1)) * W).toFixed(2)},${(H - 1 - ((v - min) / span) * (H - 2)).toFixed(2)}`).join(' ');
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('class', 'counter-spark');
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('preserveAspectRatio', 'none');
+  svg.setAttribute('role', 'img');
+  const by = w.sparkline.x.label || w.sparkline.x.expr;
+  svg.setAttribute('aria-label', `${w.value?.label || w.title || w.name} by ${by}: ${values.length} points, now ${current}`);
+  const line = document.createElementNS(NS, 'polyline');
+  line.setAttribute('points', points);
+  line.setAttribute('fill', 'none');
+  line.setAttribute('stroke', 'currentColor');
+  line.setAttribute('stroke-width', '1.5');
+  line.setAttribute('vector-effect', 'non-scaling-stroke');
+  svg.append(line);
+  return svg;
 }
 
 /** The compact form of a counter's format, for tiles too narrow for the full value. */

@@ -22,7 +22,7 @@ export interface Layout {
   h: number;
 }
 
-export type WidgetType = 'counter' | 'bar' | 'line' | 'area' | 'pie' | 'table' | 'pivot';
+export type WidgetType = 'counter' | 'bar' | 'line' | 'area' | 'pie' | 'table' | 'pivot' | 'text';
 
 export interface Widget {
   name: string;
@@ -44,6 +44,18 @@ export interface Widget {
   /** Counters: compare with the previous period; up (default) or down is good. */
   compare?: 'previous_period';
   direction?: 'up' | 'down';
+  /** Counters: a small line of the value by x under it (sent with the result as sparkline). */
+  sparkline?: { x: Field };
+  /** Text tiles: the server's sanitized HTML of the author's Markdown. */
+  html?: string;
+  /** The page (tab) the widget is on, when the dashboard has pages. */
+  page?: string;
+}
+
+/** One page (tab) of a dashboard. */
+export interface DashboardPage {
+  name: string;
+  title: string;
 }
 
 export type FilterType = 'single_select' | 'multi_select' | 'date_range' | 'numeric_range';
@@ -78,6 +90,7 @@ export interface Dashboard {
   description?: string;
   filters: Filter[] | null;
   widgets: Widget[] | null;
+  pages?: DashboardPage[];
 }
 
 export interface DashboardResponse {
@@ -109,6 +122,8 @@ export interface WidgetResult {
   total_rows?: number;
   /** Compared counters: the value over the previous period [from, to). */
   previous?: { rows: Cell[][]; from: string; to: string };
+  /** Counters with a sparkline: [x, value] rows in x order. */
+  sparkline?: { columns: Column[]; rows: Cell[][] };
   offset?: number;
   duration_ms?: number;
   cached?: boolean;
