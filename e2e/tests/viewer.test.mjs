@@ -202,6 +202,21 @@ describe('viewer failures in Chromium', () => {
       const wrap = pivot.locator('.table-wrap');
       assert.ok(await wrap.evaluate((e) => e.scrollWidth > e.clientWidth), 'the pivot does scroll sideways at this width');
       assert.ok(await pivot.locator('.scroll-box').evaluate((e) => e.classList.contains('more-right')), 'a shadow cues the hidden columns');
+      // The sticky Total is opaque (scrolled numbers do not show through), its left edge carries
+      // the scroll shadow, and the card hugs its table (no empty band below the Total row).
+      const totalCell = pivot.locator('tbody td.pv-total').first();
+      const looks = await totalCell.evaluate((e) => {
+        const bg = getComputedStyle(e).backgroundColor;
+        const m = /rgba?\(([^)]+)\)/.exec(bg);
+        const parts = m ? m[1].split(/[ ,/]+/).filter(Boolean) : [];
+        return { bg, alpha: parts.length === 4 ? Number(parts[3]) : bg === 'transparent' ? 0 : 1, shadow: getComputedStyle(e, '::before').backgroundImage };
+      });
+      assert.equal(looks.alpha, 1, `the sticky Total has an opaque background (${looks.bg})`);
+      assert.match(looks.shadow, /gradient/, 'a shadow marks the sticky Total edge while columns hide beneath it');
+      const tableBox = await pivot.locator('table').boundingBox();
+      const cardBox = await pivot.boundingBox();
+      const gap = cardBox.y + cardBox.height - (tableBox.y + tableBox.height);
+      assert.ok(gap <= 20, `the pivot card ends near its table (${gap.toFixed(0)} px below the Total row)`);
       const table = frame.locator('[data-widget="top_customers"]');
       const ordersHead = table.locator('thead th', { hasText: 'Orders' });
       await ordersHead.locator('button').click();

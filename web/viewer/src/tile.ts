@@ -584,11 +584,13 @@ function pivot(w: Widget, res: WidgetResult): HTMLElement {
         valueFields.map((_, v) => h('td', { class: 'num pv-total' }, fmtV(p.grandTotal(v), v))),
       )
     : null;
-  return scrollShadows(
+  const box = scrollShadows(
     h(
       'div',
       { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `${w.title || w.name}, table` },
       h('table', { class: `grid-table pivot-table${nv === 1 ? ' pivot-table--stick-total' : ''}` }, h('thead', {}, headRows), h('tbody', {}, body), foot ? h('tfoot', {}, foot) : null),
     ),
   );
+  if (nv === 1) box.classList.add('scroll-box--sticky-right');
+  return box;
 }
