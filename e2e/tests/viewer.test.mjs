@@ -189,10 +189,13 @@ describe('viewer failures in Chromium', () => {
     }
   });
 
-  test('tables: a sort survives refresh and filter changes; the pivot keeps its Total in view; hidden rows are cued', async () => {
+  test('tables: a sort survives refresh and filter changes; the pivot keeps its Total in view; hidden rows are cued; an unset Period reads All time', async () => {
     const { context, page } = await open({ width: 1024 });
     try {
       const frame = await login(page);
+      // The Period filter with no value reads "All time", not "Custom" beside empty dates.
+      const presetSel = frame.locator('[data-filter="period"] select.input--preset');
+      assert.equal(await presetSel.evaluate((e) => e.selectedOptions[0]?.textContent), 'All time');
       // The pivot is wider than its tile: the Total column stays in view, on the right.
       const pivot = frame.locator('[data-widget="region_product"]');
       const tileBox = await pivot.boundingBox();

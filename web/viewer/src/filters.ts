@@ -56,6 +56,16 @@ export const PRESETS: [string, string][] = [
   ['all_time', 'All time'],
 ];
 
+/**
+ * What a date range's preset menu shows for a value: its preset; "Custom" (empty key) only when
+ * dates are set; otherwise "All time" (no value means no restriction).
+ */
+export function presetKey(v: FilterValue): string {
+  const d = (v && typeof v === 'object' && !Array.isArray(v) ? v : {}) as DateRange;
+  if (typeof d.preset === 'string' && d.preset) return d.preset;
+  return d.from || d.to ? '' : 'all_time';
+}
+
 export function defaults(filters: Filter[]): FilterValues {
   return Object.fromEntries(filters.map((f) => [f.name, normalize(f, f.default)]));
 }
@@ -132,7 +142,7 @@ export class FilterBar {
         const r = f.range ?? {};
         const msg = rangeMessage(id);
         const onchange = () => {
-          preset.value = '';
+          preset.value = presetKey({ from: from.value, to: to.value });
           const problem = inverted(label, from.value, to.value, 'date');
           if (showRangeProblem([from, to], msg, problem)) return;
           this.update(f.name, { from: from.value, to: to.value });
@@ -160,7 +170,7 @@ export class FilterBar {
         const to = mk('to');
         const set = (v: FilterValue) => {
           const d = (v ?? {}) as DateRange;
-          preset.value = d.preset ?? '';
+          preset.value = presetKey(d);
           from.value = dateOnly(d.from) ?? '';
           to.value = dateOnly(d.to) ?? '';
           showRangeProblem([from, to], msg, undefined);

@@ -161,3 +161,16 @@ describe('narrow pie', () => {
     expect(one.radius[1]).toBeGreaterThan(five.radius[1]);
   });
 });
+
+describe('date range preset label', () => {
+  it('no value reads "All time"; Custom only when dates are set; a preset shows itself', async () => {
+    const { presetKey, PRESETS } = await import('../src/filters');
+    const text = (k: string) => (k === '' ? 'Custom' : PRESETS.find(([key]) => key === k)?.[1]);
+    expect(text(presetKey(null))).toBe('All time');
+    expect(text(presetKey({}))).toBe('All time');
+    expect(text(presetKey({ from: '', to: '' }))).toBe('All time');
+    expect(text(presetKey({ from: '2026-01-01' }))).toBe('Custom');
+    expect(text(presetKey({ to: '2026-03-31' }))).toBe('Custom');
+    expect(text(presetKey({ preset: 'last_30_days' }))).toBe('Last 30 days');
+  });
+});
