@@ -415,7 +415,7 @@ describe('viewer failures in Chromium', () => {
     }
   });
 
-  test('even padding on both sides; a full-screen tile fills the frame with no strip', async () => {
+  test('even padding on both sides; a counter card is balanced; a full-screen tile fills the frame with no strip', async () => {
     const { context, page } = await open({ width: 1440 });
     try {
       const frame = await login(page);
@@ -424,6 +424,15 @@ describe('viewer failures in Chromium', () => {
         return { left: r.left, right: document.documentElement.clientWidth - r.right };
       });
       assert.ok(Math.abs(gaps.left - gaps.right) <= 1, `left ${gaps.left}px, right ${gaps.right}px`);
+      // A counter's title and value sit together, centred in the card (no wide gap between them).
+      const kpi = await frame.locator('[data-widget="revenue"]').evaluate((el) => {
+        const card = el.getBoundingClientRect();
+        const title = el.querySelector('.tile-title').getBoundingClientRect();
+        const value = el.querySelector('.counter-value').getBoundingClientRect();
+        return { between: value.top - title.bottom, above: title.top - card.top, below: card.bottom - value.bottom };
+      });
+      assert.ok(kpi.between <= 16, `title to value ${kpi.between}px`);
+      assert.ok(Math.abs(kpi.above - kpi.below) <= 16, `space above the title ${kpi.above}px, below the value ${kpi.below}px`);
       const tile = frame.locator('[data-widget="by_region"]');
       await tile.hover();
       await tile.locator('[data-action="fullscreen"]').click();
