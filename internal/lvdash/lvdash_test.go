@@ -367,3 +367,39 @@ func TestUniqueIdent(t *testing.T) {
 		}
 	}
 }
+
+// TestTextBoxes: with --title given, the heading box is a text tile too; a single canvas page
+// makes no pages; an empty text box is listed as dropped.
+func TestTextBoxes(t *testing.T) {
+	export := `{
+  "datasets": [{"name": "d1", "query": "SELECT 1 AS amount"}],
+  "pages": [{"name": "p", "displayName": "Main", "pageType": "PAGE_TYPE_CANVAS", "layout": [
+    {"widget": {"name": "h", "multilineTextboxSpec": {"lines": ["# Sales\n"]}}, "position": {"x": 0, "y": 0, "width": 6, "height": 1}},
+    {"widget": {"name": "e", "multilineTextboxSpec": {"lines": ["  \n"]}}, "position": {"x": 0, "y": 1, "width": 6, "height": 1}},
+    {"widget": {"name": "n", "textbox_spec": "Figures are **net** of refunds."}, "position": {"x": 0, "y": 2, "width": 3, "height": 2}}]}]}`
+	r, err := Convert([]byte(export), Options{ID: "sales", Title: "Sales 2026"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.YAML("sales.lvdash.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, problems := dashboard.Parse("sales.yaml", out)
+	if len(problems) > 0 {
+		t.Fatalf("problems: %v\n%s", problems, out)
+	}
+	if d.Title != "Sales 2026" || len(d.Pages) != 0 {
+		t.Errorf("title %q, pages %+v", d.Title, d.Pages)
+	}
+	var got []string
+	for _, w := range d.Widgets {
+		got = append(got, w.Name+"|"+w.Type+"|"+w.Content+"|"+w.Page)
+	}
+	if s := strings.Join(got, ","); s != "sales|text|# Sales|,text|text|Figures are **net** of refunds.|" {
+		t.Errorf("widgets = %s", s)
+	}
+	if len(r.Notes) != 1 || !r.Notes[0].Dropped || r.Notes[0].Widget != "e" {
+		t.Errorf("notes = %+v", r.Notes)
+	}
+}
