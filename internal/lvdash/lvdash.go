@@ -127,7 +127,7 @@ type encoding struct {
 // Options name the converted dashboard.
 type Options struct {
 	ID string // the dashboard id (a slug)
-	// Title is the dashboard's title; "" takes the first heading of a text box, else the ID.
+	// Title is the dashboard's title; "" takes a heading-only text box at the top of the first page, else the ID.
 	Title string
 	// Source is the data source (in inlay.yaml) the datasets read; "" means the default one.
 	Source string
