@@ -145,6 +145,8 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		fmt.Fprintf(e.stdout, "Host app:   %s   (log in as alice or bob)\n", hostURL)
 		if *https {
 			fmt.Fprintf(e.stdout, "Looker page: %s/looker   (the same dashboard with the unmodified @looker/embed-sdk)\n", hostURL)
+		} else {
+			fmt.Fprintf(e.stdout, "Looker page: with --https (make demo DEMO_FLAGS=--https): the Looker Embed SDK needs HTTPS\n")
 		}
 	}
 	fmt.Fprintf(e.stdout, "Client id:      %s\nClient secret:  %s\nAdmin key:      %s\n", clientID, clientSecret, cfg.AdminKey.Reveal())

@@ -105,6 +105,8 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /api/dashboard/embed-config", a.requireUser(a.handleEmbedConfig))
 	if a.cfg.Looker != nil {
 		a.lookerRoutes(mux)
+	} else {
+		mux.HandleFunc("GET /looker", handleLookerNeedsHTTPS)
 	}
 	return mux
 }
@@ -248,3 +250,16 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 
 // errInlay marks a failed call to Inlay.
 var errInlay = errors.New("inlay token flow")
+
+// handleLookerNeedsHTTPS answers /looker when the demo runs without HTTPS: the Looker Embed SDK
+// builds https:// URLs only, so the page says how to start the demo with it.
+func handleLookerNeedsHTTPS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprint(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Looker mode needs HTTPS</title></head>
+<body style="font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem">
+<h1 style="font-size:1.3rem">Looker mode needs HTTPS</h1>
+<p>The Looker Embed SDK only builds <code>https://</code> URLs, so this page is on when Inlay serves HTTPS.
+Start the demo with <code>make demo DEMO_FLAGS=--https</code> (or <code>inlay demo --https</code>) and open <code>/looker</code> again.</p>
+<p><a href="/">Back to the host app</a></p></body></html>`)
+}

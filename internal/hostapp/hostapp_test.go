@@ -211,3 +211,13 @@ func TestEmbedConfigWhenInlayIsDown(t *testing.T) {
 		t.Error("error body mentions the client secret")
 	}
 }
+
+// TestLookerPageSaysItNeedsHTTPS: without HTTPS (no Looker mode) /looker tells the user how to
+// turn it on instead of a bare 404.
+func TestLookerPageSaysItNeedsHTTPS(t *testing.T) {
+	srv, c := newTestApp(t)
+	resp, body := do(t, c, http.MethodGet, srv.URL+"/looker", "")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "DEMO_FLAGS=--https") {
+		t.Fatalf("GET /looker: %d %q", resp.StatusCode, body)
+	}
+}

@@ -127,7 +127,7 @@ type encoding struct {
 // Options name the converted dashboard.
 type Options struct {
 	ID string // the dashboard id (a slug)
-	// Title is the dashboard's title; "" takes the first heading of a text box, else the ID.
+	// Title is the dashboard's title; "" takes a heading-only text box at the top of the first page, else the ID.
 	Title string
 	// Source is the data source (in inlay.yaml) the datasets read; "" means the default one.
 	Source string
@@ -175,9 +175,6 @@ type converter struct {
 	unqueryable map[string]string
 	widgetNs    map[string]bool
 	filterNs    map[string]bool
-	// gridScale is 2 for exports on Databricks' 6-column grid, 1 for 12 columns.
-	gridScale int
-	rowOffset int
 }
 
 func (c *converter) note(n Note) { c.res.Notes = append(c.res.Notes, n) }
@@ -240,29 +237,45 @@ func describeRenames(info *dsInfo) string {
 	return strings.Join(parts, ", ")
 }
 
+// globalFilters says whether a Databricks page is the global filters page: its filters apply to
+// every page and it has no canvas of its own.
+func globalFilters(pageType string) bool {
+	return strings.Contains(strings.ToUpper(pageType), "GLOBAL_FILTERS")
+}
+
 func (c *converter) convertPages(ex *export) {
-	// Databricks' canvas is 6 columns wide (older and hand-written exports use 12): scale to
-	// Inlay's 12-column grid.
-	widest := 0
-	for _, p := range ex.Pages {
+	// Several canvas pages become Inlay pages (tabs), each with its own grid; a single one needs
+	// no page. The global filters page is no page: its filters are dashboard filters.
+	var canvas []int
+	for i, p := range ex.Pages {
+		if !globalFilters(p.PageType) {
+			canvas = append(canvas, i)
+		}
+	}
+	pageNames := make([]string, len(ex.Pages))
+	if len(canvas) > 1 {
+		used := map[string]bool{}
+		for _, i := range canvas {
+			p := ex.Pages[i]
+			name := uniqueIdent(firstNonEmpty(p.DisplayName, p.Name), "page", used)
+			pageNames[i] = name
+			c.res.Dashboard.Pages = append(c.res.Dashboard.Pages, dashboard.Page{Name: name, Title: firstNonEmpty(p.DisplayName, p.Name)})
+		}
+	}
+	filtersAcrossPages := false
+	for i, p := range ex.Pages {
+		global := globalFilters(p.PageType)
+		page := firstNonEmpty(p.DisplayName, p.Name)
+		// Databricks' canvas is 6 columns wide (older and hand-written exports use 12): each
+		// page is scaled to Inlay's 12-column grid on its own.
+		widest := 0
 		for _, l := range p.Layout {
 			widest = max(widest, l.Position.X+l.Position.Width)
 		}
-	}
-	c.gridScale = 1
-	if widest <= 6 {
-		c.gridScale = 2
-	}
-	canvasPages := 0
-	for _, p := range ex.Pages {
-		if p.PageType != "PAGE_TYPE_GLOBAL_FILTERS" {
-			canvasPages++
+		scale := 1
+		if widest <= 6 {
+			scale = 2
 		}
-	}
-	for _, p := range ex.Pages {
-		global := p.PageType == "PAGE_TYPE_GLOBAL_FILTERS"
-		page := firstNonEmpty(p.DisplayName, p.Name)
-		bottom := 0
 		for _, l := range p.Layout {
 			w := l.Widget
 			title := w.Name
@@ -270,36 +283,33 @@ func (c *converter) convertPages(ex *export) {
 				title = w.Spec.Frame.Title
 			}
 			layout := dashboard.Layout{
-				X: l.Position.X * c.gridScale, Y: l.Position.Y + c.rowOffset,
-				W: l.Position.Width * c.gridScale, H: max(l.Position.Height, 1),
+				X: l.Position.X * scale, Y: l.Position.Y,
+				W: l.Position.Width * scale, H: max(l.Position.Height, 1),
 			}
 			layout.W = max(1, min(layout.W, dashboard.GridColumns-min(layout.X, dashboard.GridColumns-1)))
 			layout.X = min(layout.X, dashboard.GridColumns-1)
-			if !global {
-				bottom = max(bottom, layout.Y+layout.H)
+			isFilter := w.Spec != nil && (strings.HasPrefix(w.Spec.WidgetType, "filter-") || w.Spec.WidgetType == "range-slider")
+			if global && !isFilter {
+				c.note(Note{Page: page, Widget: title, Reason: "only filters are converted from the global filters page", Dropped: true})
+				continue
 			}
-			c.convertWidget(page, title, w, layout)
-		}
-		if !global && canvasPages > 1 && bottom > c.rowOffset {
-			if c.rowOffset == 0 && len(c.res.Dashboard.Widgets) > 0 {
-				c.note(Note{Reason: fmt.Sprintf("the %d canvas pages are stacked on one page, in order", canvasPages)})
+			if isFilter && !global && len(canvas) > 1 {
+				filtersAcrossPages = true
 			}
-			c.rowOffset = bottom
+			first := len(canvas) > 0 && i == canvas[0]
+			c.convertWidget(page, pageNames[i], first, title, w, layout)
 		}
+	}
+	if filtersAcrossPages {
+		c.note(Note{Reason: "filters of a canvas page now apply to every page (Inlay filters are dashboard-wide)"})
 	}
 }
 
-func (c *converter) convertWidget(page, title string, w widget, layout dashboard.Layout) {
+// convertWidget converts one widget of page (its display name; pageName is its Inlay page, ""
+// without pages; first says it is the first canvas page).
+func (c *converter) convertWidget(page, pageName string, first bool, title string, w widget, layout dashboard.Layout) {
 	if w.Spec == nil {
-		text := strings.TrimSpace(w.text())
-		heading, isHeading := strings.CutPrefix(text, "#")
-		heading = strings.TrimSpace(strings.TrimLeft(heading, "#"))
-		if isHeading && heading != "" && !strings.Contains(heading, "\n") && c.res.Dashboard.Title == "" {
-			c.res.Dashboard.Title = heading
-			c.note(Note{Page: page, Widget: title, Reason: fmt.Sprintf("its heading %q is the dashboard's title (Inlay has no text boxes)", heading), Dropped: true})
-			return
-		}
-		c.note(Note{Page: page, Widget: title, Reason: "text boxes have no Inlay equivalent (put the text in the dashboard's description or a widget title)", Dropped: true})
+		c.convertText(page, pageName, first, title, w, layout)
 		return
 	}
 	typ := w.Spec.WidgetType
@@ -346,7 +356,7 @@ func (c *converter) convertWidget(page, title string, w widget, layout dashboard
 		}
 		return list
 	}
-	out := dashboard.Widget{Name: uniqueIdent(title, "widget", c.widgetNs), Title: title, Dataset: ds.name, Layout: layout}
+	out := dashboard.Widget{Name: uniqueIdent(title, "widget", c.widgetNs), Title: title, Dataset: ds.name, Layout: layout, Page: pageName}
 	var err error
 	field := func(e encoding, want need) *dashboard.Field {
 		if err != nil {
@@ -470,6 +480,32 @@ func (c *converter) convertWidget(page, title string, w widget, layout dashboard
 		c.note(Note{Page: page, Widget: title, Reason: "only its first query was converted"})
 	}
 	c.res.Dashboard.Widgets = append(c.res.Dashboard.Widgets, out)
+}
+
+// convertText turns a text box into a text widget with its Markdown. A text box at the top of
+// the first page that is only a heading becomes the dashboard's title instead, unless a title
+// was given.
+func (c *converter) convertText(page, pageName string, first bool, title string, w widget, layout dashboard.Layout) {
+	text := strings.Trim(w.text(), "\n")
+	if strings.TrimSpace(text) == "" {
+		c.note(Note{Page: page, Widget: title, Reason: "an empty text box", Dropped: true})
+		return
+	}
+	trimmed := strings.TrimSpace(text)
+	heading, isHeading := strings.CutPrefix(trimmed, "#")
+	heading = strings.TrimSpace(strings.TrimLeft(heading, "#"))
+	if isHeading && heading != "" && !strings.Contains(heading, "\n") && first && layout.Y == 0 && c.res.Dashboard.Title == "" {
+		c.res.Dashboard.Title = heading
+		c.note(Note{Page: page, Widget: title, Reason: fmt.Sprintf("its heading %q is the dashboard's title", heading), Dropped: true})
+		return
+	}
+	name := "text"
+	if isHeading && heading != "" {
+		name, _, _ = strings.Cut(heading, "\n")
+	}
+	c.res.Dashboard.Widgets = append(c.res.Dashboard.Widgets, dashboard.Widget{
+		Name: uniqueIdent(name, "text", c.widgetNs), Type: dashboard.WidgetText, Content: text, Layout: layout, Page: pageName,
+	})
 }
 
 // convertFilter turns a filter widget into a dashboard filter on every dataset it targets.

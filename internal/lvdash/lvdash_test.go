@@ -38,15 +38,44 @@ func TestFixturesConvertAndPassCheck(t *testing.T) {
 		check   func(t *testing.T, d *dashboard.Dashboard)
 	}{
 		{"synthetic_sales_overview.lvdash.json",
-			map[string]int{"counter": 3, "bar": 1, "line": 1, "pie": 1, "table": 1},
+			map[string]int{"counter": 3, "bar": 1, "line": 1, "pie": 1, "table": 1, "text": 1},
 			map[string]int{"single_select": 1, "multi_select": 1, "date_range": 1},
-			[]string{`widget "5d2e8a11" (page "Overview"): its heading "Sales overview" is the dashboard's title`,
+			[]string{`filters of a canvas page now apply to every page`,
+				`widget "5d2e8a11" (page "Overview"): its heading "Sales overview" is the dashboard's title`,
 				`widget "Amount against units" (page "Overview"): scatter widgets have no Inlay equivalent`,
 				`widget "Refunds" (page "Overview"): column ` + "`refund`" + ` is shown as sum(refund)`,
 				`dataset "orders": columns renamed to plain identifiers: "Unit Count" as unit_count`},
 			func(t *testing.T, d *dashboard.Dashboard) {
 				if d.Title != "Sales overview" {
 					t.Errorf("title = %q", d.Title)
+				}
+				// The two canvas pages are Inlay pages; the global filters page is not a page.
+				var pages []string
+				for _, p := range d.Pages {
+					pages = append(pages, p.Name+"|"+p.Title)
+				}
+				if got := strings.Join(pages, ","); got != "overview|Overview,order_details|Order details" {
+					t.Errorf("pages = %s", got)
+				}
+				// The second page's text box is a text tile with its Markdown lines joined.
+				var text *dashboard.Widget
+				for i := range d.Widgets {
+					if d.Widgets[i].Type == dashboard.WidgetText {
+						text = &d.Widgets[i]
+					}
+				}
+				if text == nil || text.Name != "order_details" || text.Page != "order_details" ||
+					text.Content != "## Order details\n\nOrders of the **last 90 days**; refunds are on the *Overview* page." ||
+					text.Layout != (dashboard.Layout{X: 0, Y: 0, W: 12, H: 2}) {
+					t.Errorf("text widget = %+v", text)
+				}
+				// Each page has its own grid: the table keeps its place on its page, not
+				// stacked under the first page.
+				if table := widgetTitled(t, d, "Recent orders"); table.Page != "order_details" || table.Layout != (dashboard.Layout{X: 0, Y: 2, W: 12, H: 6}) {
+					t.Errorf("table page %q layout %+v", table.Page, table.Layout)
+				}
+				if w := widgetTitled(t, d, "Revenue"); w.Page != "overview" {
+					t.Errorf("Revenue is on page %q", w.Page)
 				}
 				wantField(t, widgetTitled(t, d, "Revenue").Value, "sum(amount)", "Revenue")
 				wantField(t, widgetTitled(t, d, "Customers").Value, "count(distinct customer_id)", "Customers")
@@ -336,5 +365,41 @@ func TestUniqueIdent(t *testing.T) {
 		if got := uniqueIdent(c.in, "widget", used); got != c.want {
 			t.Errorf("uniqueIdent(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestTextBoxes: with --title given, the heading box is a text tile too; a single canvas page
+// makes no pages; an empty text box is listed as dropped.
+func TestTextBoxes(t *testing.T) {
+	export := `{
+  "datasets": [{"name": "d1", "query": "SELECT 1 AS amount"}],
+  "pages": [{"name": "p", "displayName": "Main", "pageType": "PAGE_TYPE_CANVAS", "layout": [
+    {"widget": {"name": "h", "multilineTextboxSpec": {"lines": ["# Sales\n"]}}, "position": {"x": 0, "y": 0, "width": 6, "height": 1}},
+    {"widget": {"name": "e", "multilineTextboxSpec": {"lines": ["  \n"]}}, "position": {"x": 0, "y": 1, "width": 6, "height": 1}},
+    {"widget": {"name": "n", "textbox_spec": "Figures are **net** of refunds."}, "position": {"x": 0, "y": 2, "width": 3, "height": 2}}]}]}`
+	r, err := Convert([]byte(export), Options{ID: "sales", Title: "Sales 2026"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.YAML("sales.lvdash.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, problems := dashboard.Parse("sales.yaml", out)
+	if len(problems) > 0 {
+		t.Fatalf("problems: %v\n%s", problems, out)
+	}
+	if d.Title != "Sales 2026" || len(d.Pages) != 0 {
+		t.Errorf("title %q, pages %+v", d.Title, d.Pages)
+	}
+	var got []string
+	for _, w := range d.Widgets {
+		got = append(got, w.Name+"|"+w.Type+"|"+w.Content+"|"+w.Page)
+	}
+	if s := strings.Join(got, ","); s != "sales|text|# Sales|,text|text|Figures are **net** of refunds.|" {
+		t.Errorf("widgets = %s", s)
+	}
+	if len(r.Notes) != 1 || !r.Notes[0].Dropped || r.Notes[0].Widget != "e" {
+		t.Errorf("notes = %+v", r.Notes)
 	}
 }

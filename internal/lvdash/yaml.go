@@ -18,6 +18,7 @@ type outDashboard struct {
 	Description string              `yaml:"description,omitempty"`
 	Datasets    []dashboard.Dataset `yaml:"datasets"`
 	Filters     []outFilter         `yaml:"filters,omitempty"`
+	Pages       []dashboard.Page    `yaml:"pages,omitempty"`
 	Widgets     []outWidget         `yaml:"widgets"`
 }
 
@@ -32,7 +33,9 @@ type outWidget struct {
 	Name         string    `yaml:"name"`
 	Title        string    `yaml:"title,omitempty"`
 	Type         string    `yaml:"type"`
-	Dataset      string    `yaml:"dataset"`
+	Page         string    `yaml:"page,omitempty"`
+	Dataset      string    `yaml:"dataset,omitempty"`
+	Content      string    `yaml:"content,omitempty"`
 	Value        any       `yaml:"value,omitempty"`
 	X            any       `yaml:"x,omitempty"`
 	Y            []any     `yaml:"y,omitempty"`
@@ -87,7 +90,7 @@ func flow(pairs ...any) yaml.Node {
 // not converted, then the dashboard.
 func (r *Result) YAML(source string) ([]byte, error) {
 	d := r.Dashboard
-	out := outDashboard{ID: d.ID, Title: d.Title, Description: d.Description, Datasets: d.Datasets}
+	out := outDashboard{ID: d.ID, Title: d.Title, Description: d.Description, Datasets: d.Datasets, Pages: d.Pages}
 	for _, f := range d.Filters {
 		of := outFilter{Name: f.Name, Title: f.Title, Type: f.Type}
 		for _, t := range f.Targets {
@@ -98,7 +101,7 @@ func (r *Result) YAML(source string) ([]byte, error) {
 	for i := range d.Widgets {
 		w := &d.Widgets[i]
 		out.Widgets = append(out.Widgets, outWidget{
-			Name: w.Name, Title: w.Title, Type: w.Type, Dataset: w.Dataset,
+			Name: w.Name, Title: w.Title, Type: w.Type, Page: w.Page, Dataset: w.Dataset, Content: w.Content,
 			Value: field(w.Value), X: field(w.X), Y: fields(w.Y), Series: field(w.Series), Label: field(w.Label),
 			Columns: fields(w.Columns), Rows: fields(w.Rows), PivotColumns: fields(w.PivotColumns), Values: fields(w.Values),
 			Horizontal: w.Horizontal,
