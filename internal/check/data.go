@@ -14,6 +14,7 @@ import (
 	"github.com/inlay/inlay/internal/dashboard"
 	"github.com/inlay/inlay/internal/datasource"
 	"github.com/inlay/inlay/internal/rls"
+	"github.com/inlay/inlay/internal/yamlpos"
 )
 
 // DescribeTimeout bounds each statement Data describes.
@@ -216,42 +217,13 @@ func suggestColumn(name string, cols map[string]string) string {
 		names = append(names, c)
 	}
 	slices.Sort(names)
-	best, bestDist := "", 3
-	for _, c := range names {
-		if strings.EqualFold(c, name) {
-			return fmt.Sprintf(" (did you mean %q?)", c)
-		}
-		if dist := editDistance(strings.ToLower(name), strings.ToLower(c)); dist < bestDist {
-			best, bestDist = c, dist
-		}
-	}
-	if best != "" {
+	if best, ok := yamlpos.Closest(name, names); ok {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	if len(names) <= 12 {
 		return " (it has " + strings.Join(names, ", ") + ")"
 	}
 	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // datasetProblem positions a dataset's failure: at an RLS rule whose column is unknown, at the

@@ -302,16 +302,22 @@ func Suggest(key string, fields map[string]reflect.StructField) string {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	best, bestDist := "", 3
-	for _, name := range names {
-		if d := editDistance(strings.ToLower(key), name); d < bestDist {
-			best, bestDist = name, d
-		}
-	}
-	if best != "" {
+	if best, ok := Closest(key, names); ok {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return " (expected one of " + strings.Join(names, ", ") + ")"
+}
+
+// Closest returns the name nearest to word by case-insensitive edit distance, for "did you
+// mean" suggestions; ok is false when none is within two edits. Ties go to the earlier name.
+func Closest(word string, names []string) (best string, ok bool) {
+	bestDist := 3
+	for _, name := range names {
+		if d := editDistance(strings.ToLower(word), strings.ToLower(name)); d < bestDist {
+			best, bestDist, ok = name, d, true
+		}
+	}
+	return best, ok
 }
 
 // editDistance is the Levenshtein distance between a and b.
