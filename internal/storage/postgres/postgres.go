@@ -236,16 +236,8 @@ func (s *Store) ListPrincipals(ctx context.Context) ([]storage.Principal, error)
 	if err != nil {
 		return nil, wrap("list principals", err)
 	}
-	defer rows.Close()
-	out := []storage.Principal{}
-	for rows.Next() {
-		p, err := scanPrincipal(rows)
-		if err != nil {
-			return nil, wrap("list principals", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (storage.Principal, error) { return scanPrincipal(r) })
+	if err != nil {
 		return nil, wrap("list principals", err)
 	}
 	return out, nil
@@ -294,16 +286,8 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, erro
 	if err != nil {
 		return nil, wrap("list signing keys", err)
 	}
-	defer rows.Close()
-	out := []storage.SigningKey{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, wrap("list signing keys", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (storage.SigningKey, error) { return scanKey(r) })
+	if err != nil {
 		return nil, wrap("list signing keys", err)
 	}
 	return out, nil
@@ -417,19 +401,15 @@ func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage
 	if err != nil {
 		return nil, wrap("list audit", err)
 	}
-	defer rows.Close()
-	out := []storage.AuditEvent{}
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (storage.AuditEvent, error) {
 		var e storage.AuditEvent
 		var t int64
-		if err := rows.Scan(&e.ID, &t, &e.Kind, &e.PrincipalID, &e.ViewerID, &e.DashboardID, &e.Widget,
-			&e.DurationMS, &e.Rows, &e.Outcome, &e.Detail); err != nil {
-			return nil, wrap("list audit", err)
-		}
+		err := r.Scan(&e.ID, &t, &e.Kind, &e.PrincipalID, &e.ViewerID, &e.DashboardID, &e.Widget,
+			&e.DurationMS, &e.Rows, &e.Outcome, &e.Detail)
 		e.Time = time.Unix(0, t).UTC()
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	})
+	if err != nil {
 		return nil, wrap("list audit", err)
 	}
 	return out, nil
